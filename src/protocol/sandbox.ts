@@ -1,0 +1,104 @@
+/**
+ * The sandbox service's HTTP API, shared by the Worker's client and the Node service.
+ * Types only: this file is imported from both runtimes and must stay free of runtime code.
+ * Every route sits under `/v1`, answers JSON, and needs `Authorization: Bearer <SANDBOX_SERVICE_TOKEN>`.
+ */
+
+/** `POST /v1/sandboxes` — idempotent on `jobId`: a second create returns the same sandbox. */
+export interface CreateSandboxRequest {
+  jobId: string;
+}
+
+export interface SandboxInfo {
+  id: string;
+  jobId: string;
+  backend: "local" | "modal";
+  createdAt: string;
+}
+
+/**
+ * `POST /v1/sandboxes/:id/clone` — a partial clone (`--filter=blob:none`) of one branch into the
+ * workspace root. Idempotent: cloning again returns the existing checkout's head.
+ */
+export interface CloneRequest {
+  url: string;
+  /** Branch to check out; the remote's default branch when absent. */
+  ref?: string;
+}
+
+export interface CloneResult {
+  /** The commit the workspace was cloned at: the base of the change set. */
+  headSha: string;
+  /** The branch checked out. */
+  ref: string;
+}
+
+/** `POST /v1/sandboxes/:id/exec` — runs argv in the workspace root, isolated, no login shell. */
+export interface ExecRequest {
+  argv: string[];
+  /** Bytes written to the command's stdin, base64. */
+  stdinBase64?: string;
+  /** Wall-clock limit; the whole process tree is killed when it passes. */
+  timeoutMs?: number;
+  /** Output beyond this many bytes is cut to head + tail with a marker. */
+  maxOutputBytes?: number;
+  /** A repeated key returns the first result and never runs the command twice. */
+  idempotencyKey?: string;
+}
+
+export interface ExecResult {
+  /** Exit status; 124 when the timeout killed the command, 128+N for signal N. */
+  exitCode: number;
+  /** stdout and stderr interleaved in arrival order, UTF-8, possibly cut. */
+  output: string;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** `GET /v1/sandboxes/:id/files?path=…` answers this; `PUT` with the same body writes a file. */
+export interface FileContent {
+  path: string;
+  contentBase64: string;
+  /** `100644` or `100755`; ignored on read of a directory (refused). */
+  mode?: FileMode;
+}
+
+export type FileMode = "100644" | "100755" | "120000";
+
+/** One path in the change set, relative to the repository root, with its content at HEAD of the work tree. */
+export type Change =
+  | {
+      path: string;
+      status: "added" | "modified";
+      mode: FileMode;
+      /** Git blob id of the new content, as computed inside the sandbox. */
+      sha: string;
+      /** File bytes (for a symlink, its target), base64. */
+      contentBase64: string;
+    }
+  | { path: string; status: "deleted" };
+
+/** `GET /v1/sandboxes/:id/changes` — everything in the work tree that differs from the cloned commit. */
+export interface ChangeSet {
+  baseSha: string;
+  changes: Change[];
+}
+
+/** Error body of every non-2xx answer (`application/problem+json`). */
+export interface SandboxProblem {
+  type?: string;
+  title: string;
+  status: number;
+  detail?: string;
+  /** True when the same request may succeed later (service restarting, capacity). */
+  retryable: boolean;
+}
+
+/*
+ * Other routes:
+ *   GET    /v1/sandboxes          → { sandboxes: SandboxInfo[] }
+ *   GET    /v1/sandboxes/:id      → SandboxInfo (404 when unknown or terminated)
+ *   DELETE /v1/sandboxes/:id      → 204; idempotent, kills anything still running
+ *   GET    /healthz               → { ok: true, backend }  (no auth)
+ */
