@@ -1,3 +1,11 @@
-export default { fetch: () => new Response("ok") };
-export class JobRoom {}
-export class CodeJob {}
+/**
+ * Worker entry point: the HTTP app, and the classes wrangler.toml binds (JobRoom, CodeJob).
+ */
+import { createApp } from "./app";
+
+export { JobRoom } from "./jobs/room";
+export { CodeJob } from "./jobs/workflow";
+
+const app = createApp();
+
+export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

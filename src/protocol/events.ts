@@ -1,0 +1,70 @@
+/**
+ * The job event log's vocabulary: what SSE clients, the Slack thread and `GET /jobs/:id` render.
+ * Types only (shared by the Worker and tests). DESIGN.md "Events" is the contract; `job` is
+ * always first and `done` always last.
+ */
+
+export type Phase = "queued" | "provisioning" | "cloning" | "working" | "publishing";
+
+export interface Usage {
+  steps: number;
+  promptTokens: number;
+  completionTokens: number;
+  durationMs: number;
+}
+
+export type JobEvent =
+  | {
+      type: "job";
+      data: {
+        jobId: string;
+        repo: string;
+        baseBranch: string | null;
+        prompt: string;
+        statusUrl: string;
+        eventsUrl: string;
+      };
+    }
+  | { type: "status"; data: { phase: Phase; message: string } }
+  | {
+      type: "step";
+      data: { n: number; tool: string; input: string; output: string; exitCode?: number; durationMs: number };
+    }
+  | { type: "message"; data: { text: string } }
+  | {
+      type: "pr";
+      data: {
+        url: string;
+        number: number;
+        branch: string;
+        title: string;
+        draft: boolean;
+        filesChanged: number;
+        additions: number;
+        deletions: number;
+      };
+    }
+  | { type: "error"; data: { code: string; message: string } }
+  | { type: "done"; data: { status: JobStatus; prUrl?: string; usage: Usage } };
+
+export type JobEventType = JobEvent["type"];
+export type JobStatus = "succeeded" | "failed" | "cancelled";
+
+/** An event as stored in the log: `seq` is the SSE `id:`. */
+export type LoggedEvent = JobEvent & { seq: number; at: string };
+
+/** `GET /jobs/:id`. */
+export interface JobSnapshot {
+  jobId: string;
+  repo: string;
+  baseBranch: string | null;
+  prompt: string;
+  status: "running" | JobStatus;
+  phase: Phase | "done";
+  createdAt: string;
+  updatedAt: string;
+  lastSeq: number;
+  pr: Extract<JobEvent, { type: "pr" }>["data"] | null;
+  error: Extract<JobEvent, { type: "error" }>["data"] | null;
+  usage: Usage | null;
+}

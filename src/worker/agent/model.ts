@@ -1,0 +1,92 @@
+/**
+ * The `Model` interface the agent loop owns, and its first implementation: OpenAI-style chat
+ * completions with tools, which every OpenAI-compatible server speaks. Streaming is optional:
+ * it keeps long generations from idling a connection through proxies and gateways.
+ */
+import type OpenAI from "openai";
+import type {
+  ChatCompletion,
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
+
+export type Message = ChatCompletionMessageParam;
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** Raw JSON text as the model wrote it; validated by the tool dispatcher. */
+  arguments: string;
+}
+
+export interface ModelReply {
+  /** The assistant message exactly as it goes back into the transcript. */
+  message: ChatCompletionAssistantMessageParam;
+  text: string | null;
+  toolCalls: ToolCall[];
+  usage: { promptTokens: number; completionTokens: number };
+}
+
+export interface Model {
+  complete(messages: Message[], tools: ToolSpec[]): Promise<ModelReply>;
+}
+
+/** Chat completions through the openai SDK; its own retries with backoff cover 429 and 5xx. */
+export class ChatCompletionsModel implements Model {
+  constructor(
+    private readonly client: OpenAI,
+    private readonly model: string,
+    private readonly stream: boolean,
+  ) {}
+
+  async complete(messages: Message[], tools: ToolSpec[]): Promise<ModelReply> {
+    const body = {
+      model: this.model,
+      messages,
+      tools: tools.map((t) => ({ type: "function" as const, function: t })),
+      tool_choice: "auto" as const,
+    };
+    const completion: ChatCompletion = this.stream
+      ? await this.client.chat.completions
+          .stream({ ...body, stream_options: { include_usage: true } })
+          .finalChatCompletion()
+      : await this.client.chat.completions.create(body);
+    return toReply(completion);
+  }
+}
+
+function toReply(completion: ChatCompletion): ModelReply {
+  const choice = completion.choices[0];
+  if (!choice) throw new Error("the model returned no choices");
+  const toolCalls: ToolCall[] = [];
+  for (const call of choice.message.tool_calls ?? []) {
+    if (call.type === "function") {
+      toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+    }
+  }
+  const text = choice.message.content?.trim() ? choice.message.content : null;
+  const message: ChatCompletionAssistantMessageParam = { role: "assistant", content: text };
+  if (toolCalls.length > 0) {
+    message.tool_calls = toolCalls.map((c) => ({
+      id: c.id,
+      type: "function",
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  }
+  return {
+    message,
+    text,
+    toolCalls,
+    usage: {
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+    },
+  };
+}

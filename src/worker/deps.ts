@@ -1,0 +1,55 @@
+/**
+ * The one place clients are built from the environment (house rule: no module-level clients).
+ * Each entry point (route, Durable Object, Workflow) calls `deps(env)` and passes what it needs on.
+ */
+import { Octokit } from "@octokit/rest";
+import OpenAI from "openai";
+import { ChatCompletionsModel, type Model } from "./agent/model";
+import { SandboxService } from "./sandbox";
+
+export interface Limits {
+  maxSteps: number;
+  maxWallMs: number;
+  commandTimeoutMs: number;
+  maxOutputChars: number;
+}
+
+export interface Deps {
+  model: Model;
+  octokit: Octokit;
+  sandboxes: SandboxService;
+  limits: Limits;
+}
+
+/** Builds every outbound client from `env`; cheap enough to call per request. */
+export function deps(env: Env): Deps {
+  const openai = new OpenAI({
+    apiKey: env.OPENAI_API_KEY,
+    baseURL: env.OPENAI_BASE_URL,
+    maxRetries: 3,
+    timeout: 120_000,
+    // workerd wants fetch called unbound from the global.
+    fetch: (input, init) => fetch(input, init),
+  });
+  return {
+    model: new ChatCompletionsModel(openai, env.OPENAI_MODEL, env.OPENAI_STREAM !== "false"),
+    octokit: new Octokit({
+      auth: env.GITHUB_TOKEN,
+      baseUrl: env.GITHUB_API_URL.replace(/\/+$/, ""),
+      userAgent: "modal-coding-agent",
+      request: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) },
+    }),
+    sandboxes: new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN),
+    limits: {
+      maxSteps: positiveInt(env.AGENT_MAX_STEPS, 40),
+      maxWallMs: positiveInt(env.AGENT_MAX_WALL_SECONDS, 1200) * 1000,
+      commandTimeoutMs: positiveInt(env.AGENT_COMMAND_TIMEOUT_SECONDS, 120) * 1000,
+      maxOutputChars: 20_000,
+    },
+  };
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}

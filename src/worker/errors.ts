@@ -1,0 +1,50 @@
+/**
+ * The few named errors the Worker throws. HTTP handlers turn `ApiError` into problem+json in one
+ * `app.onError`; the Workflow turns `JobError` into the job's `error` event. `SandboxError` says
+ * whether a retry can help, so durable steps retry only what may succeed next time.
+ */
+
+/** A client mistake or refusal: rendered as `application/problem+json` with this status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+    this.name = "ApiError";
+  }
+}
+
+/** A failure that ends a job with an `error` event; `code` is the event's machine-readable code. */
+export class JobError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "JobError";
+  }
+}
+
+/** The sandbox service failed or refused; `retryable` is the service's own verdict. */
+export class SandboxError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "SandboxError";
+  }
+}
+
+/** The agent reached a step or time budget before calling `finish`. */
+export class LimitError extends JobError {
+  constructor(message: string) {
+    super("limit_exceeded", message);
+    this.name = "LimitError";
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Durable steps for the CodeJob Workflow. Each step's result is saved by the Workflow engine, so a
+ * replayed run reuses it. Faults that a retry can fix are retried with backoff; refusals (a 4xx,
+ * a JobError, a non-retryable sandbox error) end the job at once with a clear message instead.
+ */
+
+import type { WorkflowStep, WorkflowStepConfig } from "cloudflare:workers";
+import { NonRetryableError } from "cloudflare:workflows";
+import { JobError, SandboxError } from "../errors";
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/** What a step talks to, for the error code and message when it fails for good. */
+export type StepKind = "model" | "sandbox" | "github" | "internal";
+
+const RETRIES: WorkflowStepConfig = {
+  retries: { limit: 4, delay: "1 second", backoff: "exponential" },
+  timeout: "10 minutes",
+};
+
+/** Runs `fn` as the Workflow step `name`; throws JobError when it fails for good. */
+export async function durableStep<T>(
+  step: WorkflowStep,
+  name: string,
+  kind: StepKind,
+  fn: () => Promise<T>,
+): Promise<T> {
+  let outcome: Outcome<T>;
+  try {
+    outcome = (await step.do(name, RETRIES, async () => {
+      try {
+        return { ok: true, value: await fn() } as Outcome<T> as Rpc.Serializable<Outcome<T>>;
+      } catch (error) {
+        const refusal = asRefusal(error, kind);
+        if (refusal) return refusal as Rpc.Serializable<Outcome<T>>;
+        throw error;
+      }
+    })) as Outcome<T>;
+  } catch (error) {
+    if (error instanceof NonRetryableError) throw error;
+    throw new JobError(`${kind}_error`, `${describeKind(kind)} kept failing: ${messageOf(error)}`);
+  }
+  if (!outcome.ok) throw new JobError(outcome.code, outcome.message);
+  return outcome.value;
+}
+
+function asRefusal(error: unknown, kind: StepKind): Outcome<never> | null {
+  if (error instanceof JobError) return { ok: false, code: error.code, message: error.message };
+  if (error instanceof SandboxError && !error.retryable) {
+    return { ok: false, code: "sandbox_error", message: error.message };
+  }
+  const status = statusOf(error);
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return {
+      ok: false,
+      code: `${kind}_error`,
+      message: `${describeKind(kind)} refused: ${messageOf(error)}`,
+    };
+  }
+  return null;
+}
+
+function describeKind(kind: StepKind): string {
+  return { model: "The model API", sandbox: "The sandbox service", github: "GitHub", internal: "A job step" }[
+    kind
+  ];
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
+    ? error.status
+    : undefined;
+}
+
+/** The error's message without stack or secrets-bearing request details. */
+export function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}

@@ -1,0 +1,96 @@
+/**
+ * The append-only event log in a Durable Object's SQLite storage, and the job snapshot derived
+ * from it. The log is the single source of truth (DESIGN.md decision 4): nothing here is stored
+ * twice, the snapshot is computed from the events.
+ */
+import type { JobEvent, JobSnapshot, LoggedEvent, Phase } from "../../protocol/events";
+
+export interface JobRecord {
+  jobId: string;
+  repo: string;
+  baseBranch: string | null;
+  prompt: string;
+  draft: boolean;
+  createdAt: string;
+  /** Where the job's links point (the public origin of the Worker). */
+  origin: string;
+}
+
+/** Creates the tables; cheap to call on every Durable Object start. */
+export function migrate(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at TEXT NOT NULL,
+    dedupe TEXT UNIQUE
+  )`);
+  sql.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+}
+
+/** Appends one event; returns null when `dedupe` was already used (a replayed emit). */
+export function appendEvent(sql: SqlStorage, event: JobEvent, dedupe: string | null): LoggedEvent | null {
+  const at = new Date().toISOString();
+  const rows = sql
+    .exec<{ seq: number }>(
+      "INSERT INTO events (type, data, at, dedupe) VALUES (?, ?, ?, ?) ON CONFLICT(dedupe) DO NOTHING RETURNING seq",
+      event.type,
+      JSON.stringify(event.data),
+      at,
+      dedupe,
+    )
+    .toArray();
+  const row = rows[0];
+  return row ? ({ ...event, seq: row.seq, at } as LoggedEvent) : null;
+}
+
+/** Events with `seq > after`, in order. */
+export function readEvents(sql: SqlStorage, after: number): LoggedEvent[] {
+  return sql
+    .exec<{ seq: number; type: string; data: string; at: string }>(
+      "SELECT seq, type, data, at FROM events WHERE seq > ? ORDER BY seq",
+      after,
+    )
+    .toArray()
+    .map((r) => ({ type: r.type, data: JSON.parse(r.data), seq: r.seq, at: r.at }) as LoggedEvent);
+}
+
+export function getValue<T>(sql: SqlStorage, key: string): T | null {
+  const row = sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = ?", key).toArray()[0];
+  return row ? (JSON.parse(row.value) as T) : null;
+}
+
+export function setValue(sql: SqlStorage, key: string, value: unknown): void {
+  sql.exec("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+}
+
+/** Folds the log into `GET /jobs/:id`'s snapshot. */
+export function snapshot(job: JobRecord, events: LoggedEvent[]): JobSnapshot {
+  const snap: JobSnapshot = {
+    jobId: job.jobId,
+    repo: job.repo,
+    baseBranch: job.baseBranch,
+    prompt: job.prompt,
+    status: "running",
+    phase: "queued" as Phase,
+    createdAt: job.createdAt,
+    updatedAt: job.createdAt,
+    lastSeq: 0,
+    pr: null,
+    error: null,
+    usage: null,
+  };
+  for (const e of events) {
+    snap.lastSeq = e.seq;
+    snap.updatedAt = e.at;
+    if (e.type === "status") snap.phase = e.data.phase;
+    else if (e.type === "pr") snap.pr = e.data;
+    else if (e.type === "error") snap.error = e.data;
+    else if (e.type === "done") {
+      snap.status = e.data.status;
+      snap.phase = "done";
+      snap.usage = e.data.usage;
+    }
+  }
+  return snap;
+}

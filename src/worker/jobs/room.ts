@@ -1,0 +1,158 @@
+/**
+ * JobRoom: one Durable Object per job. It owns the event log (SQLite), fans events out to any
+ * number of SSE subscribers, ends the job exactly once, and keeps a watchdog alarm so a job whose
+ * Workflow died can never leave a stream hanging or a sandbox running.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
+import { deps } from "../deps";
+import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
+import { Subscribers, serveEvents } from "./sse";
+
+/** A job that logs nothing for this long is ended by the watchdog. */
+const STALL_MS = 10 * 60_000;
+
+export class JobRoom extends DurableObject<Env> {
+  private readonly subscribers = new Subscribers();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage.sql);
+  }
+
+  /** Records the job and its first events; false when this room already holds a job. */
+  async init(job: JobRecord): Promise<boolean> {
+    if (getValue<JobRecord>(this.ctx.storage.sql, "job")) return false;
+    setValue(this.ctx.storage.sql, "job", job);
+    const base = `${job.origin}/jobs/${job.jobId}`;
+    this.push(
+      {
+        type: "job",
+        data: {
+          jobId: job.jobId,
+          repo: job.repo,
+          baseBranch: job.baseBranch,
+          prompt: job.prompt,
+          statusUrl: base,
+          eventsUrl: `${base}/events`,
+        },
+      },
+      "job",
+    );
+    this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
+    return true;
+  }
+
+  job(): JobRecord | null {
+    return getValue<JobRecord>(this.ctx.storage.sql, "job");
+  }
+
+  /** Appends an event unless the job is over or `key` was seen; returns its sequence number. */
+  async append(event: JobEvent, key?: string): Promise<number | null> {
+    return this.push(event, key ?? null)?.seq ?? null;
+  }
+
+  /** Ends the job with an optional error and a final `done`; a second call is a no-op. */
+  async finish(
+    status: JobStatus,
+    extra: { prUrl?: string; usage?: Partial<Usage>; error?: { code: string; message: string } },
+  ): Promise<boolean> {
+    if (this.isDone()) return false;
+    if (extra.error) this.push({ type: "error", data: extra.error }, "error");
+    const job = this.job();
+    const usage: Usage = {
+      steps: extra.usage?.steps ?? 0,
+      promptTokens: extra.usage?.promptTokens ?? 0,
+      completionTokens: extra.usage?.completionTokens ?? 0,
+      durationMs: job ? Date.now() - Date.parse(job.createdAt) : 0,
+    };
+    const data = extra.prUrl ? { status, prUrl: extra.prUrl, usage } : { status, usage };
+    this.push({ type: "done", data }, "done");
+    await this.ctx.storage.deleteAlarm();
+    return true;
+  }
+
+  async snapshot(): Promise<JobSnapshot | null> {
+    const job = this.job();
+    return job ? snapshot(job, readEvents(this.ctx.storage.sql, 0)) : null;
+  }
+
+  /** Durable job state beside the log: the sandbox id, the Workflow instance id. */
+  async remember(key: "sandboxId" | "workflowId", value: string | null): Promise<void> {
+    setValue(this.ctx.storage.sql, key, value);
+  }
+
+  async recall(key: "sandboxId" | "workflowId"): Promise<string | null> {
+    return getValue<string>(this.ctx.storage.sql, key);
+  }
+
+  /** Cancels a running job: stops its Workflow, frees its sandbox, ends it `cancelled`. */
+  async cancel(reason: string): Promise<"cancelled" | "already-done" | "unknown"> {
+    if (!this.job()) return "unknown";
+    if (this.isDone()) return "already-done";
+    await this.finish("cancelled", { error: { code: "cancelled", message: reason } });
+    await this.stopEverything();
+    return "cancelled";
+  }
+
+  /** `GET /events?after=N`: replay then live, as SSE. */
+  override async fetch(request: Request): Promise<Response> {
+    const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
+    return serveEvents({
+      after: Number.isInteger(after) && after >= 0 ? after : 0,
+      read: (from) => readEvents(this.ctx.storage.sql, from),
+      subscribers: this.subscribers,
+    });
+  }
+
+  /** Watchdog: a job silent for STALL_MS is failed and its resources released. */
+  override async alarm(): Promise<void> {
+    if (this.isDone() || !this.job()) return;
+    const last = readEvents(this.ctx.storage.sql, 0).at(-1);
+    const idle = last ? Date.now() - Date.parse(last.at) : STALL_MS;
+    if (idle < STALL_MS) {
+      await this.ctx.storage.setAlarm(Date.now() + STALL_MS - idle);
+      return;
+    }
+    const minutes = Math.round(STALL_MS / 60_000);
+    await this.finish("failed", {
+      error: { code: "stalled", message: `The job made no progress for ${minutes} minutes and was stopped.` },
+    });
+    await this.stopEverything();
+  }
+
+  private push(event: JobEvent, key: string | null): LoggedEvent | null {
+    if (this.isDone()) return null;
+    const logged = appendEvent(this.ctx.storage.sql, event, key);
+    if (!logged) return null;
+    this.subscribers.publish(logged);
+    // Output gates hold the response until this write lands; no need to await it here.
+    if (event.type !== "done") void this.ctx.storage.setAlarm(Date.now() + STALL_MS);
+    return logged;
+  }
+
+  private isDone(): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;
+  }
+
+  private async stopEverything(): Promise<void> {
+    const workflowId = await this.recall("workflowId");
+    if (workflowId) {
+      try {
+        await (await this.env.CODE_JOB.get(workflowId)).terminate();
+      } catch (error) {
+        // Already finished or never started: nothing left to stop.
+        console.warn("workflow terminate:", String(error));
+      }
+    }
+    const sandboxId = await this.recall("sandboxId");
+    if (sandboxId) {
+      try {
+        await deps(this.env).sandboxes.terminate(sandboxId);
+        await this.remember("sandboxId", null);
+      } catch (error) {
+        console.error("sandbox terminate failed; the janitor will retry:", String(error));
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `POST /code`: validate, create the job (JobRoom + CodeJob Workflow), answer with its SSE stream.
+ * The first event (`job`) is in the log before the response starts; nothing slow happens before
+ * the stream begins, and a client that goes away does not stop the job.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { requireBearer } from "../auth";
+import { ApiError } from "../errors";
+import { isValidBranch, parseRepo } from "../github/repo";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_PROMPT_CHARS = 20_000;
+
+/** The request body; also the source of `/openapi.json`'s schema. */
+export const codeRequestSchema = z
+  .object({
+    repoUrl: z.string().min(1).max(300).describe("`owner/repo` or `https://github.com/owner/repo`"),
+    prompt: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_PROMPT_CHARS)
+      .describe("What the agent should do, in plain words."),
+    baseBranch: z
+      .string()
+      .max(255)
+      .refine(isValidBranch, "is not a valid branch name")
+      .optional()
+      .describe("Branch to start from and open the PR against; the repository's default when absent."),
+    draft: z.boolean().optional().describe("Open the pull request as a draft."),
+  })
+  .strict();
+
+export const code = new Hono<{ Bindings: Env }>().post(
+  "/",
+  async (c, next) => {
+    await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS);
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      throw new ApiError(415, "Unsupported media type", "Send the body as `Content-Type: application/json`.");
+    }
+    await next();
+  },
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, "Body too large", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+    },
+  }),
+  async (c) => {
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      throw new ApiError(400, "Invalid JSON", "The request body is not valid JSON.");
+    }
+    const parsed = codeRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field =
+        issue?.path.join(".") || (issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "body");
+      throw new ApiError(400, "Invalid request", `${field}: ${issue?.message ?? "invalid"}`, {
+        field,
+        errors: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      });
+    }
+    const body = parsed.data;
+    const repo = parseRepo(body.repoUrl, c.env.GITHUB_URL);
+    if (typeof repo === "string") {
+      throw new ApiError(400, "Invalid request", `repoUrl: ${repo}`, { field: "repoUrl" });
+    }
+    const jobId = crypto.randomUUID();
+    const room = c.env.JOB_ROOM.get(c.env.JOB_ROOM.idFromName(jobId));
+    await room.init({
+      jobId,
+      repo: `${repo.owner}/${repo.repo}`,
+      baseBranch: body.baseBranch ?? null,
+      prompt: body.prompt,
+      draft: body.draft ?? false,
+      createdAt: new Date().toISOString(),
+      origin: new URL(c.req.url).origin,
+    });
+    const workflowId = `${jobId}.1`;
+    try {
+      await c.env.CODE_JOB.create({ id: workflowId, params: { jobId } });
+      await room.remember("workflowId", workflowId);
+    } catch (error) {
+      console.error("workflow create failed:", String(error));
+      await room.finish("failed", {
+        error: { code: "internal_error", message: "The job could not be started." },
+      });
+    }
+    const stream = await room.fetch(new Request("http://room/events?after=0"));
+    return new Response(stream.body, {
+      status: 200,
+      headers: { ...Object.fromEntries(stream.headers), "x-job-id": jobId, location: `/jobs/${jobId}` },
+    });
+  },
+);
