@@ -20,6 +20,8 @@ export function parseRepo(input: string, githubUrl: string): RepoRef | string {
   const text = input.trim();
   if (text === "") return "is empty";
   if (/[\s\u0000-\u001f\u007f\\]/.test(text)) return "contains whitespace, control characters or backslashes";
+  // URL parsing would resolve these away (`/acme/../etc/x` → `/etc/x`): refuse them outright.
+  if (/(^|\/)\.{1,2}(\/|$)/.test(text)) return "must not contain . or .. path segments";
   let path: string;
   if (/^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith("//")) {
     let url: URL;

@@ -82,7 +82,7 @@ export const code = new Hono<{ Bindings: Env }>().post(
       createdAt: new Date().toISOString(),
       origin: new URL(c.req.url).origin,
     });
-    const workflowId = `${jobId}.1`;
+    const workflowId = `${jobId}_1`;
     try {
       await c.env.CODE_JOB.create({ id: workflowId, params: { jobId } });
       await room.remember("workflowId", workflowId);
