@@ -19,6 +19,7 @@ const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 export function parseRepo(input: string, githubUrl: string): RepoRef | string {
   const text = input.trim();
   if (text === "") return "is empty";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   if (/[\s\u0000-\u001f\u007f\\]/.test(text)) return "contains whitespace, control characters or backslashes";
   // URL parsing would resolve these away (`/acme/../etc/x` → `/etc/x`): refuse them outright.
   if (/(^|\/)\.{1,2}(\/|$)/.test(text)) return "must not contain . or .. path segments";
@@ -62,6 +63,7 @@ export function isValidBranch(name: string): boolean {
   return (
     name.length > 0 &&
     name.length <= 255 &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
     !/[\s\u0000-\u001f\u007f~^:?*[\\]/.test(name) &&
     !name.includes("..") &&
     !name.includes("@{") &&

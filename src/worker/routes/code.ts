@@ -9,6 +9,7 @@ import { z } from "zod";
 import { requireBearer } from "../auth";
 import { ApiError } from "../errors";
 import { isValidBranch, parseRepo } from "../github/repo";
+import { startJob } from "../jobs/start";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_PROMPT_CHARS = 20_000;
@@ -71,27 +72,13 @@ export const code = new Hono<{ Bindings: Env }>().post(
     if (typeof repo === "string") {
       throw new ApiError(400, "Invalid request", `repoUrl: ${repo}`, { field: "repoUrl" });
     }
-    const jobId = crypto.randomUUID();
-    const room = c.env.JOB_ROOM.get(c.env.JOB_ROOM.idFromName(jobId));
-    await room.init({
-      jobId,
-      repo: `${repo.owner}/${repo.repo}`,
+    const { jobId, room } = await startJob(c.env, {
+      repo,
       baseBranch: body.baseBranch ?? null,
       prompt: body.prompt,
       draft: body.draft ?? false,
-      createdAt: new Date().toISOString(),
       origin: new URL(c.req.url).origin,
     });
-    const workflowId = `${jobId}_1`;
-    try {
-      await c.env.CODE_JOB.create({ id: workflowId, params: { jobId } });
-      await room.remember("workflowId", workflowId);
-    } catch (error) {
-      console.error("workflow create failed:", String(error));
-      await room.finish("failed", {
-        error: { code: "internal_error", message: "The job could not be started." },
-      });
-    }
     const stream = await room.fetch(new Request("http://room/events?after=0"));
     return new Response(stream.body, {
       status: 200,

@@ -1,0 +1,43 @@
+/**
+ * Starting a job, shared by every front door (`POST /code`, Slack's `/pr`): a fresh unguessable
+ * id, the JobRoom with its first events, then the first CodeJob Workflow attempt. A job that
+ * cannot start still ends with `error` and `done`, so whoever is watching is never left hanging.
+ */
+import type { RepoRef } from "../github/repo";
+import type { JobRecord } from "./log";
+
+export interface JobRequest {
+  repo: RepoRef;
+  baseBranch: string | null;
+  prompt: string;
+  draft: boolean;
+  /** Public origin of the Worker, for the links in events and the PR body. */
+  origin: string;
+}
+
+/** Creates the job and starts its Workflow; returns the id and the room's stub. */
+export async function startJob(env: Env, request: JobRequest) {
+  const jobId = crypto.randomUUID();
+  const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
+  const record: JobRecord = {
+    jobId,
+    repo: `${request.repo.owner}/${request.repo.repo}`,
+    baseBranch: request.baseBranch,
+    prompt: request.prompt,
+    draft: request.draft,
+    createdAt: new Date().toISOString(),
+    origin: request.origin,
+  };
+  await room.init(record);
+  const workflowId = `${jobId}_1`;
+  try {
+    await env.CODE_JOB.create({ id: workflowId, params: { jobId } });
+    await room.remember("workflowId", workflowId);
+  } catch (error) {
+    console.error("workflow create failed:", String(error));
+    await room.finish("failed", {
+      error: { code: "internal_error", message: "The job could not be started." },
+    });
+  }
+  return { jobId, room };
+}
