@@ -1,0 +1,202 @@
+/**
+ * The sandbox service's HTTP surface (src/protocol/sandbox.ts) over any `Backend`: bearer auth,
+ * body validation, idempotent exec, problem+json errors from one `onError`. `startService` runs
+ * it on a Node HTTP server, for server.ts and for tests that need the real service in-process.
+ */
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ExecResult, FileContent } from "../protocol/sandbox";
+import { bearerAuth } from "./auth";
+import type { Backend, ExecSpec } from "./backends/types";
+import { badRequest, ServiceError } from "./errors";
+import { IdempotentRuns } from "./idempotency";
+import {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  MAX_BODY_BYTES,
+  MAX_FILE_BYTES,
+  MAX_REMEMBERED_EXECS,
+} from "./limits";
+import { type Logger, silentLogger } from "./log";
+import { checkRepoPath } from "./repo-path";
+import { cloneSchema, createSandboxSchema, execSchema, fileContentSchema, readJson } from "./schemas";
+
+export interface ServiceOptions {
+  backend: Backend;
+  token: string;
+  log?: Logger;
+}
+
+const TRANSIENT_CODES = new Set(["EAGAIN", "EMFILE", "ENFILE", "ENOMEM", "ENOSPC"]);
+
+/** The problem+json response for any thrown value; unexpected errors are logged, never their bodies. */
+function problemResponse(c: Context, error: unknown, log: Logger): Response {
+  let problem: ServiceError;
+  if (error instanceof ServiceError) problem = error;
+  else if (error instanceof HTTPException && error.status === 413) {
+    problem = new ServiceError(413, "request body too large", `at most ${MAX_BODY_BYTES} bytes`);
+  } else if (error instanceof HTTPException && error.status < 500) {
+    problem = badRequest(error.message || "malformed request");
+  } else {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    log.error("unexpected error", { method: c.req.method, path: c.req.path, error: message });
+    problem = TRANSIENT_CODES.has(code ?? "")
+      ? new ServiceError(503, "temporarily unavailable", message, true)
+      : new ServiceError(500, "internal error", message);
+  }
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="sandbox-service"';
+  return c.body(JSON.stringify(problem.toProblem()), problem.status, headers);
+}
+
+/** The Hono app implementing every `/v1` route of the protocol plus `GET /healthz`. */
+export function createServiceApp(options: ServiceOptions): Hono {
+  const { backend } = options;
+  const log = options.log ?? silentLogger;
+  const runs = new IdempotentRuns<ExecResult>(MAX_REMEMBERED_EXECS);
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round(performance.now() - started);
+    log.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms });
+  });
+  app.onError((error, c) => problemResponse(c, error, log));
+  app.notFound((c) =>
+    problemResponse(c, new ServiceError(404, "not found", `no route ${c.req.method} ${c.req.path}`), log),
+  );
+
+  app.get("/healthz", (c) => c.json({ ok: true, backend: backend.name }));
+
+  app.use("/v1/*", bearerAuth(options.token));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ServiceError(413, "request body too large", `at most ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.post("/v1/sandboxes", async (c) => {
+    const { jobId } = await readJson(c, createSandboxSchema);
+    const { sandbox, created } = await backend.create(jobId);
+    if (created) log.info("sandbox created", { sandboxId: sandbox.id });
+    return c.json(sandbox, created ? 201 : 200);
+  });
+
+  app.get("/v1/sandboxes", async (c) => c.json({ sandboxes: await backend.list() }));
+
+  app.get("/v1/sandboxes/:id", async (c) => c.json(await backend.get(c.req.param("id"))));
+
+  app.delete("/v1/sandboxes/:id", async (c) => {
+    const id = c.req.param("id");
+    await backend.terminate(id);
+    runs.forget(id);
+    return c.body(null, 204);
+  });
+
+  app.post("/v1/sandboxes/:id/clone", async (c) => {
+    const request = await readJson(c, cloneSchema);
+    return c.json(await backend.clone(c.req.param("id"), request));
+  });
+
+  app.post("/v1/sandboxes/:id/exec", async (c) => {
+    const id = c.req.param("id");
+    const body = await readJson(c, execSchema);
+    await backend.get(id);
+    const spec: ExecSpec = {
+      argv: body.argv,
+      timeoutMs: body.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxOutputBytes: body.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    };
+    if (body.stdinBase64 !== undefined) spec.stdin = Buffer.from(body.stdinBase64, "base64");
+    const run = (): Promise<ExecResult> => backend.exec(id, spec);
+    if (body.idempotencyKey === undefined) return c.json(await run());
+    const fingerprint = createHash("sha256")
+      .update(JSON.stringify([body.argv, body.stdinBase64 ?? null]))
+      .digest("hex");
+    return c.json(await runs.run(id, body.idempotencyKey, fingerprint, run));
+  });
+
+  app.get("/v1/sandboxes/:id/files", async (c) => {
+    const path = checkRepoPath(c.req.query("path") ?? "");
+    const file = await backend.readFile(c.req.param("id"), path);
+    const body: FileContent = {
+      path,
+      contentBase64: Buffer.from(file.content).toString("base64"),
+      mode: file.mode,
+    };
+    return c.json(body);
+  });
+
+  app.put("/v1/sandboxes/:id/files", async (c) => {
+    const body = await readJson(c, fileContentSchema);
+    const path = checkRepoPath(body.path);
+    const content = Buffer.from(body.contentBase64, "base64");
+    if (content.length > MAX_FILE_BYTES) {
+      throw new ServiceError(413, "file too large", `contentBase64: more than ${MAX_FILE_BYTES} bytes`);
+    }
+    await backend.writeFile(c.req.param("id"), path, content, body.mode);
+    return c.body(null, 204);
+  });
+
+  app.get("/v1/sandboxes/:id/changes", async (c) => c.json(await backend.changes(c.req.param("id"))));
+
+  return app;
+}
+
+export interface StartOptions extends ServiceOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host: string;
+}
+
+export interface RunningService {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Stops accepting requests, terminates every sandbox (ending running commands), then closes. */
+  close(): Promise<void>;
+}
+
+/** Serves `createServiceApp(options)` on `host:port` and resolves once it listens. */
+export async function startService(options: StartOptions): Promise<RunningService> {
+  const app = createServiceApp(options);
+  const server = createServer(getRequestListener(app.fetch));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host =
+    address === "0.0.0.0"
+      ? "127.0.0.1"
+      : address === "::"
+        ? "[::1]"
+        : address.includes(":")
+          ? `[${address}]`
+          : address;
+  return {
+    url: `http://${host}:${port}`,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await options.backend.close();
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 5_000);
+      force.unref();
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The local backend: one directory per sandbox under a root, its `workspace/` subdirectory bound
+ * at /workspace in a bubblewrap jail for every command. The clone happens on the host into a
+ * hidden staging directory and is then moved into the (still empty) workspace.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import type {
+  ChangeSet,
+  CloneRequest,
+  CloneResult,
+  ExecResult,
+  FileMode,
+  SandboxInfo,
+} from "../../protocol/sandbox";
+import { collectChanges } from "../change-set";
+import { ServiceError, sandboxNotFound } from "../errors";
+import { partialClone, redactUrl } from "../git-clone";
+import { execIsolated } from "../isolate";
+import { CLONE_TIMEOUT_MS } from "../limits";
+import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
+import type { Backend, ExecSpec, FileData } from "./types";
+
+export { execIsolated, runIsolated } from "../isolate";
+
+export interface LocalBackendOptions {
+  /** Directory holding one subdirectory per sandbox; created if missing. */
+  root: string;
+  /** Path of the bwrap binary; `/usr/bin/bwrap` by default. */
+  bwrapPath?: string;
+}
+
+interface LocalSandbox {
+  info: SandboxInfo;
+  dir: string;
+  workspace: string;
+  /** Aborted by terminate: kills every command still running. */
+  stop: AbortController;
+  /** Operations in flight, awaited before the directory is removed. */
+  inFlight: Set<Promise<unknown>>;
+  clone?: { url: string; ref?: string; result: Promise<CloneResult> };
+  base?: CloneResult;
+}
+
+/** A `Backend` whose sandboxes are bubblewrap jails around directories on this machine. */
+export class LocalBackend implements Backend {
+  readonly name = "local" as const;
+  private readonly sandboxes = new Map<string, LocalSandbox>();
+  private readonly byJob = new Map<string, Promise<LocalSandbox>>();
+  private closed = false;
+
+  constructor(private readonly options: LocalBackendOptions) {}
+
+  async create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }> {
+    if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
+    const existing = this.byJob.get(jobId);
+    if (existing) return { sandbox: (await existing).info, created: false };
+    const id = randomUUID();
+    const dir = join(this.options.root, id);
+    const making = (async (): Promise<LocalSandbox> => {
+      const workspace = join(dir, "workspace");
+      await mkdir(workspace, { recursive: true, mode: 0o700 });
+      if (this.closed) {
+        await rm(dir, { recursive: true, force: true });
+        throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
+      }
+      const info: SandboxInfo = { id, jobId, backend: "local", createdAt: new Date().toISOString() };
+      const sandbox: LocalSandbox = {
+        info,
+        dir,
+        workspace,
+        stop: new AbortController(),
+        inFlight: new Set(),
+      };
+      this.sandboxes.set(id, sandbox);
+      return sandbox;
+    })();
+    this.byJob.set(jobId, making);
+    try {
+      return { sandbox: (await making).info, created: true };
+    } catch (error) {
+      this.byJob.delete(jobId);
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<SandboxInfo> {
+    return this.live(id).info;
+  }
+
+  async list(): Promise<SandboxInfo[]> {
+    return [...this.sandboxes.values()].map((s) => s.info);
+  }
+
+  async clone(id: string, request: CloneRequest): Promise<CloneResult> {
+    const sandbox = this.live(id);
+    const url = redactUrl(request.url);
+    if (sandbox.clone) {
+      const same =
+        sandbox.clone.url === url && (request.ref === undefined || request.ref === sandbox.clone.ref);
+      if (!same)
+        throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${sandbox.clone.url}`);
+      return sandbox.clone.result;
+    }
+    const result = this.track(sandbox, this.cloneInto(sandbox, request));
+    sandbox.clone = { url, ref: request.ref, result };
+    try {
+      sandbox.base = await result;
+      return sandbox.base;
+    } catch (error) {
+      sandbox.clone = undefined;
+      throw error;
+    }
+  }
+
+  private async cloneInto(sandbox: LocalSandbox, request: CloneRequest): Promise<CloneResult> {
+    const staging = join(sandbox.dir, "staging");
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(join(staging, "home"), { recursive: true, mode: 0o700 });
+    try {
+      const dest = join(staging, "repo");
+      const result = await partialClone({
+        url: request.url,
+        ref: request.ref,
+        dest,
+        home: join(staging, "home"),
+        timeoutMs: CLONE_TIMEOUT_MS,
+        signal: sandbox.stop.signal,
+      });
+      try {
+        await rmdir(sandbox.workspace);
+      } catch (error) {
+        throw new ServiceError(409, "workspace not empty", `clone before writing files: ${String(error)}`);
+      }
+      await rename(dest, sandbox.workspace);
+      return result;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
+    const sandbox = this.live(id);
+    const run = execIsolated(sandbox.workspace, spec, this.jail(sandbox));
+    const { aborted, ...result } = await this.track(sandbox, run);
+    if (aborted) throw new ServiceError(404, "sandbox not found", "terminated while the command ran");
+    return result;
+  }
+
+  async readFile(id: string, path: string): Promise<FileData> {
+    const sandbox = this.live(id);
+    return this.track(sandbox, readSandboxFile(sandbox.workspace, path, this.jail(sandbox)));
+  }
+
+  async writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void> {
+    const sandbox = this.live(id);
+    await this.track(sandbox, writeSandboxFile(sandbox.workspace, path, content, mode, this.jail(sandbox)));
+  }
+
+  async changes(id: string): Promise<ChangeSet> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(sandbox, collectChanges(sandbox.workspace, sandbox.base.headSha, this.jail(sandbox)));
+  }
+
+  async terminate(id: string): Promise<void> {
+    const sandbox = this.sandboxes.get(id);
+    if (!sandbox) return;
+    this.sandboxes.delete(id);
+    this.byJob.delete(sandbox.info.jobId);
+    sandbox.stop.abort();
+    await Promise.allSettled(sandbox.inFlight);
+    await rm(sandbox.dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.sandboxes.keys()].map((id) => this.terminate(id)));
+  }
+
+  private live(id: string): LocalSandbox {
+    const sandbox = this.sandboxes.get(id);
+    if (!sandbox) throw sandboxNotFound(id);
+    return sandbox;
+  }
+
+  private jail(sandbox: LocalSandbox): { signal: AbortSignal; bwrapPath?: string } {
+    return { signal: sandbox.stop.signal, bwrapPath: this.options.bwrapPath };
+  }
+
+  /** Remembers `work` until it settles, so terminate can wait for it before deleting files. */
+  private track<T>(sandbox: LocalSandbox, work: Promise<T>): Promise<T> {
+    sandbox.inFlight.add(work);
+    const forget = (): void => {
+      sandbox.inFlight.delete(work);
+    };
+    work.then(forget, forget);
+    return work;
+  }
+}
+
+/** Creates the root directory (mode 0700) and a local backend on it. */
+export async function createLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
+  await mkdir(options.root, { recursive: true, mode: 0o700 });
+  return new LocalBackend(options);
+}

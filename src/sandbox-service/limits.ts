@@ -1,0 +1,25 @@
+/**
+ * Every default and hard limit of the sandbox service in one place, so the HTTP validation, the
+ * backends and the docs agree. Requests above a hard maximum are refused (400), never clamped.
+ */
+
+/** Exec wall-clock limit when the request names none. */
+export const DEFAULT_TIMEOUT_MS = 120_000;
+/** Largest `timeoutMs` an exec may ask for: 30 minutes. */
+export const MAX_TIMEOUT_MS = 30 * 60_000;
+/** Output kept per exec when the request names no `maxOutputBytes`: 1 MiB. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** Largest `maxOutputBytes` an exec may ask for: 8 MiB. */
+export const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+/** Largest file `readFile` returns and `writeFile` accepts: 16 MiB. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Largest request body (a base64 file or stdin plus JSON): 24 MiB. */
+export const MAX_BODY_BYTES = 24 * 1024 * 1024;
+/** Largest total content of one change set: 64 MiB. */
+export const MAX_CHANGE_SET_BYTES = 64 * 1024 * 1024;
+/** Wall-clock limit of a clone, which is the only step with network. */
+export const CLONE_TIMEOUT_MS = 10 * 60_000;
+/** Wall-clock limit of the service's own git and file helpers run inside a sandbox. */
+export const HELPER_TIMEOUT_MS = 120_000;
+/** Idempotent exec results remembered per sandbox (oldest finished ones are forgotten first). */
+export const MAX_REMEMBERED_EXECS = 256;

@@ -1,0 +1,75 @@
+/**
+ * Zod schemas for the request bodies of src/protocol/sandbox.ts, with the service's limits, and
+ * the one function that reads and validates a JSON body (415, 400 naming the field).
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { badRequest, ServiceError } from "./errors";
+import { cloneUrlProblem } from "./git-clone";
+import { MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits";
+
+const noNul = (s: string): boolean => !s.includes("\0");
+
+export const createSandboxSchema = z.object({
+  jobId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\p{Cc}]+$/u, "must not contain control characters"),
+});
+
+export const cloneSchema = z.object({
+  url: z
+    .string()
+    .min(1)
+    .max(4096)
+    .superRefine((url, ctx) => {
+      const problem = cloneUrlProblem(url);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ref: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^(?!-)[A-Za-z0-9._/+-]+$/, "must be a branch or tag name")
+    .refine((ref) => !ref.includes(".."), "must not contain ..")
+    .optional(),
+});
+
+export const execSchema = z.object({
+  argv: z.array(z.string().refine(noNul, "must not contain NUL")).min(1).max(10_000),
+  stdinBase64: z.base64().optional(),
+  timeoutMs: z.int().min(1).max(MAX_TIMEOUT_MS).optional(),
+  maxOutputBytes: z.int().min(1).max(MAX_OUTPUT_BYTES).optional(),
+  idempotencyKey: z.string().min(1).max(256).optional(),
+});
+
+export const fileContentSchema = z.object({
+  path: z.string(),
+  contentBase64: z.base64(),
+  mode: z.enum(["100644", "100755", "120000"]).optional(),
+});
+
+/** Parses the JSON body of `c` with `schema`; 415 for another media type, 400 naming the bad field. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ServiceError(415, "unsupported media type", "send the body as application/json");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    // The parser's message adds nothing a client can act on beyond "not JSON".
+    throw badRequest("body: not valid JSON");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
+      .join("; ");
+    throw badRequest(detail);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,73 @@
+/**
+ * Entry point of the sandbox service (`tsx src/sandbox-service/server.ts`). Reads its settings
+ * from the environment, refuses to start without a token or a working bubblewrap, logs JSON lines
+ * and, on SIGINT/SIGTERM, terminates every sandbox before exiting.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startService } from "./app";
+import { createLocalBackend } from "./backends/local";
+import { execIsolated } from "./isolate";
+import { jsonLogger } from "./log";
+
+const log = jsonLogger();
+
+function fail(msg: string): never {
+  log.error(msg);
+  process.exit(1);
+}
+
+/** Runs `true` in a jail once, so a missing or unusable bwrap stops the service at startup. */
+async function checkBubblewrap(root: string): Promise<void> {
+  const workspace = join(root, ".startup-check");
+  await mkdir(workspace, { recursive: true });
+  try {
+    const result = await execIsolated(workspace, { argv: ["true"], timeoutMs: 10_000, maxOutputBytes: 4096 });
+    if (result.exitCode !== 0) fail(`bubblewrap does not work here: ${result.output.trim()}`);
+  } catch (error) {
+    fail(`bubblewrap cannot be started: ${String(error)}`);
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const backendName = env.SANDBOX_BACKEND || "local";
+  if (backendName === "modal")
+    fail("SANDBOX_BACKEND=modal is not implemented yet; use SANDBOX_BACKEND=local");
+  if (backendName !== "local")
+    fail(`SANDBOX_BACKEND must be "local" or "modal", not ${JSON.stringify(backendName)}`);
+  const token = env.SANDBOX_SERVICE_TOKEN ?? "";
+  if (token.length === 0) fail("SANDBOX_SERVICE_TOKEN is required: the service refuses to start without it");
+  const port = Number(env.PORT || "8788");
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`PORT must be a port number, not ${env.PORT}`);
+  const host = env.HOST || "127.0.0.1";
+  const ownRoot = !env.SANDBOX_ROOT;
+  const root = env.SANDBOX_ROOT || (await mkdtemp(join(tmpdir(), "sandbox-service-")));
+
+  const backend = await createLocalBackend({ root });
+  await checkBubblewrap(root);
+  const service = await startService({ backend, token, port, host, log });
+  log.info("sandbox service listening", { url: service.url, backend: backend.name, root });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    setTimeout(() => fail("shutdown took longer than 15 s"), 15_000).unref();
+    await service.close();
+    if (ownRoot) await rm(root, { recursive: true, force: true });
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) =>
+  fail(`startup failed: ${error instanceof Error ? error.message : String(error)}`),
+);
