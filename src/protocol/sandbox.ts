@@ -4,7 +4,10 @@
  * Every route sits under `/v1`, answers JSON, and needs `Authorization: Bearer <SANDBOX_SERVICE_TOKEN>`.
  */
 
-/** `POST /v1/sandboxes` — idempotent on `jobId`: a second create returns the same sandbox. */
+/**
+ * `POST /v1/sandboxes` — idempotent on `jobId`: a second create returns the same sandbox
+ * (201 when created, 200 when it already existed; either way the body is `SandboxInfo`).
+ */
 export interface CreateSandboxRequest {
   jobId: string;
 }
@@ -42,7 +45,11 @@ export interface ExecRequest {
   timeoutMs?: number;
   /** Output beyond this many bytes is cut to head + tail with a marker. */
   maxOutputBytes?: number;
-  /** A repeated key returns the first result and never runs the command twice. */
+  /**
+   * A repeated key returns the first result and never runs the command twice (a repeat that
+   * arrives while the first call runs waits for it). Keys are per sandbox; reusing one for a
+   * different argv or stdin is refused with 409.
+   */
   idempotencyKey?: string;
 }
 
@@ -56,7 +63,12 @@ export interface ExecResult {
   durationMs: number;
 }
 
-/** `GET /v1/sandboxes/:id/files?path=…` answers this; `PUT` with the same body writes a file. */
+/**
+ * `GET /v1/sandboxes/:id/files?path=…` answers this; `PUT /v1/sandboxes/:id/files` with the same
+ * body writes a file (204), creating parent directories. `path` is relative to the repo root
+ * (absolute paths and `..` escapes are 400). Symlinks resolve inside the sandbox, never on the host.
+ * On write, `mode` `120000` makes a symlink whose target is the content.
+ */
 export interface FileContent {
   path: string;
   contentBase64: string;
@@ -101,4 +113,10 @@ export interface SandboxProblem {
  *   GET    /v1/sandboxes/:id      → SandboxInfo (404 when unknown or terminated)
  *   DELETE /v1/sandboxes/:id      → 204; idempotent, kills anything still running
  *   GET    /healthz               → { ok: true, backend }  (no auth)
+ *
+ * Error statuses (all `SandboxProblem`): 400 invalid field (named in `detail`), 401, 404 unknown or
+ * terminated sandbox / missing file, 409 conflict (not cloned yet, cloned from another URL, workspace
+ * written before the clone, idempotency key reused, git failed in the sandbox), 413 too large, 415,
+ * 422 clone failed for good; retryable: 502/504 clone failed or timed out, 503 shutting down or
+ * out of resources.
  */

@@ -31,8 +31,8 @@ export const cloneSchema = z.object({
     .string()
     .min(1)
     .max(255)
-    .regex(/^(?!-)[A-Za-z0-9._/+-]+$/, "must be a branch or tag name")
-    .refine((ref) => !ref.includes(".."), "must not contain ..")
+    // git check-ref-format's rules, and no leading "-" so it can never read as an option.
+    .regex(/^(?!-)(?!.*\.\.)(?!.*@\{)[^\x00-\x20\x7f~^:?*[\\]+$/, "must be a branch or tag name")
     .optional(),
 });
 
