@@ -32,7 +32,7 @@ export const cloneSchema = z.object({
     .min(1)
     .max(255)
     // git check-ref-format's rules, and no leading "-" so it can never read as an option.
-    .regex(/^(?!-)(?!.*\.\.)(?!.*@\{)[^\x00-\x20\x7f~^:?*[\\]+$/, "must be a branch or tag name")
+    .regex(/^(?!-)(?!.*\.\.)(?!.*@\{)[^\p{Cc} ~^:?*[\\]+$/u, "must be a branch or tag name")
     .optional(),
 });
 
