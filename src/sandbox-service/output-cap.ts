@@ -16,8 +16,9 @@ export class HeadTailCapture {
 
   constructor(maxBytes: number) {
     const headCap = Math.floor(maxBytes / 2);
-    this.head = Buffer.alloc(headCap);
-    this.tail = Buffer.alloc(maxBytes - headCap);
+    // Unzeroed is safe: only bytes written by push() are ever read back.
+    this.head = Buffer.allocUnsafe(headCap);
+    this.tail = Buffer.allocUnsafe(maxBytes - headCap);
   }
 
   push(chunk: Uint8Array): void {
