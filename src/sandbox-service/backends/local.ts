@@ -97,8 +97,9 @@ export class LocalBackend implements Backend {
     const sandbox = this.live(id);
     const url = redactUrl(request.url);
     if (sandbox.clone) {
-      const same =
-        sandbox.clone.url === url && (request.ref === undefined || request.ref === sandbox.clone.ref);
+      const { ref } = request;
+      const sameRef = ref === undefined || ref === sandbox.clone.ref || ref === sandbox.base?.ref;
+      const same = sandbox.clone.url === url && sameRef;
       if (!same)
         throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${sandbox.clone.url}`);
       return sandbox.clone.result;
