@@ -1,0 +1,62 @@
+// Runs the real git binary for the GitHub stand-in, isolated from the host's configuration, so
+// what the stand-in stores is exactly what GitHub would: the same object ids, modes and trees.
+import { spawn } from "node:child_process";
+
+/** A git command that exited non-zero; `stderr` says why. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(" ")} failed (${exitCode}): ${stderr.trim()}`);
+  }
+}
+
+export interface GitRun {
+  /** Bytes for stdin. */
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Environment shared by every git the stand-in runs: no system or user config, no prompts. */
+export function gitEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    LANG: "C",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    ...extra,
+  };
+}
+
+/** Runs `git --git-dir=<gitDir> …args` and resolves to its stdout; rejects with GitError. */
+export function runGit(
+  gitDir: string,
+  args: readonly string[],
+  run: GitRun & { home: string },
+): Promise<Buffer> {
+  const full = [`--git-dir=${gitDir}`, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", full, {
+      cwd: run.cwd ?? gitDir,
+      env: gitEnv(run.home, run.env),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new GitError(args, code, Buffer.concat(err).toString("utf8")));
+    });
+    // git may exit before reading all of stdin (e.g. a bad object id); that is reported by the exit code.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(run.input ?? "");
+  });
+}

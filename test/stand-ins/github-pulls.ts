@@ -1,0 +1,191 @@
+// Pull requests on the GitHub stand-in: create (with GitHub's 422s for a missing branch, a duplicate,
+// or nothing to merge), get and list. Same-repository heads only; diff stats come from real git.
+import { isoSeconds } from "./github-git";
+import { nodeId, repoJson, stableId, userJson } from "./github-objects";
+import { asObject, GitHubError, type Route, type RouteContext, validationFailed } from "./github-route";
+import type { PullRecord, RepoRecord } from "./github-state";
+
+/** A `pull-request-simple`, or with `full` a `pull-request` (stats, mergeability). */
+async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fresh = false) {
+  const { urls } = ctx.world;
+  const repo: RepoRecord = ctx.repo;
+  const api = `${urls.api}/repos/${repo.owner}/${repo.name}`;
+  const issue = `${api}/issues/${pull.number}`;
+  const headSha = (await repo.git.resolveRef(`refs/heads/${pull.head}`)) ?? pull.headSha;
+  const baseSha = (await repo.git.resolveRef(`refs/heads/${pull.base}`)) ?? pull.baseSha;
+  const side = (ref: string, sha: string) => ({
+    label: `${repo.owner}:${ref}`,
+    ref,
+    sha,
+    user: userJson(urls, repo.owner),
+    repo: repoJson(urls, repo),
+  });
+  const href = (url: string) => ({ href: url });
+  const simple = {
+    url: `${api}/pulls/${pull.number}`,
+    id: pull.id,
+    node_id: nodeId("PR", pull.id),
+    html_url: pull.htmlUrl,
+    diff_url: `${pull.htmlUrl}.diff`,
+    patch_url: `${pull.htmlUrl}.patch`,
+    issue_url: issue,
+    commits_url: `${api}/pulls/${pull.number}/commits`,
+    review_comments_url: `${api}/pulls/${pull.number}/comments`,
+    review_comment_url: `${api}/pulls/comments{/number}`,
+    comments_url: `${issue}/comments`,
+    statuses_url: `${api}/statuses/${headSha}`,
+    number: pull.number,
+    state: pull.state,
+    locked: false,
+    title: pull.title,
+    user: userJson(urls, pull.user),
+    body: pull.body,
+    labels: [],
+    milestone: null,
+    active_lock_reason: null,
+    created_at: pull.createdAt,
+    updated_at: pull.updatedAt,
+    closed_at: null,
+    merged_at: null,
+    merge_commit_sha: null,
+    assignee: null,
+    assignees: [],
+    requested_reviewers: [],
+    requested_teams: [],
+    head: side(pull.head, headSha),
+    base: side(pull.base, baseSha),
+    _links: {
+      self: href(`${api}/pulls/${pull.number}`),
+      html: href(pull.htmlUrl),
+      issue: href(issue),
+      comments: href(`${issue}/comments`),
+      review_comments: href(`${api}/pulls/${pull.number}/comments`),
+      review_comment: href(`${api}/pulls/comments{/number}`),
+      commits: href(`${api}/pulls/${pull.number}/commits`),
+      statuses: href(`${api}/statuses/${headSha}`),
+    },
+    author_association: pull.user === repo.owner ? "OWNER" : "COLLABORATOR",
+    auto_merge: null,
+    draft: pull.draft,
+  };
+  if (!full) return simple;
+  const stats = await repo.git.diffStats(baseSha, headSha);
+  return {
+    ...simple,
+    merged: false,
+    // GitHub computes mergeability in the background: unknown right after creation.
+    mergeable: fresh ? null : true,
+    rebaseable: fresh ? null : true,
+    mergeable_state: fresh ? "unknown" : pull.draft ? "draft" : "clean",
+    merged_by: null,
+    comments: 0,
+    review_comments: 0,
+    maintainer_can_modify: pull.maintainerCanModify,
+    commits: stats.commits,
+    additions: stats.additions,
+    deletions: stats.deletions,
+    changed_files: stats.changedFiles,
+  };
+}
+
+/** `branch` or `owner:branch` as a branch of this repository (cross-fork heads are not supported). */
+function headBranch(ctx: RouteContext, head: string): string {
+  const colon = head.indexOf(":");
+  if (colon < 0) return head;
+  if (head.slice(0, colon).toLowerCase() !== ctx.repo.owner.toLowerCase()) {
+    throw validationFailed("PullRequest", "head");
+  }
+  return head.slice(colon + 1);
+}
+
+const createPull: Route = {
+  method: "POST",
+  template: "/repos/{owner}/{repo}/pulls",
+  async handle(ctx) {
+    const input = asObject(ctx.body);
+    const { title, body = null, draft = false, maintainer_can_modify: canModify = true } = input;
+    if (typeof title !== "string" || title.trim() === "")
+      throw validationFailed("PullRequest", "title", "missing_field");
+    if (typeof input.head !== "string") throw validationFailed("PullRequest", "head", "missing_field");
+    if (typeof input.base !== "string") throw validationFailed("PullRequest", "base", "missing_field");
+    const head = headBranch(ctx, input.head);
+    const base = input.base;
+    const git = ctx.repo.git;
+    const baseSha = await git.resolveRef(`refs/heads/${base}`);
+    if (!baseSha) throw validationFailed("PullRequest", "base");
+    const headSha = await git.resolveRef(`refs/heads/${head}`);
+    if (!headSha) throw validationFailed("PullRequest", "head");
+    const label = `${ctx.repo.owner}:${head}`;
+    const existing = ctx.world.pulls.find(
+      (p) =>
+        p.owner === ctx.repo.owner &&
+        p.repo === ctx.repo.name &&
+        p.head === head &&
+        p.base === base &&
+        p.state === "open",
+    );
+    if (existing) throw customError(`A pull request already exists for ${label}.`);
+    if ((await git.diffStats(baseSha, headSha)).commits === 0)
+      throw customError(`No commits between ${base} and ${head}`);
+    const number = ctx.repo.nextNumber++;
+    const now = isoSeconds(new Date());
+    const pull: PullRecord = {
+      owner: ctx.repo.owner,
+      repo: ctx.repo.name,
+      number,
+      id: stableId("pull", `${ctx.repo.owner}/${ctx.repo.name}#${number}`),
+      title,
+      body: typeof body === "string" ? body : null,
+      head,
+      base,
+      headSha,
+      baseSha,
+      draft: draft === true,
+      state: "open",
+      user: ctx.world.login,
+      maintainerCanModify: canModify !== false,
+      createdAt: now,
+      updatedAt: now,
+      htmlUrl: `${ctx.world.urls.web}/${ctx.repo.owner}/${ctx.repo.name}/pull/${number}`,
+    };
+    ctx.world.pulls.push(pull);
+    const json = await pullJson(ctx, pull, true, true);
+    return { status: 201, body: json, headers: { location: json.url } };
+  },
+};
+
+function customError(message: string): GitHubError {
+  return new GitHubError(422, "Validation Failed", [{ resource: "PullRequest", code: "custom", message }]);
+}
+
+function pullsOf(ctx: RouteContext): PullRecord[] {
+  return ctx.world.pulls.filter((p) => p.owner === ctx.repo.owner && p.repo === ctx.repo.name);
+}
+
+const getPull: Route = {
+  method: "GET",
+  template: "/repos/{owner}/{repo}/pulls/{pull_number}",
+  async handle(ctx) {
+    const pull = pullsOf(ctx).find((p) => String(p.number) === ctx.params.pull_number);
+    if (!pull) throw new GitHubError(404, "Not Found");
+    return { status: 200, body: await pullJson(ctx, pull, true) };
+  },
+};
+
+const listPulls: Route = {
+  method: "GET",
+  template: "/repos/{owner}/{repo}/pulls",
+  async handle(ctx) {
+    const state = ctx.query.get("state") ?? "open";
+    const head = ctx.query.get("head");
+    const base = ctx.query.get("base");
+    const matches = pullsOf(ctx)
+      .filter((p) => state === "all" || p.state === state)
+      .filter((p) => !head || `${p.owner}:${p.head}`.toLowerCase() === head.toLowerCase())
+      .filter((p) => !base || p.base === base)
+      .sort((a, b) => b.number - a.number);
+    return { status: 200, body: await Promise.all(matches.map((p) => pullJson(ctx, p, false))) };
+  },
+};
+
+export const pullRoutes: Route[] = [createPull, getPull, listPulls];

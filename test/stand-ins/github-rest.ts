@@ -1,0 +1,147 @@
+// The GitHub stand-in's REST front: token auth, routing to the implemented operations, GitHub's
+// error bodies and headers, and the OpenAPI check of every request and response body.
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
+import { pullRoutes } from "./github-pulls";
+import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
+import { gitDataRoutes } from "./github-routes-git";
+import { refRoutes } from "./github-routes-refs";
+import { repoRoutes } from "./github-routes-repo";
+import type { GitHubWorld } from "./github-state";
+import { sendJson } from "./loopback-server";
+
+const ROUTES: Route[] = [...repoRoutes, ...refRoutes, ...gitDataRoutes, ...pullRoutes];
+
+export interface CallRecord {
+  method: string;
+  /** Path below the API root, e.g. `/repos/acme/api/git/refs`. */
+  path: string;
+  operationId: string | undefined;
+  status: number;
+}
+
+export interface Violation {
+  kind: "request" | "response" | "unimplemented" | "crash";
+  method: string;
+  path: string;
+  operationId: string | undefined;
+  status: number;
+  errors: string[];
+}
+
+export interface RestRecorder {
+  calls: CallRecord[];
+  violations: Violation[];
+}
+
+let remaining = 5000;
+
+/** Answers one REST request (`path` is below the API root, query string excluded). */
+export async function serveRest(
+  world: GitHubWorld,
+  token: string,
+  recorder: RestRecorder,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  rawBody: Buffer,
+): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const route = ROUTES.find((r) => r.method === method && matchTemplate(r.template, path));
+  const template = route?.template ?? documentedTemplate(method, path);
+  const operation = template ? findOperation(method, template) : undefined;
+  const docs = operation?.externalDocs?.url ?? "https://docs.github.com/rest";
+  const violate = (kind: Violation["kind"], status: number, errors: string[]) => {
+    const violation = { kind, method, path, operationId: operation?.operationId, status, errors };
+    recorder.violations.push(violation);
+    console.warn("GitHub stand-in violation", JSON.stringify(violation));
+  };
+
+  let result: RouteResult;
+  try {
+    result = await answer();
+  } catch (error) {
+    if (!(error instanceof GitHubError))
+      violate("crash", 500, [String(error instanceof Error ? error.stack : error)]);
+    const e = error instanceof GitHubError ? error : new GitHubError(500, "Server Error");
+    const body = {
+      message: e.message,
+      ...(e.errors ? { errors: e.errors } : {}),
+      documentation_url: docs,
+      status: String(e.status),
+    };
+    result = { status: e.status, body };
+  }
+  if (template && operation) {
+    const problems = checkResponseBody(method, template, result.status, result.body);
+    if (problems.length > 0) violate("response", result.status, problems);
+  }
+  recorder.calls.push({ method, path, operationId: operation?.operationId, status: result.status });
+  const headers = { ...githubHeaders(), ...result.headers };
+  if (result.body === undefined) {
+    res.writeHead(result.status, headers);
+    res.end();
+  } else sendJson(res, result.status, result.body, headers);
+
+  async function answer(): Promise<RouteResult> {
+    const auth = /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (auth === undefined) throw new GitHubError(401, "Requires authentication");
+    if (auth !== token) throw new GitHubError(401, "Bad credentials");
+    if (!route || !template) {
+      if (operation)
+        violate("unimplemented", 404, [`${operation.operationId} is not implemented by the stand-in`]);
+      throw new GitHubError(404, "Not Found");
+    }
+    const params = matchTemplate(template, path) ?? {};
+    const repo = world.repo(params.owner ?? "", params.repo ?? "");
+    if (!repo) throw new GitHubError(404, "Not Found");
+    let body: unknown;
+    if (rawBody.length > 0) {
+      try {
+        body = JSON.parse(rawBody.toString("utf8"));
+      } catch {
+        throw new GitHubError(400, "Problems parsing JSON");
+      }
+    }
+    if (method !== "GET") {
+      const problems = checkRequestBody(method, template, body ?? {});
+      if (problems.length > 0) {
+        violate("request", 422, problems);
+        throw new GitHubError(422, `Invalid request.\n\n${problems.join("\n")}`);
+      }
+    }
+    return route.handle({ world, repo, params, query, body });
+  }
+}
+
+/** The documented template `path` falls under (most literal segments wins), for recording. */
+function documentedTemplate(method: string, path: string): string | undefined {
+  let best: { template: string; literal: number } | undefined;
+  for (const template of documentedTemplates()) {
+    if (!findOperation(method, template) || !matchTemplate(template, path)) continue;
+    const literal = template.split("/").filter((s) => s && !s.startsWith("{")).length;
+    if (!best || literal > best.literal) best = { template, literal };
+  }
+  return best?.template;
+}
+
+function githubHeaders(): Record<string, string> {
+  remaining = remaining > 1 ? remaining - 1 : 5000;
+  const id = () => randomBytes(4).toString("hex").toUpperCase();
+  return {
+    "x-github-request-id": `${id()}:${id()}:${id()}:${id()}:${id()}`,
+    "x-github-api-version-selected": "2022-11-28",
+    "x-github-media-type": "github.v3; format=json",
+    "x-ratelimit-limit": "5000",
+    "x-ratelimit-remaining": String(remaining),
+    "x-ratelimit-used": String(5000 - remaining),
+    "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600),
+    "x-ratelimit-resource": "core",
+    "x-oauth-scopes": "repo",
+    "x-accepted-oauth-scopes": "repo",
+    "cache-control": "private, max-age=60, s-maxage=60",
+    vary: "Accept, Authorization, Cookie, X-GitHub-OTP",
+  };
+}

@@ -1,0 +1,133 @@
+// A loopback GitHub for tests: a REST subset (repos, branches, Git Data API, pulls) checked against
+// GitHub's OpenAPI description and driven by the real @octokit/rest, over real bare git repos that
+// `git clone` reaches through git http-backend. See README.md in this folder for the full list.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseGitPath, serveGitHttp } from "./git-http";
+import { type CallRecord, type RestRecorder, serveRest, type Violation } from "./github-rest";
+import { GitHubWorld, type PullRecord, type RepoFile } from "./github-state";
+import { listenLoopback, readBody } from "./loopback-server";
+
+export type { CallRecord, Violation } from "./github-rest";
+export type { PullRecord, RepoFile } from "./github-state";
+
+export interface GitHubStandInOptions {
+  /** The token `Authorization: token|Bearer …` must carry; default `ghp_standin…`. */
+  token?: string;
+  /** Login of the token's user (PR author, commit author by default); default `stand-in-bot`. */
+  login?: string;
+}
+
+export interface GitHubStandIn {
+  /** REST root for `new Octokit({ baseUrl })`, e.g. `http://127.0.0.1:PORT/api/v3`. */
+  apiUrl: string;
+  /** Web root; clone URLs are `${webUrl}/owner/repo(.git)`. */
+  webUrl: string;
+  token: string;
+  login: string;
+  /** Creates a repo whose default branch holds `files` in one commit; resolves to that commit's sha. */
+  createRepo(
+    owner: string,
+    repo: string,
+    files: Record<string, RepoFile>,
+    options?: { defaultBranch?: string; private?: boolean; description?: string },
+  ): Promise<string>;
+  /** Pull requests opened through the API, in order. */
+  pulls: PullRecord[];
+  /** Every REST call: method, path below the API root, operationId, status. */
+  calls: CallRecord[];
+  /** OpenAPI mismatches and unimplemented operations; tests assert it is empty. */
+  violations: Violation[];
+  /** Runs `git <args>` against the bare repo; resolves to stdout. */
+  git(owner: string, repo: string, ...args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts the GitHub stand-in on 127.0.0.1 (free port) with no repositories. */
+export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promise<GitHubStandIn> {
+  const token = opts.token ?? "ghp_standin0000000000000000000000000000";
+  const login = opts.login ?? "stand-in-bot";
+  const dir = await mkdtemp(join(tmpdir(), "github-stand-in-"));
+  const root = join(dir, "repos");
+  const home = join(dir, "home");
+  await Promise.all([mkdir(root), mkdir(home)]);
+  const recorder: RestRecorder = { calls: [], violations: [] };
+  let world: GitHubWorld | undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!world) throw new Error("not started");
+    const url = new URL(req.url ?? "/", "http://x");
+    const body = await readBody(req);
+    if (url.pathname === "/api/v3" || url.pathname.startsWith("/api/v3/")) {
+      const path = url.pathname.slice("/api/v3".length) || "/";
+      return serveRest(world, token, recorder, req, res, path, url.searchParams, body);
+    }
+    const gitPath = parseGitPath(url.pathname);
+    const repo = gitPath && world.repo(gitPath.owner, gitPath.repo);
+    if (!gitPath || !repo) {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      res.end(gitPath ? "Repository not found.\n" : "Not Found\n");
+      return;
+    }
+    const user = basicAuthUser(req.headers.authorization, token, login);
+    const pushing =
+      gitPath.rest === "git-receive-pack" || url.searchParams.get("service") === "git-receive-pack";
+    if (!user && (repo.private || pushing)) {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="GitHub"', "content-type": "text/plain" });
+      res.end("Authentication required\n");
+      return;
+    }
+    await serveGitHttp(req, res, {
+      projectRoot: root,
+      home,
+      pathInfo: `/${repo.owner}/${repo.name}.git/${gitPath.rest}`,
+      query: url.search.slice(1),
+      body,
+      remoteUser: user,
+    });
+  };
+
+  const server = await listenLoopback(handle, (error) =>
+    recorder.violations.push({
+      kind: "crash",
+      method: "",
+      path: "",
+      operationId: undefined,
+      status: 500,
+      errors: [String(error)],
+    }),
+  );
+  world = new GitHubWorld({ api: `${server.origin}/api/v3`, web: server.origin }, login, root, home);
+  const w = world;
+  return {
+    apiUrl: w.urls.api,
+    webUrl: w.urls.web,
+    token,
+    login,
+    createRepo: (owner, repo, files, options) => w.createRepo(owner, repo, files, options),
+    pulls: w.pulls,
+    calls: recorder.calls,
+    violations: recorder.violations,
+    async git(owner, repo, ...args) {
+      const record = w.repo(owner, repo);
+      if (!record) throw new Error(`no repository ${owner}/${repo}`);
+      return (await record.git.run(args)).toString("utf8");
+    },
+    async close() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The login for HTTP Basic credentials carrying the token (as user or password), else undefined. */
+function basicAuthUser(header: string | undefined, token: string, login: string): string | undefined {
+  const encoded = /^Basic\s+(.+)$/i.exec(header ?? "")?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const [user, password] = colon < 0 ? [decoded, ""] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  return user === token || password === token ? login : undefined;
+}
