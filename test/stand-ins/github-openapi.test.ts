@@ -39,11 +39,7 @@ describe("GitHub stand-in request checks", () => {
   afterAll(() => gh.close());
 
   it("answers 422 to a body GitHub would refuse and records the violation", async () => {
-    const octokit = new Octokit({
-      auth: gh.token,
-      baseUrl: gh.apiUrl,
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-    });
+    const octokit = new Octokit({ auth: gh.token, baseUrl: gh.apiUrl, log: quiet });
     const bad = {
       owner: "acme",
       repo: "lib",
@@ -55,11 +51,7 @@ describe("GitHub stand-in request checks", () => {
   });
 
   it("records operations the stand-in does not implement", async () => {
-    const octokit = new Octokit({
-      auth: gh.token,
-      baseUrl: gh.apiUrl,
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-    });
+    const octokit = new Octokit({ auth: gh.token, baseUrl: gh.apiUrl, log: quiet });
     gh.violations.length = 0;
     const error = await octokit.rest.issues
       .create({ owner: "acme", repo: "lib", title: "t" })
