@@ -70,6 +70,7 @@ export class BareRepo {
     return this.text(["hash-object", "-w", "--stdin"], content);
   }
 
+  /** The bytes of blob `sha`. */
   readBlob(sha: string): Promise<Buffer> {
     return this.run(["cat-file", "blob", sha]);
   }
@@ -188,10 +189,12 @@ export class BareRepo {
     );
   }
 
+  /** Removes `ref` (a full name). */
   async deleteRef(ref: string): Promise<void> {
     await this.run(["update-ref", "-d", ref]);
   }
 
+  /** True when `ancestor` is reachable from `descendant` (a fast-forward). */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     return this.run(["merge-base", "--is-ancestor", ancestor, descendant]).then(
       () => true,

@@ -26,6 +26,7 @@ export function stableId(kind: string, name: string): number {
   return Number.parseInt(createHash("sha1").update(`${kind}:${name}`).digest("hex").slice(0, 7), 16) + 1000;
 }
 
+/** A GraphQL-style node id (opaque base64, as on GitHub). */
 export function nodeId(kind: string, id: number | string): string {
   return Buffer.from(`${kind}:${id}`).toString("base64").replace(/=+$/, "");
 }
