@@ -203,6 +203,43 @@ describe("GitHub stand-in", () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it("reads trees recursively and blobs back, grafts subtrees and deletes directories", async () => {
+    const o = { owner: "acme", repo: "trees" };
+    const head = await gh.createRepo(o.owner, o.repo, {
+      "lib/a.ts": "a\n",
+      "lib/deep/b.ts": "b\n",
+      "top.txt": "t\n",
+    });
+    const { data: full } = await octokit.rest.git.getTree({ ...o, tree_sha: head, recursive: "1" });
+    expect(full.tree.map((e) => `${e.mode} ${e.type} ${e.path}`)).toEqual([
+      "040000 tree lib",
+      "100644 blob lib/a.ts",
+      "040000 tree lib/deep",
+      "100644 blob lib/deep/b.ts",
+      "100644 blob top.txt",
+    ]);
+    const lib = full.tree.find((e) => e.path === "lib");
+    const top = full.tree.find((e) => e.path === "top.txt");
+    const { data: blob } = await octokit.rest.git.getBlob({ ...o, file_sha: top?.sha ?? "" });
+    expect(Buffer.from(blob.content, "base64").toString()).toBe("t\n");
+    expect(blob.size).toBe(2);
+    const { data: tree } = await octokit.rest.git.createTree({
+      ...o,
+      base_tree: full.sha,
+      tree: [
+        { path: "lib", mode: "100644", type: "blob", sha: null },
+        { path: "vendor/lib", mode: "040000", type: "tree", sha: lib?.sha ?? "" },
+      ],
+    });
+    const { data: after } = await octokit.rest.git.getTree({ ...o, tree_sha: tree.sha, recursive: "true" });
+    expect(after.tree.filter((e) => e.type === "blob").map((e) => e.path)).toEqual([
+      "top.txt",
+      "vendor/lib/a.ts",
+      "vendor/lib/deep/b.ts",
+    ]);
+    expect(gh.violations).toEqual([]);
+  });
+
   it("answers 404 for unknown repos and 401 without a valid token, in GitHub's shape", async () => {
     const missing = await octokit.rest.repos.get({ owner: "acme", repo: "nope" }).catch((e: unknown) => e);
     expect(missing).toMatchObject({ name: "HttpError", status: 404 });
