@@ -1,0 +1,114 @@
+// The whole system on loopback, as the end-to-end tests and benchmarks run it: the real Worker
+// on workerd (wrangler's test harness), the real sandbox service with its bubblewrap backend,
+// and stand-ins for OpenAI and GitHub that the real SDKs talk to. Nothing leaves 127.0.0.1.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestHarness } from "wrangler";
+import { type RunningService, startService } from "../../src/sandbox-service/app";
+import { createLocalBackend } from "../../src/sandbox-service/backends/local";
+import { silentLogger } from "../../src/sandbox-service/log";
+import { type GitHubStandIn, startGitHubStandIn } from "../stand-ins/github";
+import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
+
+export interface SystemOptions {
+  /** Stream model replies (the default) or not. */
+  stream?: boolean;
+  /** Extra Worker vars (limits, say). */
+  vars?: Record<string, string>;
+  /** Replace generated secrets (an empty CODE_API_TOKENS, say). */
+  secretsOverride?: Record<string, string>;
+}
+
+export interface System {
+  /** The Worker's base URL. */
+  url: string;
+  /** A valid `POST /code` bearer token. */
+  apiToken: string;
+  /** Every secret the Worker holds, to prove none of them reaches a sandbox. */
+  secrets: Record<string, string>;
+  openai: OpenAIStandIn;
+  github: GitHubStandIn;
+  service: RunningService;
+  /** Logs workerd printed, for debugging a failed test. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+const secret = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
+
+/** Starts stand-ins, the sandbox service and the Worker, all wired to each other on loopback. */
+export async function startSystem(options: SystemOptions = {}): Promise<System> {
+  const root = await mkdtemp(join(tmpdir(), "e2e-sandboxes-"));
+  const secrets = {
+    OPENAI_API_KEY: secret("sk-test"),
+    GITHUB_TOKEN: secret("ghp_test"),
+    SANDBOX_SERVICE_TOKEN: secret("sbx"),
+    CODE_API_TOKENS: `${secret("api")},${secret("api2")}`,
+    ...options.secretsOverride,
+  };
+  const openai = await startOpenAIStandIn({ apiKey: secrets.OPENAI_API_KEY });
+  const github = await startGitHubStandIn({ token: secrets.GITHUB_TOKEN });
+  const backend = await createLocalBackend({ root });
+  const service = await startService({
+    backend,
+    token: secrets.SANDBOX_SERVICE_TOKEN,
+    port: 0,
+    host: "127.0.0.1",
+    log: silentLogger,
+  });
+  const worker = createTestHarness({
+    workers: [
+      {
+        configPath: "./wrangler.toml",
+        vars: {
+          OPENAI_BASE_URL: openai.url,
+          OPENAI_MODEL: "scripted-model",
+          OPENAI_STREAM: options.stream === false ? "false" : "true",
+          GITHUB_API_URL: github.apiUrl,
+          GITHUB_URL: github.webUrl,
+          SLACK_API_URL: "http://127.0.0.1:9/api/",
+          SANDBOX_SERVICE_URL: service.url,
+          AGENT_COMMAND_TIMEOUT_SECONDS: "20",
+          ...options.vars,
+        },
+        secrets,
+      },
+    ],
+  });
+  const { url } = await worker.listen();
+  return {
+    url: url.href.replace(/\/$/, ""),
+    apiToken: secrets.CODE_API_TOKENS.split(",")[0] ?? "",
+    secrets,
+    openai,
+    github,
+    service,
+    logs: () =>
+      worker
+        .getLogs()
+        .map((l) => `${l.level}: ${l.message}`)
+        .join("\n"),
+    async close() {
+      await worker.close();
+      await service.close();
+      await openai.close();
+      await github.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `POST /code` as curl would send it. */
+export function postCode(
+  system: System,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${system.url}/code`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${system.apiToken}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
