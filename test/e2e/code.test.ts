@@ -2,10 +2,11 @@
 // bubblewrap, and the OpenAI and GitHub stand-ins driven by the real SDKs. A scripted agent edits
 // a seeded repository; the test checks the event order, the PR GitHub recorded, that the branch's
 // tree is exactly what the same edit makes in a plain clone, and that no secret reached the sandbox.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postCode, type System, startSystem } from "./harness";
 import { collectEvents, type ParsedEvent } from "./sse";
@@ -44,7 +45,10 @@ function trajectory(marker: string) {
       toolCalls: [{ name: "bash", arguments: { command: EDIT } }],
       usage: { promptTokens: 300, completionTokens: 50 },
     },
-    { toolCalls: [{ name: "bash", arguments: { command: "head -c 5000000 /dev/zero | tr '\\0' a" } }] },
+    {
+      toolCalls: [{ name: "bash", arguments: { command: "head -c 5000000 /dev/zero | tr '\\0' a" } }],
+      usage: { promptTokens: 500, completionTokens: 15 },
+    },
     {
       toolCalls: [
         {
@@ -60,16 +64,19 @@ function trajectory(marker: string) {
   ];
 }
 
+const run = promisify(execFile);
+
 /** Tree id of the same edit applied to a plain (unsandboxed) clone: what the branch must hold. */
-function expectedTree(system: System, repo: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "expected-"));
+async function expectedTree(system: System, repo: string): Promise<string> {
+  // Asynchronous on purpose: the GitHub stand-in serving this clone lives in this process.
+  const dir = await mkdtemp(join(tmpdir(), "expected-"));
   try {
-    execFileSync("git", ["clone", "-q", `${system.github.webUrl}/${repo}.git`, dir]);
-    execFileSync("bash", ["-c", EDIT], { cwd: dir });
-    execFileSync("git", ["add", "-A"], { cwd: dir });
-    return execFileSync("git", ["write-tree"], { cwd: dir }).toString().trim();
+    await run("git", ["clone", "-q", `${system.github.webUrl}/${repo}.git`, dir]);
+    await run("bash", ["-c", EDIT], { cwd: dir });
+    await run("git", ["add", "-A"], { cwd: dir });
+    return (await run("git", ["write-tree"], { cwd: dir })).stdout.trim();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -109,7 +116,7 @@ describe.each([
     expect(types.slice(-2)).toEqual(["pr", "done"]);
     const done = events.at(-1)?.data as { status: string; prUrl: string; usage: Record<string, number> };
     expect(done.status).toBe("succeeded");
-    expect(done.usage).toMatchObject({ steps: 4, promptTokens: 1000, completionTokens: 85 });
+    expect(done.usage).toMatchObject({ steps: 4, promptTokens: 1500, completionTokens: 100 });
     expect(done.prUrl).toBe(
       system.github.pulls[0] && `${system.github.webUrl}/${repo}/pull/${system.github.pulls[0].number}`,
     );
@@ -139,7 +146,7 @@ describe.each([
   it("puts exactly the scripted edit on the branch: modes, deletions, binary, symlink", async () => {
     const head = system.github.pulls[0]?.head ?? "";
     const tree = (await system.github.git("acme", "api", "rev-parse", `refs/heads/${head}^{tree}`)).trim();
-    expect(tree).toBe(expectedTree(system, repo));
+    expect(tree).toBe(await expectedTree(system, repo));
     const diff = await system.github.git(
       "acme",
       "api",
