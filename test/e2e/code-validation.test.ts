@@ -16,7 +16,7 @@ const valid = { repoUrl: "acme/api", prompt: "Add a README" };
 type Case = {
   name: string;
   status: number;
-  body?: unknown;
+  body?: unknown | ((s: System) => unknown);
   headers?: Record<string, string>;
   detail?: RegExp;
 };
@@ -48,7 +48,7 @@ const cases: Case[] = [
   {
     name: "credentials in URL",
     status: 400,
-    body: { ...valid, repoUrl: "https://x:y@github.com/a/b" },
+    body: (s: System) => ({ ...valid, repoUrl: s.github.webUrl.replace("//", "//x:y@") + "/acme/api" }),
     detail: /credentials/,
   },
   { name: "path trick", status: 400, body: { ...valid, repoUrl: "acme/../../etc" }, detail: /repoUrl/ },
@@ -64,7 +64,8 @@ const cases: Case[] = [
 ];
 
 describe("POST /code refuses bad requests", () => {
-  it.each(cases)("$name → $status", async ({ status, body, headers, detail }) => {
+  it.each(cases)("$name → $status", async ({ status, body: given, headers, detail }) => {
+    const body = typeof given === "function" ? given(system) : given;
     const authorization = headers?.authorization ?? `Bearer ${system.apiToken}`;
     const requestHeaders: Record<string, string> = { "content-type": "application/json", ...headers };
     if (authorization) requestHeaders.authorization = authorization;

@@ -1,0 +1,141 @@
+// POST /slack/events on the real Worker: Slack's signature rules (bad, stale, replayed → 401),
+// ssl_check and url_verification, usage for malformed /pr, a valid /pr acked fast while its job
+// goes on, and one job for a command Slack delivers twice.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newTriggerId, postSlack, signHeaders, slashCommandBody } from "./slack-requests";
+import { jobIdOf, type SlackWorker, startSlackWorker } from "./slack-worker";
+
+let w: SlackWorker;
+beforeAll(async () => {
+  w = await startSlackWorker();
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+const command = (text: string, extra: { triggerId?: string; user?: string } = {}) =>
+  slashCommandBody({ text, responseUrl: w.slack.responseUrl(), ...extra });
+
+describe("request signing", () => {
+  it("accepts a correctly signed request", async () => {
+    const response = await postSlack(w.url, w.signingSecret, command("help"));
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    ["a signature made with another secret", (body: string) => signHeaders("not-the-secret", body)],
+    ["a signature with one digit changed", (body: string) => tamper(signHeaders(w.signingSecret, body))],
+    ["no signature", () => ({ "x-slack-signature": "" })],
+    ["a malformed signature", () => ({ "x-slack-signature": "v1=abc" })],
+    ["no timestamp", () => ({ "x-slack-request-timestamp": "" })],
+    ["a stale timestamp (6 minutes old)", (body: string) => signHeaders(w.signingSecret, body, now() - 360)],
+    ["a timestamp 6 minutes ahead", (body: string) => signHeaders(w.signingSecret, body, now() + 360)],
+  ])("refuses %s with 401", async (_name, headers) => {
+    const body = command("help");
+    const response = await postSlack(w.url, w.signingSecret, body, headers(body));
+    expect(response.status).toBe(401);
+  });
+
+  it("refuses a signed body that was altered after signing", async () => {
+    const body = command("help");
+    const response = await fetch(`${w.url}/slack/events`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...signHeaders(w.signingSecret, body) },
+      body: body.replace("help", "acme%2Fapi+rm+-rf"),
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it("refuses a replay of the exact same signed request with 401", async () => {
+    const body = command("help");
+    const headers = signHeaders(w.signingSecret, body);
+    expect((await postSlack(w.url, w.signingSecret, body, headers)).status).toBe(200);
+    expect((await postSlack(w.url, w.signingSecret, body, headers)).status).toBe(401);
+  });
+
+  it("answers ssl_check and url_verification", async () => {
+    const ssl = await postSlack(w.url, w.signingSecret, "ssl_check=1&token=legacy");
+    expect(ssl.status).toBe(200);
+    expect(await ssl.text()).toBe("");
+    const body = JSON.stringify({ type: "url_verification", challenge: "c-123", token: "legacy" });
+    const check = await postSlack(w.url, w.signingSecret, body, { "content-type": "application/json" });
+    expect(await check.json()).toEqual({ challenge: "c-123" });
+  });
+});
+
+describe("/pr usage", () => {
+  it.each([
+    ["", null],
+    ["help", null],
+    ["acme/api", /Say what to do after the repository/],
+    ["acme add a README", /"acme" must be owner\/repo/],
+    ["https://gitlab.com/acme/api add a README", /must be a repository on github\.com/],
+    ["acme/../etc add a README", /must not contain \. or \.\. path segments/],
+    ["acme/api@ add a README", /Nothing follows "@"/],
+    ["acme/api@main..evil add a README", /"main\.\.evil" is not a valid branch name/],
+    ["https://x:y@github.com/acme/api add a README", /must not contain credentials/],
+  ])("/pr %j → ephemeral usage naming the problem", async (text, problem) => {
+    const response = await postSlack(w.url, w.signingSecret, command(text));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { response_type: string; text: string };
+    expect(body.response_type).toBe("ephemeral");
+    expect(body.text).toContain("*Usage:* `/pr <owner/repo");
+    if (problem) expect(body.text).toMatch(problem);
+    else expect(body.text).not.toContain(":warning:");
+  });
+});
+
+describe("a valid /pr", () => {
+  it("is acked in well under 3 s, empty, while the job goes on and posts its parent", async () => {
+    const before = performance.now();
+    const response = await postSlack(w.url, w.signingSecret, command("acme/api@develop [ack] add a README"));
+    const ackMs = performance.now() - before;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("");
+    expect(ackMs).toBeLessThan(1_000);
+    const calls = await w.slack.waitFor((c) => c.some((x) => String(x.args.text).includes("acme/api")));
+    const parent = calls.find((c) => c.method === "chat.postMessage");
+    expect(parent?.args.channel).toBe("C0GENERAL");
+    const blocksText = JSON.stringify(parent?.args.blocks);
+    expect(blocksText).toContain("[ack] add a README");
+    expect(blocksText).toContain("<@U0ALICE>");
+    expect(blocksText).toContain("develop");
+    expect(blocksText).toContain("/events|Live events>");
+    const jobId = jobIdOf(parent?.args ?? {});
+    const snapshot = (await (await fetch(`${w.url}/jobs/${jobId}`)).json()) as Record<string, unknown>;
+    expect(snapshot).toMatchObject({ status: "running", repo: "acme/api", baseBranch: "develop" });
+  });
+
+  it("starts one job when Slack delivers the same command twice (same trigger_id, retry headers)", async () => {
+    const triggerId = newTriggerId();
+    const rooms = await w.jobRoomCount();
+    const body = command("acme/api [dup] add a README", { triggerId });
+    const [first, retry, again] = await Promise.all([
+      postSlack(w.url, w.signingSecret, body),
+      postSlack(w.url, w.signingSecret, body, {
+        ...signHeaders(w.signingSecret, body, now() + 1),
+        "x-slack-retry-num": "1",
+        "x-slack-retry-reason": "http_timeout",
+      }),
+      postSlack(w.url, w.signingSecret, body, signHeaders(w.signingSecret, body, now() + 2)),
+    ]);
+    expect([first.status, retry.status, again.status]).toEqual([200, 200, 200]);
+    // Each answer comes after its trigger_id claim, so the losers have already stopped here.
+    await w.slack.waitFor((c) => c.some((x) => JSON.stringify(x.args.blocks ?? "").includes("[dup]")));
+    expect(await w.jobRoomCount()).toBe(rooms + 1);
+    const parents = w.slack.calls.filter(
+      (c) => c.method === "chat.postMessage" && JSON.stringify(c.args.blocks ?? "").includes("[dup]"),
+    );
+    expect(parents).toHaveLength(1);
+  });
+});
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function tamper(headers: Record<string, string>): Record<string, string> {
+  const signature = headers["x-slack-signature"] ?? "";
+  const last = signature.at(-1) === "0" ? "1" : "0";
+  return { ...headers, "x-slack-signature": `${signature.slice(0, -1)}${last}` };
+}
