@@ -1,0 +1,128 @@
+// Benchmarks of the /code spine on loopback, each figure beside a baseline measured in the same
+// run: time to the first SSE event, orchestration overhead per agent step (next to one isolated
+// `true`), and a 10-step scripted job from request to PR URL.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execIsolated } from "../src/sandbox-service/isolate";
+import { postCode, type System, startSystem } from "../test/e2e/harness";
+import { collectEvents } from "../test/e2e/sse";
+import { ms, percentile, type Row } from "./stats";
+
+const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
+const finish = (title: string) => ({ toolCalls: [{ name: "finish", arguments: { title, summary: title } }] });
+
+/** Time from sending `POST /code` to reading its first event, over `n` sequential requests. */
+async function firstEventLatency(system: System, n: number): Promise<number[]> {
+  const samples: number[] = [];
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const marker = `[first-${i}]`;
+    system.openai.setScript([finish("nothing")], marker);
+    const started = performance.now();
+    const response = await postCode(system, { repoUrl: "bench/repo", prompt: `${marker} noop` });
+    const reader = response.body?.getReader();
+    const first = await reader?.read();
+    samples.push(performance.now() - started);
+    if (!first || first.done) throw new Error("stream ended before its first event");
+    // Drain in the background so the job's stream is consumed like a real client would.
+    pending.push(
+      (async () => {
+        while (!(await reader?.read())?.done) {}
+      })(),
+    );
+  }
+  await Promise.all(pending);
+  return samples;
+}
+
+/** Intervals between consecutive `step` events of a job whose model answers instantly with `true`. */
+async function stepOverhead(system: System, steps: number): Promise<number[]> {
+  system.openai.setScript([...Array.from({ length: steps }, () => bash("true")), finish("steps")], "[steps]");
+  const response = await postCode(system, { repoUrl: "bench/repo", prompt: "[steps] run true" });
+  const seen: number[] = [];
+  await collectEvents(response, {
+    until: (e) => {
+      if (e.type === "step") seen.push(performance.now());
+      return false;
+    },
+  });
+  return seen.slice(1).map((t, i) => t - (seen[i] ?? t));
+}
+
+/** One isolated `true` through the sandbox's own jail, no HTTP: the floor under a step. */
+async function isolatedTrue(n: number): Promise<number[]> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-true-"));
+  try {
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      await execIsolated(dir, { argv: ["true"], timeoutMs: 10_000, maxOutputBytes: 1024 });
+      samples.push(performance.now() - started);
+    }
+    return samples;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Request to PR URL for a 10-step job that edits a file; the model is an instant stand-in. */
+async function tenStepJob(system: System): Promise<number> {
+  const script = [
+    ...Array.from({ length: 9 }, (_, i) => bash(`echo step ${i} >> progress.txt`)),
+    bash("git status --short"),
+    finish("Ten steps"),
+  ];
+  system.openai.setScript(script, "[ten]");
+  const started = performance.now();
+  const response = await postCode(system, { repoUrl: "bench/repo", prompt: "[ten] ten steps" });
+  const { events } = await collectEvents(response);
+  const done = events.at(-1);
+  if (done?.data.status !== "succeeded")
+    throw new Error(`10-step job did not succeed: ${JSON.stringify(done)}`);
+  return performance.now() - started;
+}
+
+/** Runs the /code benchmarks against a fresh system and returns their rows. */
+export async function benchCode(): Promise<Row[]> {
+  const system = await startSystem({ vars: { AGENT_MAX_STEPS: "100" } });
+  try {
+    await system.github.createRepo("bench", "repo", {
+      "README.md": "# bench\n",
+      "src/index.js": "export {};\n",
+    });
+    // Warm up: the first job compiles the GitHub stand-in's OpenAPI validators and workerd's code paths.
+    await tenStepJob(system);
+    const first = await firstEventLatency(system, 60);
+    const isolated = await isolatedTrue(40);
+    const overhead = await stepOverhead(system, 30);
+    const tenStep = await tenStepJob(system);
+    const stepMedian = percentile(overhead, 0.5);
+    const trueMedian = percentile(isolated, 0.5);
+    return [
+      {
+        figure: "time to first `/code` event, p50 (60 requests)",
+        value: ms(percentile(first, 0.5)),
+        target: "—",
+      },
+      {
+        figure: "time to first `/code` event, p99 (60 requests)",
+        value: ms(percentile(first, 0.99)),
+        target: "≤ 50 ms",
+      },
+      { figure: "one isolated `true` (bubblewrap), median — baseline", value: ms(trueMedian), target: "—" },
+      {
+        figure: "orchestration per agent step (instant model, `true`), median",
+        value: `${ms(stepMedian)} (${(stepMedian / trueMedian).toFixed(2)}× isolated \`true\`)`,
+        target: "≤ 25 ms and ≤ 4×",
+      },
+      {
+        figure: "10-step scripted job, request → PR URL (model time ≈ 0)",
+        value: ms(tenStep),
+        target: "≤ 2 s",
+      },
+    ];
+  } finally {
+    await system.close();
+  }
+}
