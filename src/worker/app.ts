@@ -8,6 +8,7 @@ import { ApiError } from "./errors";
 import { code } from "./routes/code";
 import { jobs } from "./routes/jobs";
 import { meta } from "./routes/meta";
+import { slack } from "./routes/slack";
 
 function problem(
   status: number,
@@ -30,6 +31,7 @@ export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.route("/code", code);
   app.route("/jobs", jobs);
+  app.route("/slack", slack);
   app.route("/", meta);
   app.notFound((c) =>
     problem(404, "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`),

@@ -3,6 +3,7 @@
  * Each entry point (route, Durable Object, Workflow) calls `deps(env)` and passes what it needs on.
  */
 import { Octokit } from "@octokit/rest";
+import { App, LogLevel, type Receiver, webApi } from "@slack/bolt";
 import OpenAI from "openai";
 import { ChatCompletionsModel, type Model } from "./agent/model";
 import { SandboxService } from "./sandbox";
@@ -52,4 +53,47 @@ export function deps(env: Env): Deps {
 function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** Web API options both Slack clients share: SLACK_API_URL, and fetch the way workerd takes it. */
+function slackClientOptions(env: Env): webApi.WebClientOptions {
+  return {
+    slackApiUrl: env.SLACK_API_URL,
+    // Called bound, and with `redirect: "error"` (which workerd refuses) as "manual": a 3xx then
+    // comes back as a non-200 answer, which the client reports as an HTTP error anyway.
+    fetch: (url, init) =>
+      fetch(url, { ...init, redirect: init?.redirect === "error" ? "manual" : init?.redirect }),
+    logLevel: LogLevel.WARN,
+    timeout: 10_000,
+  };
+}
+
+/**
+ * The Bolt App behind `receiver`, built per request (no module-level state). Its bot ids are given
+ * so Bolt never calls `auth.test`: they only feed Bolt's ignore-my-own-messages check, and we
+ * handle no message events (`ignoreSelf: false`).
+ */
+export function slackApp(env: Env, receiver: Receiver): App {
+  return new App({
+    token: env.SLACK_BOT_TOKEN,
+    botId: "B_UNUSED",
+    botUserId: "U_UNUSED",
+    ignoreSelf: false,
+    convoStore: false,
+    receiver,
+    logLevel: LogLevel.WARN,
+    clientOptions: { ...slackClientOptions(env), retryConfig: { retries: 1 } },
+  });
+}
+
+/**
+ * The Web API client the Slack thread renderer uses. A 429 comes back to the caller as
+ * `WebAPIRateLimitedError` (the renderer waits out Retry-After itself, coalescing meanwhile).
+ */
+export function slackClient(env: Env): webApi.WebClient {
+  return new webApi.WebClient(env.SLACK_BOT_TOKEN, {
+    ...slackClientOptions(env),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000 },
+  });
 }

@@ -14,6 +14,16 @@ export interface JobRecord {
   createdAt: string;
   /** Where the job's links point (the public origin of the Worker). */
   origin: string;
+  /** Who asked, when the front door knows (a Slack user id for `/pr`). */
+  requester?: string;
+  /** The Slack thread this job reports to, when it came from `/pr`. */
+  slack?: SlackTarget;
+}
+
+/** Where a `/pr` job's thread lives: the channel, and the command's `response_url` as a fallback. */
+export interface SlackTarget {
+  channel: string;
+  responseUrl: string;
 }
 
 /** Creates the tables; cheap to call on every Durable Object start. */

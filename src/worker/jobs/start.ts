@@ -4,7 +4,7 @@
  * cannot start still ends with `error` and `done`, so whoever is watching is never left hanging.
  */
 import type { RepoRef } from "../github/repo";
-import type { JobRecord } from "./log";
+import type { JobRecord, SlackTarget } from "./log";
 
 export interface JobRequest {
   repo: RepoRef;
@@ -13,6 +13,10 @@ export interface JobRequest {
   draft: boolean;
   /** Public origin of the Worker, for the links in events and the PR body. */
   origin: string;
+  /** Who asked (a Slack user id), when known. */
+  requester?: string;
+  /** The Slack thread to report to, for `/pr` jobs. */
+  slack?: SlackTarget;
 }
 
 /** Creates the job and starts its Workflow; returns the id and the room's stub. */
@@ -27,6 +31,8 @@ export async function startJob(env: Env, request: JobRequest) {
     draft: request.draft,
     createdAt: new Date().toISOString(),
     origin: request.origin,
+    ...(request.requester ? { requester: request.requester } : {}),
+    ...(request.slack ? { slack: request.slack } : {}),
   };
   await room.init(record);
   const workflowId = `${jobId}_1`;

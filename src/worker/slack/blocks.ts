@@ -1,0 +1,86 @@
+/**
+ * The thread's parent message, rendered from a ThreadView: repo, prompt, requester, status,
+ * elapsed time, step count, a link to the live events and — while the job runs — a Cancel button.
+ * Once the job is over the button is gone and the outcome (PR link or reason) takes its place.
+ */
+import type { types } from "@slack/bolt";
+import { clip, codeSpan, escapeMrkdwn, formatDuration, stepSummary } from "./format";
+import type { ThreadView } from "./view";
+
+/** The Cancel button's `action_id`; its `value` is the job id. */
+export const CANCEL_ACTION = "cancel_job";
+
+export interface SlackMessage {
+  text: string;
+  blocks: types.KnownBlock[];
+}
+
+const PHASE_ICON: Record<ThreadView["phase"], string> = {
+  queued: ":hourglass_flowing_sand:",
+  provisioning: ":package:",
+  cloning: ":inbox_tray:",
+  working: ":hammer_and_wrench:",
+  publishing: ":rocket:",
+  done: ":checkered_flag:",
+};
+
+/** The parent message as of `now` (elapsed time is counted to `now` while running). */
+export function parentMessage(view: ThreadView, githubUrl: string, now: number): SlackMessage {
+  const repoUrl = `${githubUrl.replace(/\/+$/, "")}/${view.repo}`;
+  const base = view.baseBranch ? ` → ${codeSpan(view.baseBranch, 80)}` : "";
+  const header = `*<${repoUrl}|${escapeMrkdwn(view.repo)}>*${base}\n>${escapeMrkdwn(clip(view.prompt, 600)).replace(/\n/g, "\n>")}`;
+  const elapsed = view.usage ? view.usage.durationMs : now - Date.parse(view.createdAt);
+  const steps = `${view.steps} step${view.steps === 1 ? "" : "s"}`;
+  const context = [
+    ...(view.requester ? [`Requested by <@${view.requester}>`] : []),
+    steps,
+    formatDuration(elapsed),
+    `<${view.eventsUrl}|Live events>`,
+  ].join(" · ");
+  const blocks: types.KnownBlock[] = [
+    { type: "section", text: { type: "mrkdwn", text: header } },
+    { type: "section", text: { type: "mrkdwn", text: statusLine(view) } },
+    { type: "context", elements: [{ type: "mrkdwn", text: context }] },
+  ];
+  if (view.status === "running") {
+    blocks.push({
+      type: "actions",
+      block_id: "job_actions",
+      elements: [
+        {
+          type: "button",
+          action_id: CANCEL_ACTION,
+          value: view.jobId,
+          style: "danger",
+          text: { type: "plain_text", text: "Cancel" },
+          confirm: {
+            title: { type: "plain_text", text: "Cancel this job?" },
+            text: { type: "mrkdwn", text: "The agent stops and no pull request is opened." },
+            confirm: { type: "plain_text", text: "Cancel job" },
+            deny: { type: "plain_text", text: "Keep going" },
+          },
+        },
+      ],
+    });
+  }
+  return { text: `${view.repo}: ${plainStatus(view)}`, blocks };
+}
+
+function statusLine(view: ThreadView): string {
+  if (view.status === "succeeded" && view.pr) {
+    return `:white_check_mark: Pull request opened: <${view.pr.url}|#${view.pr.number} ${escapeMrkdwn(view.pr.title)}>`;
+  }
+  if (view.status === "succeeded") return ":white_check_mark: Done";
+  if (view.status === "failed")
+    return `:x: Failed: ${escapeMrkdwn(view.error?.message ?? "no reason recorded")}`;
+  if (view.status === "cancelled")
+    return `:no_entry_sign: ${escapeMrkdwn(view.error?.message ?? "Cancelled")}`;
+  const last = view.lastStep ? `\nLast step: ${codeSpan(stepSummary(view.lastStep.input))}` : "";
+  return `${PHASE_ICON[view.phase]} ${escapeMrkdwn(view.statusMessage)}${last}`;
+}
+
+function plainStatus(view: ThreadView): string {
+  if (view.status === "running") return view.statusMessage;
+  if (view.status === "succeeded") return view.pr ? `pull request opened: ${view.pr.url}` : "done";
+  return view.status === "failed" ? `failed: ${view.error?.message ?? ""}` : "cancelled";
+}

@@ -1,0 +1,78 @@
+/**
+ * Bolt listeners: `/pr` (usage for anything malformed; otherwise claim its trigger_id, ack, and
+ * start the job with its Slack thread as an output — the JobRoom posts the parent) and the
+ * parent's Cancel button (only the requester may press it, unless SLACK_CANCEL_POLICY says anyone
+ * in the channel). What follows an ack runs in waitUntil and is quick: Durable Object calls and
+ * one Workflow create.
+ */
+import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
+import { startJob } from "../jobs/start";
+import { CANCEL_ACTION } from "./blocks";
+import { parsePrCommand, usageText } from "./grammar";
+import { claimTrigger } from "./guard";
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export interface ListenerContext {
+  env: Env;
+  /** The Worker's public origin, for the links in the job's events. */
+  origin: string;
+}
+
+/** Registers the `/pr` command and the Cancel button on `app`. */
+export function registerSlackListeners(app: App, { env, origin }: ListenerContext): void {
+  app.command("/pr", async ({ command, ack, respond }) => {
+    const parsed = parsePrCommand(command.text, env.GITHUB_URL);
+    if (parsed.kind !== "run") {
+      const problem = parsed.kind === "invalid" ? parsed.problem : null;
+      await ack({ response_type: "ephemeral", text: usageText(problem, env.GITHUB_URL) });
+      return;
+    }
+    // Slack's retries and a double submit carry the same trigger_id: only the first starts a job.
+    // Claimed before the ack, so once any delivery is answered its fate is decided.
+    const first = await claimTrigger(env, command.trigger_id);
+    await ack();
+    if (!first) return;
+    try {
+      await startJob(env, {
+        repo: parsed.repo,
+        baseBranch: parsed.baseBranch,
+        prompt: parsed.prompt,
+        draft: false,
+        origin,
+        requester: command.user_id,
+        slack: { channel: command.channel_id, responseUrl: command.response_url },
+      });
+    } catch (error) {
+      console.error(
+        "slack: /pr could not start a job:",
+        error instanceof Error ? error.message : String(error),
+      );
+      await ephemeral(respond, ":x: Sorry, the job could not be started. Please try again.");
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond }) => {
+    await ack();
+    const jobId = action.value ?? "";
+    const room = JOB_ID.test(jobId) ? env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId)) : null;
+    const job = room ? await room.job() : null;
+    if (!room || !job) {
+      await ephemeral(respond, "That job no longer exists.");
+      return;
+    }
+    const anyone = env.SLACK_CANCEL_POLICY === "channel";
+    if (!anyone && job.requester !== undefined && job.requester !== body.user.id) {
+      await ephemeral(respond, `Only <@${job.requester}>, who started this job, can cancel it.`);
+      return;
+    }
+    const who = body.user.username || body.user.name || body.user.id;
+    const outcome = await room.cancel(`Cancelled from Slack by @${who}.`);
+    if (outcome === "already-done") await ephemeral(respond, "This job has already finished.");
+  });
+}
+
+/** A message only the user who acted sees, leaving the message they acted on as it is. */
+async function ephemeral(respond: RespondFn, text: string): Promise<void> {
+  await respond({ response_type: "ephemeral", replace_original: false, text });
+}

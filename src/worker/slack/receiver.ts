@@ -1,0 +1,124 @@
+/**
+ * A Bolt Receiver for fetch-style runtimes (workerd). It verifies Slack's signature on the raw
+ * body, refuses replays, hands the event to Bolt, and answers the HTTP request the moment the
+ * listener calls `ack()` — or after a 3-second guard, Slack's own limit. Whatever the listener
+ * does after acking continues in `waitUntil`, so it must be quick (the durable work is a Workflow).
+ */
+import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
+import { parseSlackBody, readRawBody } from "./payload";
+import { verifySlackSignature } from "./signature";
+
+/** Slack gives up on a response after 3 s; we answer by then whatever the listener is doing. */
+export const ACK_GUARD_MS = 3_000;
+
+export interface FetchReceiverOptions {
+  signingSecret: string;
+  /** True unless this signed request was already seen (a replay). */
+  firstDelivery(timestamp: number, signature: string): Promise<boolean>;
+  ackGuardMs?: number;
+}
+
+/** Where work that outlives the response goes: the Worker's `ExecutionContext`. */
+export interface Lifetime {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export class FetchReceiver implements Receiver {
+  private app: App | null = null;
+
+  constructor(private readonly options: FetchReceiverOptions) {}
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Answers one request from Slack. */
+  async handle(request: Request, lifetime: Lifetime): Promise<Response> {
+    const app = this.app;
+    if (!app) throw new Error("FetchReceiver used before App.init");
+    const raw = await readRawBody(request);
+    if (raw === null) return text(413, "Request body too large.");
+    const body = parseSlackBody(raw, request.headers.get("content-type") ?? "");
+    if (body === null) return text(400, "Unreadable request body.");
+    // Slack's certificate check for slash commands: answered without doing anything.
+    if (body.ssl_check !== undefined) return new Response(null, { status: 200 });
+    const check = await verifySlackSignature(this.options.signingSecret, raw, request.headers);
+    if (!check.ok) {
+      console.warn(`slack: refused a request: ${check.reason}`);
+      return text(401, "Invalid request signature.");
+    }
+    if (!(await this.options.firstDelivery(check.timestamp, check.signature))) {
+      console.warn("slack: refused a replayed request");
+      return text(401, "Request already received.");
+    }
+    if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
+    return this.dispatch(app, body, request.headers, lifetime);
+  }
+
+  private async dispatch(
+    app: App,
+    body: Record<string, unknown>,
+    headers: Headers,
+    lifetime: Lifetime,
+  ): Promise<Response> {
+    let acked = false;
+    let answer: (response: Response) => void = () => {};
+    const answered = new Promise<Response>((resolve) => {
+      answer = resolve;
+    });
+    const retryNum = headers.get("x-slack-retry-num");
+    const event: ReceiverEvent = {
+      body,
+      ...(retryNum !== null && /^\d+$/.test(retryNum) ? { retryNum: Number(retryNum) } : {}),
+      ...(headers.has("x-slack-retry-reason")
+        ? { retryReason: headers.get("x-slack-retry-reason") ?? "" }
+        : {}),
+      ack: async (response?: unknown) => {
+        if (acked) throw new ReceiverMultipleAckError();
+        acked = true;
+        answer(ackResponse(response));
+      },
+    };
+    const processing = app.processEvent(event).then(
+      () => {
+        if (!acked) answer(text(404, "No handler for this request."));
+      },
+      (error: unknown) => {
+        console.error("slack: listener failed:", error instanceof Error ? error.message : String(error));
+        if (!acked) answer(text(500, "The request could not be processed."));
+      },
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const guard = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        console.warn("slack: no ack within the guard; answering empty so Slack does not time out");
+        resolve(new Response(null, { status: 200 }));
+      }, this.options.ackGuardMs ?? ACK_GUARD_MS);
+    });
+    const response = await Promise.race([answered, guard]);
+    clearTimeout(timer);
+    lifetime.waitUntil(processing);
+    return response;
+  }
+}
+
+/** What `ack(x)` sends: nothing, Slack-rendered text, or a message object as JSON. */
+function ackResponse(response: unknown): Response {
+  if (response === undefined || response === null || response === "") {
+    return new Response(null, { status: 200 });
+  }
+  if (typeof response === "string") return text(200, response);
+  return Response.json(response);
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
