@@ -6,6 +6,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
 import { deps } from "../deps";
+import { openSlackThread } from "../slack/room-thread";
+import type { SlackThread } from "../slack/thread";
 import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
 import { Subscribers, serveEvents } from "./sse";
 
@@ -14,6 +16,8 @@ const STALL_MS = 10 * 60_000;
 
 export class JobRoom extends DurableObject<Env> {
   private readonly subscribers = new Subscribers();
+  /** The job's Slack thread (jobs from `/pr`), opened on first use; null for other jobs. */
+  private slackThread: SlackThread | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -126,9 +130,18 @@ export class JobRoom extends DurableObject<Env> {
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
+    this.slackThreadOf()?.notify(logged);
     // Output gates hold the response until this write lands; no need to await it here.
     if (event.type !== "done") void this.ctx.storage.setAlarm(Date.now() + STALL_MS);
     return logged;
+  }
+
+  private slackThreadOf(): SlackThread | null {
+    if (this.slackThread === undefined) {
+      const job = this.job();
+      this.slackThread = job ? openSlackThread(this.env, this.ctx.storage.sql, job) : null;
+    }
+    return this.slackThread;
   }
 
   private isDone(): boolean {

@@ -1,0 +1,61 @@
+/**
+ * Thread replies at the moments worth a notification: the sandbox is ready, the tests ran (the
+ * first time, and whenever their outcome flips), and the end — PR link, reason for a failure or
+ * cancellation, and the usage. Everything else only edits the parent message.
+ */
+import type { LoggedEvent } from "../../protocol/events";
+import { codeSpan, escapeMrkdwn, stepSummary, usageLine } from "./format";
+import type { ThreadView } from "./view";
+
+/** Commands that run a test suite, in the ecosystems an agent meets most. */
+const TEST_COMMAND =
+  /\b((npm|pnpm|yarn|bun)\s+(run\s+)?test|npx\s+(vitest|jest|mocha)|vitest|jest|pytest|python3?\s+-m\s+(pytest|unittest)|go\s+test|cargo\s+(test|nextest)|make\s+(test|check)|mvn\b.*\btest|gradlew?\b.*\btest|rspec|dotnet\s+test|phpunit|mix\s+test|ctest|tox)\b/;
+
+/** What the replies remember between events: the last test outcome seen. */
+export interface MilestoneMemory {
+  testsPassed: boolean | null;
+}
+
+/** The reply `event` deserves, if any; `view()` folds the log up to and including `event`. */
+export function milestoneReply(
+  event: LoggedEvent,
+  memory: MilestoneMemory,
+  view: () => ThreadView,
+): string | null {
+  if (event.type === "status" && event.data.phase === "working") {
+    return `:package: Sandbox ready. ${escapeMrkdwn(event.data.message)}.`;
+  }
+  if (event.type === "step") {
+    const command = stepSummary(event.data.input);
+    if (!TEST_COMMAND.test(command)) return null;
+    const passed = event.data.exitCode === undefined ? null : event.data.exitCode === 0;
+    if (memory.testsPassed !== null && passed === memory.testsPassed) return null;
+    memory.testsPassed = passed;
+    const outcome =
+      passed === null ? "ran" : passed ? "passed" : `failed (exit ${event.data.exitCode ?? "?"})`;
+    return `:test_tube: Tests ${outcome}: ${codeSpan(command)} (step ${event.data.n})`;
+  }
+  if (event.type === "done") return finalReply(view());
+  return null;
+}
+
+/** The last word in the thread: the PR link or the reason, then the usage. */
+export function finalReply(view: ThreadView): string {
+  const usage = view.usage ? `\n${usageLine(view.usage)}` : "";
+  if (view.status === "succeeded" && view.pr) {
+    const pr = view.pr;
+    const size = `${pr.filesChanged} file${pr.filesChanged === 1 ? "" : "s"}, +${pr.additions} −${pr.deletions}`;
+    const draft = pr.draft ? " (draft)" : "";
+    return `:white_check_mark: Pull request opened${draft}: <${pr.url}|#${pr.number} ${escapeMrkdwn(pr.title)}> (${size})${usage}`;
+  }
+  if (view.status === "cancelled") {
+    return `:no_entry_sign: Cancelled. ${escapeMrkdwn(view.error?.message ?? "")}${usage}`;
+  }
+  if (view.status === "failed") {
+    const reason = view.error
+      ? `${escapeMrkdwn(view.error.message)} (${codeSpan(view.error.code, 60)})`
+      : "no reason was recorded";
+    return `:x: The job failed: ${reason}${usage}`;
+  }
+  return `:white_check_mark: Done.${usage}`;
+}
