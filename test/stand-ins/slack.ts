@@ -1,0 +1,187 @@
+// A loopback Slack Web API for tests: chat.postMessage, chat.update, chat.postEphemeral and
+// auth.test in Slack's real JSON shapes (form or JSON bodies, bearer token), plus a response_url
+// receiver. Every call is recorded with its arrival time; faults (429 + Retry-After, a platform
+// error such as not_in_channel) can be queued per method. Tests await calls, they never poll.
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import { listenLoopback, readBody, sendJson } from "./loopback-server";
+
+export interface SlackCall {
+  /** `chat.postMessage`…, or `response_url` for posts to a response URL. */
+  method: string;
+  /** Arrival time (ms since epoch). */
+  at: number;
+  /** The arguments as Slack reads them; `blocks` parsed from its JSON string. */
+  args: Record<string, unknown>;
+  /** What the stand-in answered: the JSON body and HTTP status. */
+  status: number;
+  response: Record<string, unknown>;
+}
+
+export type SlackFault = { status: 429; retryAfter: number } | { error: string };
+
+export interface SlackStandIn {
+  /** Base URL for `SLACK_API_URL`, ending in `/api/`. */
+  apiUrl: string;
+  token: string;
+  calls: SlackCall[];
+  /** A fresh response_url on this server. */
+  responseUrl(): string;
+  /** The next `times` calls of `method` get `fault` instead of success. */
+  fail(method: string, fault: SlackFault, times?: number): void;
+  /** Resolves with the calls so far once `predicate` holds over them (checked on every call). */
+  waitFor(predicate: (calls: SlackCall[]) => boolean, timeoutMs?: number): Promise<SlackCall[]>;
+  close(): Promise<void>;
+}
+
+/** Starts the Slack stand-in on 127.0.0.1 (free port). */
+export async function startSlackStandIn(opts: { token?: string } = {}): Promise<SlackStandIn> {
+  const token = opts.token ?? "xoxb-stand-in";
+  const calls: SlackCall[] = [];
+  const faults = new Map<string, SlackFault[]>();
+  const messages = new Map<string, Record<string, unknown>>();
+  const events = new EventEmitter();
+  let clock = 1_700_000_000_000;
+  let responses = 0;
+
+  const record = (call: SlackCall) => {
+    calls.push(call);
+    events.emit("call");
+  };
+
+  const server = await listenLoopback(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    const args = parseArgs(req, (await readBody(req)).toString("utf8"));
+    if (req.method === "POST" && url.pathname.startsWith("/response/")) {
+      const response = { ok: true };
+      record({
+        method: "response_url",
+        at: Date.now(),
+        args: { ...args, url: url.pathname },
+        status: 200,
+        response,
+      });
+      sendJson(res, 200, response);
+      return;
+    }
+    const method = url.pathname.replace(/^\/api\//, "");
+    const answer = (
+      status: number,
+      response: Record<string, unknown>,
+      headers: Record<string, string> = {},
+    ) => {
+      record({ method, at: Date.now(), args, status, response });
+      sendJson(res, status, response, headers);
+    };
+    if (req.method !== "POST" || !url.pathname.startsWith("/api/"))
+      return answer(404, { ok: false, error: "unknown_method" });
+    const presented =
+      (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "") || String(args.token ?? "");
+    if (!presented) return answer(200, { ok: false, error: "not_authed" });
+    if (presented !== token) return answer(200, { ok: false, error: "invalid_auth" });
+    const fault = faults.get(method)?.shift();
+    if (fault && "status" in fault) {
+      return answer(429, { ok: false, error: "ratelimited" }, { "retry-after": String(fault.retryAfter) });
+    }
+    if (fault) return answer(200, { ok: false, error: fault.error });
+    const channel = typeof args.channel === "string" ? args.channel : "";
+    const hasContent = typeof args.text === "string" || Array.isArray(args.blocks);
+    switch (method) {
+      case "auth.test":
+        return answer(200, {
+          ok: true,
+          url: "https://stand-in.slack.com/",
+          team: "Stand-in",
+          user: "modal-coding-agent",
+          team_id: "T0STANDIN",
+          user_id: "U0BOT",
+          bot_id: "B0BOT",
+          is_enterprise_install: false,
+        });
+      case "chat.postMessage": {
+        if (!channel) return answer(200, { ok: false, error: "channel_not_found" });
+        if (!hasContent) return answer(200, { ok: false, error: "no_text" });
+        clock += 1;
+        const ts = `${Math.floor(clock / 1000)}.${String(clock % 1000).padStart(3, "0")}100`;
+        const message = {
+          type: "message",
+          user: "U0BOT",
+          bot_id: "B0BOT",
+          text: args.text ?? "",
+          blocks: args.blocks,
+          ts,
+        };
+        if (typeof args.thread_ts === "string") Object.assign(message, { thread_ts: args.thread_ts });
+        messages.set(`${channel}/${ts}`, message);
+        return answer(200, { ok: true, channel, ts, message });
+      }
+      case "chat.update": {
+        const key = `${channel}/${String(args.ts ?? "")}`;
+        const existing = messages.get(key);
+        if (!existing) return answer(200, { ok: false, error: "message_not_found" });
+        if (!hasContent) return answer(200, { ok: false, error: "no_text" });
+        const message = { ...existing, text: args.text ?? "", blocks: args.blocks };
+        messages.set(key, message);
+        return answer(200, { ok: true, channel, ts: args.ts, text: message.text, message });
+      }
+      case "chat.postEphemeral":
+        if (!channel || typeof args.user !== "string")
+          return answer(200, { ok: false, error: "user_not_in_channel" });
+        if (!hasContent) return answer(200, { ok: false, error: "no_text" });
+        return answer(200, { ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.000200` });
+      default:
+        return answer(200, { ok: false, error: "unknown_method" });
+    }
+  });
+
+  return {
+    apiUrl: `${server.origin}/api/`,
+    token,
+    calls,
+    responseUrl: () => `${server.origin}/response/${++responses}`,
+    fail(method, fault, times = 1) {
+      const queue = faults.get(method) ?? [];
+      for (let i = 0; i < times; i++) queue.push(fault);
+      faults.set(method, queue);
+    },
+    waitFor(predicate, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(calls)) return;
+          cleanup();
+          resolve([...calls]);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`Slack stand-in: condition not met in ${timeoutMs} ms; calls: ${summary(calls)}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          events.off("call", check);
+        };
+        events.on("call", check);
+        check();
+      });
+    },
+    close: () => server.close(),
+  };
+}
+
+/** Form or JSON arguments, with `blocks` (sent as a JSON string in forms) parsed. */
+function parseArgs(req: IncomingMessage, body: string): Record<string, unknown> {
+  const type = req.headers["content-type"] ?? "";
+  const args: Record<string, unknown> = type.includes("application/json")
+    ? (JSON.parse(body || "{}") as Record<string, unknown>)
+    : Object.fromEntries(new URLSearchParams(body));
+  for (const key of ["blocks", "attachments"]) {
+    const value = args[key];
+    if (typeof value === "string") args[key] = JSON.parse(value);
+  }
+  return args;
+}
+
+function summary(calls: SlackCall[]): string {
+  return calls
+    .map((c) => `${c.method}${c.response.ok === false ? `(${String(c.response.error)})` : ""}`)
+    .join(", ");
+}
