@@ -44,7 +44,26 @@ export class JobRoom extends DurableObject<Env> {
       "job",
     );
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
+    // Off the caller's critical path: the first event is already in the log, and the room, not
+    // the request that created it, is the job's owner from here on.
+    this.ctx.waitUntil(this.startAttempt(1));
     return true;
+  }
+
+  /** Starts Workflow attempt `n` for this job; a job that cannot start ends failed. */
+  private async startAttempt(n: number): Promise<void> {
+    const job = this.job();
+    if (!job || this.isDone()) return;
+    const workflowId = `${job.jobId}_${n}`;
+    try {
+      await this.env.CODE_JOB.create({ id: workflowId, params: { jobId: job.jobId } });
+      setValue(this.ctx.storage.sql, "workflowId", workflowId);
+    } catch (error) {
+      console.error("workflow create failed:", String(error));
+      await this.finish("failed", {
+        error: { code: "internal_error", message: "The job could not be started." },
+      });
+    }
   }
 
   job(): JobRecord | null {

@@ -1,7 +1,7 @@
 /**
  * Starting a job, shared by every front door (`POST /code`, Slack's `/pr`): a fresh unguessable
- * id, the JobRoom with its first events, then the first CodeJob Workflow attempt. A job that
- * cannot start still ends with `error` and `done`, so whoever is watching is never left hanging.
+ * id and the JobRoom with its first events. The room starts the CodeJob Workflow itself, and a
+ * job that cannot start still ends with `error` and `done`, so no watcher is left hanging.
  */
 import type { RepoRef } from "../github/repo";
 import type { JobRecord, SlackTarget } from "./log";
@@ -19,7 +19,7 @@ export interface JobRequest {
   slack?: SlackTarget;
 }
 
-/** Creates the job and starts its Workflow; returns the id and the room's stub. */
+/** Creates the job (its JobRoom starts the Workflow); returns the id and the room's stub. */
 export async function startJob(env: Env, request: JobRequest) {
   const jobId = crypto.randomUUID();
   const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
@@ -35,15 +35,5 @@ export async function startJob(env: Env, request: JobRequest) {
     ...(request.slack ? { slack: request.slack } : {}),
   };
   await room.init(record);
-  const workflowId = `${jobId}_1`;
-  try {
-    await env.CODE_JOB.create({ id: workflowId, params: { jobId } });
-    await room.remember("workflowId", workflowId);
-  } catch (error) {
-    console.error("workflow create failed:", String(error));
-    await room.finish("failed", {
-      error: { code: "internal_error", message: "The job could not be started." },
-    });
-  }
   return { jobId, room };
 }
