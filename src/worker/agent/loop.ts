@@ -49,6 +49,25 @@ export async function runAgent(
   io: AgentIO,
   usage: AgentUsage,
 ): Promise<FinishInput> {
+  // Events go out in order but off the step's critical path; the run waits for them before it ends.
+  let emitted: Promise<void> = Promise.resolve();
+  const emit = (event: JobEvent, key: string) => {
+    emitted = emitted.then(() => io.emit(event, key));
+  };
+  try {
+    return await drive(task, config, io, usage, emit);
+  } finally {
+    await emitted;
+  }
+}
+
+async function drive(
+  task: TaskContext,
+  config: AgentConfig,
+  io: AgentIO,
+  usage: AgentUsage,
+  emit: (event: JobEvent, key: string) => void,
+): Promise<FinishInput> {
   const messages: Message[] = [
     { role: "system", content: systemPrompt() },
     { role: "user", content: taskMessage(task) },
@@ -61,7 +80,7 @@ export async function runAgent(
     usage.promptTokens += reply.usage.promptTokens;
     usage.completionTokens += reply.usage.completionTokens;
     messages.push(reply.message);
-    if (reply.text) await io.emit({ type: "message", data: { text: reply.text } }, `message ${turn}`);
+    if (reply.text) emit({ type: "message", data: { text: reply.text } }, `message ${turn}`);
     if (reply.toolCalls.length === 0) {
       messages.push({ role: "user", content: "Use the tools to make the change, then call `finish`." });
       continue;
@@ -83,7 +102,7 @@ export async function runAgent(
       if (result.kind === "finish") return result.input;
       usage.steps += 1;
       const { output, exitCode } = result.observation;
-      await io.emit(
+      emit(
         {
           type: "step",
           data: {
