@@ -48,7 +48,7 @@ const cases: Case[] = [
   {
     name: "credentials in URL",
     status: 400,
-    body: (s: System) => ({ ...valid, repoUrl: s.github.webUrl.replace("//", "//x:y@") + "/acme/api" }),
+    body: (s: System) => ({ ...valid, repoUrl: `${s.github.webUrl.replace("//", "//x:y@")}/acme/api` }),
     detail: /credentials/,
   },
   { name: "path trick", status: 400, body: { ...valid, repoUrl: "acme/../../etc" }, detail: /repoUrl/ },
