@@ -120,7 +120,8 @@ describe("a valid /pr", () => {
       postSlack(w.url, w.signingSecret, body, signHeaders(w.signingSecret, body, now() + 2)),
     ]);
     expect([first.status, retry.status, again.status]).toEqual([200, 200, 200]);
-    // Each answer comes after its trigger_id claim, so the losers have already stopped here.
+    // All three name the same job (its id derives from the trigger_id), and its room starts it once:
+    // one room and one parent, whenever the late deliveries land.
     await w.slack.waitFor((c) => c.some((x) => JSON.stringify(x.args.blocks ?? "").includes("[dup]")));
     expect(await w.jobRoomCount()).toBe(rooms + 1);
     const parents = w.slack.calls.filter(

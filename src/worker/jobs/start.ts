@@ -17,11 +17,19 @@ export interface JobRequest {
   requester?: string;
   /** The Slack thread to report to, for `/pr` jobs. */
   slack?: SlackTarget;
+  /**
+   * A caller-derived id (still unguessable) for idempotent front doors: a second start with the
+   * same id finds the room taken and starts nothing. Random when absent.
+   */
+  jobId?: string;
 }
 
-/** Creates the job (its JobRoom starts the Workflow); returns the id and the room's stub. */
+/**
+ * Creates the job (its JobRoom starts the Workflow); returns the id, the room's stub, and whether
+ * this call created it (false: `request.jobId` was already taken).
+ */
 export async function startJob(env: Env, request: JobRequest) {
-  const jobId = crypto.randomUUID();
+  const jobId = request.jobId ?? crypto.randomUUID();
   const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
   const record: JobRecord = {
     jobId,
@@ -34,6 +42,6 @@ export async function startJob(env: Env, request: JobRequest) {
     ...(request.requester ? { requester: request.requester } : {}),
     ...(request.slack ? { slack: request.slack } : {}),
   };
-  await room.init(record);
-  return { jobId, room };
+  const created = await room.init(record);
+  return { jobId, room, created };
 }

@@ -21,7 +21,7 @@ export const slack = new Hono<{ Bindings: Env }>().post("/events", async (c) => 
   }
   const receiver = new FetchReceiver({
     signingSecret,
-    firstDelivery: (timestamp, signature) => firstDelivery(c.env, timestamp, signature),
+    firstDelivery: (signature) => firstDelivery(c.env, signature),
   });
   registerSlackListeners(slackApp(c.env, receiver), { env: c.env, origin: new URL(c.req.url).origin });
   return receiver.handle(c.req.raw, c.executionCtx);

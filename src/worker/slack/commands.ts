@@ -1,15 +1,14 @@
 /**
- * Bolt listeners: `/pr` (usage for anything malformed; otherwise claim its trigger_id, ack, and
- * start the job with its Slack thread as an output — the JobRoom posts the parent) and the
- * parent's Cancel button (only the requester may press it, unless SLACK_CANCEL_POLICY says anyone
- * in the channel). What follows an ack runs in waitUntil and is quick: Durable Object calls and
- * one Workflow create.
+ * Bolt listeners: `/pr` (usage for anything malformed; otherwise ack, then start the job, its id
+ * derived from the trigger_id, with its Slack thread as an output; the JobRoom posts the parent)
+ * and the parent's Cancel button (only the requester may press it, unless SLACK_CANCEL_POLICY says
+ * anyone in the channel). What follows an ack runs in waitUntil and is quick: Durable Object calls.
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
 import { startJob } from "../jobs/start";
 import { CANCEL_ACTION } from "./blocks";
 import { parsePrCommand, usageText } from "./grammar";
-import { claimTrigger } from "./guard";
+import { commandJobId } from "./job-id";
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -28,13 +27,13 @@ export function registerSlackListeners(app: App, { env, origin }: ListenerContex
       await ack({ response_type: "ephemeral", text: usageText(problem, env.GITHUB_URL) });
       return;
     }
-    // Slack's retries and a double submit carry the same trigger_id: only the first starts a job.
-    // Claimed before the ack, so once any delivery is answered its fate is decided.
-    const first = await claimTrigger(env, command.trigger_id);
     await ack();
-    if (!first) return;
     try {
-      await startJob(env, {
+      // Slack's retries and a double submit carry the same trigger_id, hence the same job id: the
+      // JobRoom starts a job for the first of them only.
+      const jobId = await commandJobId(env.SLACK_SIGNING_SECRET, command.team_id, command.trigger_id);
+      const { created } = await startJob(env, {
+        jobId,
         repo: parsed.repo,
         baseBranch: parsed.baseBranch,
         prompt: parsed.prompt,
@@ -43,6 +42,7 @@ export function registerSlackListeners(app: App, { env, origin }: ListenerContex
         requester: command.user_id,
         slack: { channel: command.channel_id, responseUrl: command.response_url },
       });
+      if (!created) console.info(`slack: repeated /pr delivery for job ${jobId} ignored`);
     } catch (error) {
       console.error(
         "slack: /pr could not start a job:",

@@ -1,45 +1,62 @@
 /**
- * SlackGuard: a small keyed Durable Object that remembers which Slack deliveries it has seen, so
- * a replayed request (same signature) is refused and a repeated `/pr` (same trigger_id, or Slack's
- * retries) never starts a second job. Memory lives in SQLite and is wiped by an alarm once stale.
+ * SlackGuard: a small sharded Durable Object that remembers the signatures of recent Slack
+ * requests, so a replayed request is refused. Keys hash onto a few long-lived shards, so the ack
+ * path meets a warm object rather than creating one per request; an alarm drops expired entries.
  */
 import { DurableObject } from "cloudflare:workers";
 
 /** Longer than Slack's 5-minute signature window, so a replay is caught for as long as it could pass. */
 const SIGNATURE_TTL_MS = 6 * 60_000;
-/** Slack retries a delivery within minutes; an hour covers every retry and a user's double submit. */
-const TRIGGER_TTL_MS = 60 * 60_000;
+const SHARDS = 16;
 
 export class SlackGuard extends DurableObject<Env> {
-  /** True the first time `key` is offered to this instance, false on every later offer. */
+  private alarmSet = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires INTEGER NOT NULL)");
+  }
+
+  /** True the first time `key` is offered (or after its entry expired), false while it is remembered. */
   async once(key: string, ttlMs: number): Promise<boolean> {
-    // Created here rather than in the constructor: the alarm's deleteAll drops the table too.
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY)");
-    const inserted = this.ctx.storage.sql
-      .exec("INSERT INTO seen (key) VALUES (?) ON CONFLICT(key) DO NOTHING RETURNING key", key)
+    const now = Date.now();
+    const fresh = this.ctx.storage.sql
+      .exec(
+        `INSERT INTO seen (key, expires) VALUES (?, ?)
+         ON CONFLICT(key) DO UPDATE SET expires = excluded.expires WHERE seen.expires < ?
+         RETURNING key`,
+        key,
+        now + ttlMs,
+        now,
+      )
       .toArray();
-    if (inserted.length === 0) return false;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + ttlMs);
+    if (fresh.length === 0) return false;
+    if (!this.alarmSet) {
+      this.alarmSet = true;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + ttlMs);
+    }
     return true;
   }
 
-  /** Everything here has outlived its window: forget it all. */
+  /** Drops expired entries; comes back for the next one to expire. */
   override async alarm(): Promise<void> {
-    await this.ctx.storage.deleteAll();
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM seen WHERE expires < ?", Date.now());
+    const next = sql.exec<{ next: number | null }>("SELECT MIN(expires) AS next FROM seen").one().next;
+    if (next !== null) await this.ctx.storage.setAlarm(next + 1);
+    else this.alarmSet = false;
   }
 }
 
-/**
- * True unless this exact signed request was seen before. Requests are grouped by their signed
- * timestamp (one instance per second), and a replay must carry the same timestamp to verify.
- */
-export function firstDelivery(env: Env, timestamp: number, signature: string): Promise<boolean> {
-  const guard = env.SLACK_GUARD.get(env.SLACK_GUARD.idFromName(`signature:${timestamp}`));
-  return guard.once(signature, SIGNATURE_TTL_MS);
+/** True unless this exact signed request was seen before (a replay). */
+export function firstDelivery(env: Env, signature: string): Promise<boolean> {
+  return shard(env, "signature", signature).once(signature, SIGNATURE_TTL_MS);
 }
 
-/** True the first time a slash command with this `trigger_id` is claimed. */
-export function claimTrigger(env: Env, triggerId: string): Promise<boolean> {
-  const guard = env.SLACK_GUARD.get(env.SLACK_GUARD.idFromName(`trigger:${triggerId}`));
-  return guard.once(triggerId, TRIGGER_TTL_MS);
+function shard(env: Env, kind: string, key: string) {
+  // FNV-1a: cheap and even enough to spread keys over the shards.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  const n = (hash >>> 0) % SHARDS;
+  return env.SLACK_GUARD.get(env.SLACK_GUARD.idFromName(`${kind}:${n}`));
 }

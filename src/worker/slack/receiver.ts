@@ -14,7 +14,7 @@ export const ACK_GUARD_MS = 3_000;
 export interface FetchReceiverOptions {
   signingSecret: string;
   /** True unless this signed request was already seen (a replay). */
-  firstDelivery(timestamp: number, signature: string): Promise<boolean>;
+  firstDelivery(signature: string): Promise<boolean>;
   ackGuardMs?: number;
 }
 
@@ -55,7 +55,7 @@ export class FetchReceiver implements Receiver {
       console.warn(`slack: refused a request: ${check.reason}`);
       return text(401, "Invalid request signature.");
     }
-    if (!(await this.options.firstDelivery(check.timestamp, check.signature))) {
+    if (!(await this.options.firstDelivery(check.signature))) {
       console.warn("slack: refused a replayed request");
       return text(401, "Request already received.");
     }
@@ -85,6 +85,8 @@ export class FetchReceiver implements Receiver {
         if (acked) throw new ReceiverMultipleAckError();
         acked = true;
         answer(ackResponse(response));
+        // Let the response go out before the listener's follow-up work takes the thread.
+        await new Promise((resolve) => setTimeout(resolve, 0));
       },
     };
     const processing = app.processEvent(event).then(

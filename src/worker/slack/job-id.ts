@@ -1,0 +1,30 @@
+/**
+ * The job id of a `/pr` is derived from the command's trigger_id, so Slack's retries and a double
+ * submit (same trigger_id) name the same JobRoom, which starts a job only once. The derivation is
+ * an HMAC under the signing secret: as unguessable as a random UUID to anyone without the secret.
+ */
+
+const encoder = new TextEncoder();
+
+/** A UUIDv4-shaped id (122 bits of HMAC-SHA256) for the command `teamId`/`triggerId`. */
+export async function commandJobId(
+  signingSecret: string,
+  teamId: string,
+  triggerId: string,
+): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(signingSecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, encoder.encode(`pr:${teamId}:${triggerId}`)),
+  );
+  const bytes = mac.slice(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
