@@ -1,0 +1,106 @@
+// A whole job from Slack: a signed `/pr` to the real Worker, the real sandbox service, the OpenAI
+// and GitHub stand-ins driven by the real SDKs, and the Slack stand-in recording what the bot says.
+// The channel gets one parent message; its thread gets the milestones and ends with the PR link.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SlackCall, SlackStandIn } from "../stand-ins/slack";
+import { startSlackStandIn } from "../stand-ins/slack";
+import { type System, startSystem } from "./harness";
+import { postSlack, slashCommandBody } from "./slack-requests";
+import { jobIdOf } from "./slack-worker";
+
+const SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
+
+const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
+const TRAJECTORY = [
+  { ...bash("make test"), usage: { promptTokens: 100, completionTokens: 10 } },
+  {
+    ...bash("sed -i 's/Hello/Hello, world/' src/app.js"),
+    usage: { promptTokens: 200, completionTokens: 20 },
+  },
+  { ...bash("make test"), usage: { promptTokens: 300, completionTokens: 30 } },
+  {
+    toolCalls: [
+      { name: "finish", arguments: { title: "Greet the world", summary: "Says hello to the world." } },
+    ],
+    usage: { promptTokens: 400, completionTokens: 40 },
+  },
+];
+
+let slack: SlackStandIn;
+let system: System;
+let ackMs = 0;
+let calls: SlackCall[] = [];
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  system = await startSystem({
+    vars: { SLACK_API_URL: slack.apiUrl },
+    secretsOverride: { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+  });
+  await system.github.createRepo("acme", "api", {
+    "README.md": "# api\n",
+    "src/app.js": "console.log('Hello');\n",
+    Makefile: "test:\n\tgrep -q 'Hello, world' src/app.js\n",
+  });
+  system.openai.setScript(TRAJECTORY, "[slack-e2e]");
+  const body = slashCommandBody({
+    text: `<${system.github.webUrl}/acme/api> [slack-e2e] greet the world`,
+    responseUrl: slack.responseUrl(),
+  });
+  const started = performance.now();
+  const response = await postSlack(system.url, SIGNING_SECRET, body);
+  ackMs = performance.now() - started;
+  expect(response.status).toBe(200);
+  calls = await slack.waitFor((c) => c.some((x) => /Pull request opened/.test(String(x.args.text))), 60_000);
+  // The parent's last edit (no more Cancel button) may trail the final reply by the 2 s throttle.
+  calls = await slack.waitFor((c) => c.some((x) => x.method === "chat.update" && !hasButton(x)));
+});
+afterAll(async () => {
+  await system?.close();
+  await slack?.close();
+});
+
+const hasButton = (call: SlackCall | undefined) =>
+  JSON.stringify(call?.args.blocks ?? "").includes("cancel_job");
+
+describe("/pr end to end", () => {
+  it("acks at once, before any of the job's work", () => {
+    expect(ackMs).toBeLessThan(1_000);
+  });
+
+  it("posts one parent in the channel and edits only it", () => {
+    const parents = calls.filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === undefined);
+    expect(parents).toHaveLength(1);
+    const ts = parents[0]?.response.ts;
+    expect(hasButton(parents[0])).toBe(true);
+    expect(calls.filter((c) => c.method === "chat.update").every((c) => c.args.ts === ts)).toBe(true);
+  });
+
+  it("replies in the thread at the milestones and ends with the PR link and usage", () => {
+    const parent = calls.find((c) => c.method === "chat.postMessage" && c.args.thread_ts === undefined);
+    const replies = calls
+      .filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === parent?.response.ts)
+      .map((c) => String(c.args.text));
+    const pr = system.github.pulls[0];
+    expect(pr?.title).toBe("Greet the world");
+    expect(replies).toHaveLength(4);
+    expect(replies[0]).toMatch(/^:package: Sandbox ready\. Agent working on main at [0-9a-f]{7}/);
+    expect(replies[1]).toMatch(/Tests failed \(exit 2\): `make test` \(step 1\)/);
+    expect(replies[2]).toMatch(/Tests passed: `make test` \(step 3\)/);
+    expect(replies[3]).toContain(
+      `<${system.github.webUrl}/acme/api/pull/${pr?.number}|#${pr?.number} Greet the world>`,
+    );
+    expect(replies[3]).toMatch(/3 steps · 1,000 prompt \+ 100 completion tokens · \d+s/);
+  });
+
+  it("leaves the parent showing the PR, without the Cancel button", async () => {
+    const last = calls.filter((c) => c.method === "chat.update").at(-1);
+    expect(hasButton(last)).toBe(false);
+    expect(JSON.stringify(last?.args.blocks)).toContain("Pull request opened");
+    const jobId = jobIdOf(calls.find((c) => c.method === "chat.postMessage")?.args ?? {});
+    const snapshot = (await (await fetch(`${system.url}/jobs/${jobId}`)).json()) as Record<string, unknown>;
+    expect(snapshot).toMatchObject({ status: "succeeded", repo: "acme/api" });
+    expect(system.github.violations).toEqual([]);
+    expect(slack.calls.filter((c) => c.response.ok === false)).toEqual([]);
+  });
+});
