@@ -1,0 +1,150 @@
+// Slash-command ack latency: rounds of 20 concurrent signed `/pr` commands against the Worker on
+// workerd, and the same commands answered by Bolt's own HTTPReceiver on Node in the same run, as
+// the baseline, and /healthz under the same load as the harness's floor. Jobs point at stand-ins
+// and fail at once (GitHub answers 404); only the ack counts.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
+import { parsePrCommand, usageText } from "../src/worker/slack/grammar";
+import { signHeaders, slashCommandBody } from "../test/e2e/slack-requests";
+import { startSlackWorker } from "../test/e2e/slack-worker";
+import { listenLoopback, sendJson } from "../test/stand-ins/loopback-server";
+import type { SlackCall } from "../test/stand-ins/slack";
+import { ms, percentile, type Row } from "./stats";
+
+const CONCURRENCY = 20;
+const ROUNDS = 10;
+const WARMUP_ROUNDS = 2;
+
+/**
+ * ROUNDS rounds (after WARMUP_ROUNDS) of CONCURRENCY concurrent `send(label)` calls; their times.
+ * `settle(n)` runs after each round with the number of requests sent so far.
+ */
+async function rounds(
+  send: (label: string) => Promise<void>,
+  settle: (sent: number) => Promise<void> = async () => {},
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+    const times = await Promise.all(
+      Array.from({ length: CONCURRENCY }, async (_, i) => {
+        const started = performance.now();
+        await send(`${round}.${i}`);
+        return performance.now() - started;
+      }),
+    );
+    if (round >= WARMUP_ROUNDS) samples.push(...times);
+    await settle((round + 1) * CONCURRENCY);
+  }
+  return samples;
+}
+
+/** Sends one signed `/pr` and reads its ack. */
+async function command(url: string, secret: string, responseUrl: string, label: string): Promise<void> {
+  const body = slashCommandBody({ text: `bench/repo [ack ${label}] noop`, responseUrl });
+  const response = await fetch(`${url}/slack/events`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...signHeaders(secret, body) },
+    body,
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`ack failed: ${response.status}`);
+}
+
+/** Bolt's HTTPReceiver on Node answering `/pr` with the same grammar, acking at once. */
+async function startBoltOnNode(
+  secret: string,
+  slackApiUrl: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const receiver = new HTTPReceiver({
+    signingSecret: secret,
+    endpoints: "/slack/events",
+    logLevel: LogLevel.ERROR,
+  });
+  const app = new App({
+    token: "xoxb-bench",
+    botId: "B_UNUSED",
+    botUserId: "U_UNUSED",
+    receiver,
+    logLevel: LogLevel.ERROR,
+    clientOptions: { slackApiUrl },
+  });
+  app.command("/pr", async ({ command, ack }) => {
+    const parsed = parsePrCommand(command.text, "https://github.com");
+    if (parsed.kind === "run") await ack();
+    else await ack({ response_type: "ephemeral", text: usageText(null, "https://github.com") });
+  });
+  const server = (await receiver.start({ port: 0, host: "127.0.0.1" })) as Server;
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, stop: () => receiver.stop() };
+}
+
+/** The benchmark rows: p50/p99 on workerd and on Node, and their ratio. */
+export async function benchSlackAck(): Promise<Row[]> {
+  const github = await listenLoopback(async (_req, res) => {
+    sendJson(res, 404, {
+      message: "Not Found",
+      documentation_url: "https://docs.github.com/rest",
+      status: "404",
+    });
+  });
+  const worker = await startSlackWorker({ GITHUB_API_URL: github.origin });
+  const node = await startBoltOnNode(worker.signingSecret, worker.slack.apiUrl);
+  try {
+    const secret = worker.signingSecret;
+    const onNode = await rounds((label) => command(node.url, secret, worker.slack.responseUrl(), label));
+    // The harness's own floor: the Worker's cheapest route under the same concurrency.
+    const floor = await rounds(async () => {
+      await (await fetch(`${worker.url}/healthz`)).arrayBuffer();
+    });
+    // A job is over once its parent shows the outcome (no Cancel button) — its last Slack call —
+    // so each round meets 20 concurrent commands, not the tail of the previous round's jobs.
+    const ended = (calls: SlackCall[]) =>
+      calls.filter((c) => c.method === "chat.update" && !JSON.stringify(c.args.blocks).includes("cancel_job"))
+        .length;
+    const onWorkerd = await rounds(
+      (label) => command(worker.url, secret, worker.slack.responseUrl(), label),
+      async (sent) => {
+        await worker.slack.waitFor((calls) => ended(calls) >= sent, 120_000);
+      },
+    );
+    const p = (samples: number[], q: number) => percentile(samples, q);
+    const label = `${CONCURRENCY} concurrent, ${onWorkerd.length} commands`;
+    return [
+      {
+        figure: `Slack /pr ack p50, Worker on workerd (${label})`,
+        value: ms(p(onWorkerd, 0.5)),
+        target: "—",
+      },
+      {
+        figure: `Slack /pr ack p99, Worker on workerd (${label})`,
+        value: ms(p(onWorkerd, 0.99)),
+        target: "≤ 50 ms",
+      },
+      {
+        figure: "GET /healthz p50 / p99, same Worker, same load (harness floor)",
+        value: `${ms(p(floor, 0.5))} / ${ms(p(floor, 0.99))}`,
+        target: "—",
+      },
+      {
+        figure: "Slack /pr ack p50, Bolt HTTPReceiver on Node (baseline)",
+        value: ms(p(onNode, 0.5)),
+        target: "—",
+      },
+      {
+        figure: "Slack /pr ack p99, Bolt HTTPReceiver on Node (baseline)",
+        value: ms(p(onNode, 0.99)),
+        target: "—",
+      },
+      {
+        figure: "Slack /pr ack p99 ratio, workerd / Node",
+        value: (p(onWorkerd, 0.99) / p(onNode, 0.99)).toFixed(2),
+        target: "≤ 1",
+      },
+    ];
+  } finally {
+    await node.stop();
+    await worker.close();
+    await github.close();
+  }
+}
