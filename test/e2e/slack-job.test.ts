@@ -51,7 +51,12 @@ beforeAll(async () => {
   const response = await postSlack(system.url, SIGNING_SECRET, body);
   ackMs = performance.now() - started;
   expect(response.status).toBe(200);
-  calls = await slack.waitFor((c) => c.some((x) => /Pull request opened/.test(String(x.args.text))), 60_000);
+  // The final reply, whatever the outcome (a failure shows its reason in the assertions below).
+  const final = /^:(white_check_mark|x|no_entry_sign):/;
+  calls = await slack.waitFor(
+    (c) => c.some((x) => x.args.thread_ts && final.test(String(x.args.text))),
+    60_000,
+  );
   // The parent's last edit (no more Cancel button) may trail the final reply by the 2 s throttle.
   calls = await slack.waitFor((c) => c.some((x) => x.method === "chat.update" && !hasButton(x)));
 });
