@@ -13,10 +13,13 @@ import { HTTPException } from "hono/http-exception";
 import type { ExecResult, FileContent } from "../protocol/sandbox";
 import { bearerAuth } from "./auth";
 import type { Backend, ExecSpec } from "./backends/types";
+import { SandboxCapacity } from "./capacity";
 import { badRequest, ServiceError } from "./errors";
 import { IdempotentRuns } from "./idempotency";
+import { terminateJobs } from "./janitor";
 import {
   DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_MAX_SANDBOXES,
   DEFAULT_TIMEOUT_MS,
   MAX_BODY_BYTES,
   MAX_FILE_BYTES,
@@ -24,12 +27,21 @@ import {
 } from "./limits";
 import { type Logger, silentLogger } from "./log";
 import { checkRepoPath } from "./repo-path";
-import { cloneSchema, createSandboxSchema, execSchema, fileContentSchema, readJson } from "./schemas";
+import {
+  cloneSchema,
+  createSandboxSchema,
+  execSchema,
+  fileContentSchema,
+  janitorSchema,
+  readJson,
+} from "./schemas";
 
 export interface ServiceOptions {
   backend: Backend;
   token: string;
   log?: Logger;
+  /** Sandboxes held at once; a create beyond it is a retryable 429. Default `DEFAULT_MAX_SANDBOXES`. */
+  maxSandboxes?: number;
 }
 
 const TRANSIENT_CODES = new Set(["EAGAIN", "EMFILE", "ENFILE", "ENOMEM", "ENOSPC"]);
@@ -52,6 +64,7 @@ function problemResponse(c: Context, error: unknown, log: Logger): Response {
   }
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="sandbox-service"';
+  if (problem.retryAfterSeconds !== undefined) headers["retry-after"] = String(problem.retryAfterSeconds);
   return c.body(JSON.stringify(problem.toProblem()), problem.status, headers);
 }
 
@@ -60,6 +73,7 @@ export function createServiceApp(options: ServiceOptions): Hono {
   const { backend } = options;
   const log = options.log ?? silentLogger;
   const runs = new IdempotentRuns<ExecResult>(MAX_REMEMBERED_EXECS);
+  const capacity = new SandboxCapacity(options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES);
   const app = new Hono();
 
   app.use(async (c, next) => {
@@ -88,7 +102,7 @@ export function createServiceApp(options: ServiceOptions): Hono {
 
   app.post("/v1/sandboxes", async (c) => {
     const { jobId } = await readJson(c, createSandboxSchema);
-    const { sandbox, created } = await backend.create(jobId);
+    const { sandbox, created } = await capacity.admit(backend, jobId, () => backend.create(jobId));
     if (created) log.info("sandbox created", { sandboxId: sandbox.id });
     return c.json(sandbox, created ? 201 : 200);
   });
@@ -147,6 +161,17 @@ export function createServiceApp(options: ServiceOptions): Hono {
     }
     await backend.writeFile(c.req.param("id"), path, content, body.mode);
     return c.body(null, 204);
+  });
+
+  app.get("/v1/janitor", async (c) => c.json({ sandboxes: await backend.owned() }));
+
+  app.post("/v1/janitor", async (c) => {
+    const { jobIds } = await readJson(c, janitorSchema);
+    const terminated = await terminateJobs(backend, jobIds);
+    for (const s of terminated) runs.forget(s.id);
+    if (terminated.length > 0)
+      log.info("janitor: terminated sandboxes of ended jobs", { count: terminated.length });
+    return c.json({ terminated });
   });
 
   app.get("/v1/sandboxes/:id/changes", async (c) => c.json(await backend.changes(c.req.param("id"))));

@@ -11,8 +11,8 @@ import { HELPER_TIMEOUT_MS, MAX_CHANGE_SET_BYTES } from "./limits";
 import { ByteCollector } from "./output-cap";
 import type { JailOptions } from "./sandbox-files";
 
-/** Git with everything the agent could have configured to run code turned off. */
-const GIT = [
+/** Git with everything the agent could have configured to run code turned off (both backends). */
+export const GIT = [
   "git",
   ...["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false"],
   ...["-c", "safe.directory=/workspace", "--no-pager"],
@@ -98,28 +98,25 @@ async function jailedGit(
   return stdout.bytes();
 }
 
+/** Runs git (argv includes the `git` prefix) inside a sandbox: its stdout, or a thrown `ServiceError`. */
+export type GitRunner = (argv: string[], stdin?: Uint8Array) => Promise<Buffer>;
+
 /** Stages the whole work tree inside the jail and returns what differs from `baseSha`, with contents. */
-export async function collectChanges(
-  workspace: string,
-  baseSha: string,
-  options: JailOptions,
-): Promise<ChangeSet> {
+export function collectChanges(workspace: string, baseSha: string, options: JailOptions): Promise<ChangeSet> {
+  return collectChangesWith((argv, stdin) => jailedGit(workspace, argv, stdin, options), baseSha);
+}
+
+/** The change set computed with any sandbox's git (the local jail, a Modal sandbox). */
+export async function collectChangesWith(git: GitRunner, baseSha: string): Promise<ChangeSet> {
   const script =
     '"$@" add -A && exec "$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$0" --';
-  const raw = await jailedGit(workspace, ["/bin/sh", "-c", script, baseSha, ...GIT], undefined, options);
+  const raw = await git(["/bin/sh", "-c", script, baseSha, ...GIT]);
   const entries = parseRawDiff(raw);
   const wanted = [...new Set(entries.filter((e) => e.status !== "deleted").map((e) => e.sha))];
   const contents =
     wanted.length === 0
       ? new Map<string, Buffer>()
-      : parseCatFileBatch(
-          await jailedGit(
-            workspace,
-            [...GIT, "cat-file", "--batch"],
-            Buffer.from(`${wanted.join("\n")}\n`),
-            options,
-          ),
-        );
+      : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], Buffer.from(`${wanted.join("\n")}\n`)));
   const changes = entries.map((entry): Change => {
     if (entry.status === "deleted") return { path: entry.path, status: "deleted" };
     const content = contents.get(entry.sha);

@@ -29,6 +29,13 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
+/** The error for a failed `git clone` (credentials redacted): 422 when a retry cannot help, else 502. */
+export function cloneFailure(stderr: string, url: string): ServiceError {
+  const detail = stderr.replaceAll(url, redactUrl(url)).slice(-2000);
+  if (PERMANENT_FAILURE.test(detail)) return new ServiceError(422, "clone failed", detail);
+  return new ServiceError(502, "clone failed", detail, true);
+}
+
 function gitEnv(home: string): Record<string, string> {
   const env: Record<string, string> = {
     PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -113,11 +120,7 @@ export async function partialClone(options: CloneOptions): Promise<CloneResult> 
   );
   if (clone.timedOut)
     throw new ServiceError(504, "clone timed out", `${safeUrl} after ${timeoutMs} ms`, true);
-  if (clone.exitCode !== 0) {
-    const detail = clone.stderr.replaceAll(url, safeUrl).slice(-2000);
-    if (PERMANENT_FAILURE.test(detail)) throw new ServiceError(422, "clone failed", detail);
-    throw new ServiceError(502, "clone failed", detail, true);
-  }
+  if (clone.exitCode !== 0) throw cloneFailure(clone.stderr, url);
   const head = await hostGit(["-C", dest, "rev-parse", "--verify", "HEAD^{commit}"], home, timeoutMs);
   if (head.exitCode !== 0) throw new ServiceError(422, "clone failed", "the repository has no commits");
   const symbolic = await hostGit(["-C", dest, "symbolic-ref", "--short", "-q", "HEAD"], home, timeoutMs);

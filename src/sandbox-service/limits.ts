@@ -23,3 +23,7 @@ export const CLONE_TIMEOUT_MS = 10 * 60_000;
 export const HELPER_TIMEOUT_MS = 120_000;
 /** Idempotent exec results remembered per sandbox (oldest finished ones are forgotten first). */
 export const MAX_REMEMBERED_EXECS = 256;
+/** Sandboxes one service process holds at once (`MAX_SANDBOXES`); one more is a retryable 429. */
+export const DEFAULT_MAX_SANDBOXES = 16;
+/** `Retry-After` of that 429: sandboxes free up as jobs finish, within minutes. */
+export const CAPACITY_RETRY_AFTER_SECONDS = 30;

@@ -11,7 +11,7 @@ import { HELPER_TIMEOUT_MS, MAX_FILE_BYTES } from "./limits";
 import { ByteCollector } from "./output-cap";
 
 /** Prints `x` or `-` (executable or not), then the file. */
-const READ_SCRIPT = `p=$1
+export const READ_SCRIPT = `p=$1
 [ -d "$p" ] && exit 21
 [ -e "$p" ] || exit 44
 [ -f "$p" ] || exit 45
@@ -19,7 +19,7 @@ if [ -x "$p" ]; then printf x; else printf -; fi
 exec cat -- "$p"`;
 
 /** Writes stdin to $1 (or makes a symlink to $3), creating parent directories; $2 is the mode. */
-const WRITE_SCRIPT = `p=$1
+export const WRITE_SCRIPT = `p=$1
 [ -d "$p" ] && [ ! -L "$p" ] && exit 21
 mkdir -p -- "$(dirname -- "$p")" || exit 46
 if [ "$2" = 120000 ]; then rm -f -- "$p" && exec ln -s -- "$3" "$p"; fi
@@ -80,10 +80,14 @@ export async function readSandboxFile(
     undefined,
     options,
   );
+  return readScriptResult(exitCode, stdout.bytes(), stderr, path);
+}
+
+/** What `READ_SCRIPT` printed, as file data or the error its exit code names (any backend). */
+export function readScriptResult(exitCode: number, bytes: Buffer, stderr: string, path: string): FileData {
   if (exitCode === 21) throw new ServiceError(400, "not a file", `path: ${path} is a directory`);
   if (exitCode === 44) throw new ServiceError(404, "file not found", `path: ${path} does not exist`);
   if (exitCode === 45) throw new ServiceError(400, "not a file", `path: ${path} is not a regular file`);
-  const bytes = stdout.bytes();
   if (exitCode !== 0 || bytes.length === 0)
     throw new ServiceError(409, "read failed", stderr || `exit ${exitCode}`);
   return { content: bytes.subarray(1), mode: bytes[0] === 0x78 ? "100755" : "100644" };
@@ -114,6 +118,11 @@ export async function writeSandboxFile(
     symlink ? undefined : content,
     options,
   );
+  writeScriptResult(exitCode, stderr, path);
+}
+
+/** Throws the error `WRITE_SCRIPT`'s exit code names; returns when it succeeded (any backend). */
+export function writeScriptResult(exitCode: number, stderr: string, path: string): void {
   if (exitCode === 21) throw new ServiceError(409, "write failed", `path: ${path} is a directory`);
   if (exitCode === 46)
     throw new ServiceError(409, "write failed", `path: cannot create the parent of ${path}: ${stderr}`);

@@ -50,6 +50,10 @@ export const fileContentSchema = z.object({
   mode: z.enum(["100644", "100755", "120000"]).optional(),
 });
 
+export const janitorSchema = z.object({
+  jobIds: z.array(z.string().min(1).max(200)).max(10_000),
+});
+
 /** Parses the JSON body of `c` with `schema`; 415 for another media type, 400 naming the bad field. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const type = c.req.header("content-type") ?? "";

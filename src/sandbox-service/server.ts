@@ -1,14 +1,20 @@
 /**
  * Entry point of the sandbox service (`tsx src/sandbox-service/server.ts`). Reads its settings
- * from the environment, refuses to start without a token or a working bubblewrap, logs JSON lines
- * and, on SIGINT/SIGTERM, terminates every sandbox before exiting.
+ * from the environment, refuses to start without a token, a working bubblewrap (local) or Modal
+ * credentials (modal), sweeps sandboxes an earlier process left, logs JSON lines and, on
+ * SIGINT/SIGTERM, terminates every sandbox before exiting.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService } from "./app";
 import { createLocalBackend } from "./backends/local";
+import { ModalBackend } from "./backends/modal";
+import { type ModalBackendOptions, modalOptionsFromEnv } from "./backends/modal-config";
+import type { Backend } from "./backends/types";
 import { execIsolated } from "./isolate";
+import { sweepOrphans } from "./janitor";
+import { DEFAULT_MAX_SANDBOXES } from "./limits";
 import { jsonLogger } from "./log";
 
 const log = jsonLogger();
@@ -35,22 +41,36 @@ async function checkBubblewrap(root: string): Promise<void> {
 async function main(): Promise<void> {
   const env = process.env;
   const backendName = env.SANDBOX_BACKEND || "local";
-  if (backendName === "modal")
-    fail("SANDBOX_BACKEND=modal is not implemented yet; use SANDBOX_BACKEND=local");
-  if (backendName !== "local")
+  if (backendName !== "local" && backendName !== "modal")
     fail(`SANDBOX_BACKEND must be "local" or "modal", not ${JSON.stringify(backendName)}`);
+  let modalOptions: ModalBackendOptions | undefined;
+  try {
+    if (backendName === "modal") modalOptions = modalOptionsFromEnv(env);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
   const token = env.SANDBOX_SERVICE_TOKEN ?? "";
   if (token.length === 0) fail("SANDBOX_SERVICE_TOKEN is required: the service refuses to start without it");
   const port = Number(env.PORT || "8788");
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`PORT must be a port number, not ${env.PORT}`);
   const host = env.HOST || "127.0.0.1";
+  const maxSandboxes = Number(env.MAX_SANDBOXES || DEFAULT_MAX_SANDBOXES);
+  if (!Number.isInteger(maxSandboxes) || maxSandboxes < 1)
+    fail(`MAX_SANDBOXES must be a positive integer, not ${env.MAX_SANDBOXES}`);
   const ownRoot = !env.SANDBOX_ROOT;
   const root = env.SANDBOX_ROOT || (await mkdtemp(join(tmpdir(), "sandbox-service-")));
 
-  const backend = await createLocalBackend({ root });
-  await checkBubblewrap(root);
-  const service = await startService({ backend, token, port, host, log });
+  let backend: Backend;
+  if (modalOptions) backend = new ModalBackend(modalOptions);
+  else {
+    backend = await createLocalBackend({ root });
+    await checkBubblewrap(root);
+  }
+  const swept = await sweepOrphans(backend);
+  if (swept.length > 0)
+    log.info("janitor: terminated sandboxes left by an earlier process", { count: swept.length });
+  const service = await startService({ backend, token, port, host, log, maxSandboxes });
   log.info("sandbox service listening", { url: service.url, backend: backend.name, root });
 
   let stopping = false;

@@ -20,7 +20,7 @@ import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
-import type { Backend, ExecSpec, FileData } from "./types";
+import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
 
@@ -91,6 +91,10 @@ export class LocalBackend implements Backend {
 
   async list(): Promise<SandboxInfo[]> {
     return [...this.sandboxes.values()].map((s) => s.info);
+  }
+
+  async owned(): Promise<OwnedSandbox[]> {
+    return [...this.sandboxes.values()].map((s) => ({ id: s.info.id, jobId: s.info.jobId }));
   }
 
   async clone(id: string, request: CloneRequest): Promise<CloneResult> {

@@ -1,5 +1,5 @@
 /**
- * The `Backend` interface every sandbox backend implements (local bubblewrap now, Modal next).
+ * The `Backend` interface every sandbox backend implements (local bubblewrap, Modal).
  * Transport-neutral: argv arrays, bytes as Uint8Array, already-validated requests with defaults
  * applied. HTTP concerns (auth, base64, idempotency keys, problem+json) stay in app.ts.
  */
@@ -22,6 +22,12 @@ export interface ExecSpec {
   maxOutputBytes: number;
 }
 
+/** A sandbox as its provider knows it (for Modal: found by the service's tag), for the janitor. */
+export interface OwnedSandbox {
+  id: string;
+  jobId: string;
+}
+
 /** A file read from a sandbox. */
 export interface FileData {
   content: Uint8Array;
@@ -38,8 +44,10 @@ export interface Backend {
   /** Idempotent on `jobId`: the live sandbox of that job when there is one (`created: false`). */
   create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }>;
   get(id: string): Promise<SandboxInfo>;
-  /** The live sandboxes. */
+  /** The live sandboxes this process created. */
   list(): Promise<SandboxInfo[]>;
+  /** Every sandbox of this service at the provider, including ones an earlier process left. */
+  owned(): Promise<OwnedSandbox[]>;
   /** Partial clone into the repo root, before isolation; idempotent. */
   clone(id: string, request: CloneRequest): Promise<CloneResult>;
   /** Runs one command isolated; exit code 124 with `timedOut` when the limit killed it. */
@@ -49,7 +57,7 @@ export interface Backend {
   writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void>;
   /** The work tree against the cloned commit; untracked files included, ignored ones not. */
   changes(id: string): Promise<ChangeSet>;
-  /** Kills what runs and frees the sandbox; idempotent (unknown ids are fine). */
+  /** Kills what runs and frees the sandbox; idempotent; works on `owned()` ids this process never made. */
   terminate(id: string): Promise<void>;
   /** Terminates every sandbox; the backend accepts nothing afterwards. */
   close(): Promise<void>;

@@ -1,0 +1,256 @@
+// One contract, both backends: the same HTTP requests against the service on the local backend
+// (bubblewrap) and on the Modal backend (the real `modal` SDK talking to the loopback Modal stand-in).
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type {
+  ChangeSet,
+  CloneResult,
+  ExecResult,
+  FileContent,
+  SandboxInfo,
+} from "../../src/protocol/sandbox";
+import { type BackendKind, type ContractHarness, startContractHarness } from "./contract-harness";
+import { type BareRepo, b64, makeBareRepo } from "./harness";
+
+const blobSha = (content: Uint8Array): string =>
+  createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
+
+describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (kind) => {
+  let h: ContractHarness;
+  let repo: BareRepo;
+
+  beforeAll(async () => {
+    repo = await makeBareRepo({
+      "mod.txt": "before\n",
+      "del.txt": "to be deleted\n",
+      "script.sh": "#!/bin/sh\necho hi\n",
+      ".gitignore": "*.log\n",
+    });
+    h = await startContractHarness(kind, [repo.dir]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await repo?.cleanup();
+  });
+
+  const exec = async (sandbox: SandboxInfo, body: Record<string, unknown>): Promise<ExecResult> => {
+    const reply = await h.call<ExecResult>("POST", `/v1/sandboxes/${sandbox.id}/exec`, body);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    return reply.body;
+  };
+  const cloned = async (): Promise<{ sandbox: SandboxInfo; clone: CloneResult }> => {
+    const sandbox = await h.sandbox();
+    const reply = await h.call<CloneResult>("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    return { sandbox, clone: reply.body };
+  };
+
+  it("creates idempotently per job, lists and gets", async () => {
+    const first = await h.call<SandboxInfo>("POST", "/v1/sandboxes", { jobId: `contract-${kind}` });
+    const again = await h.call<SandboxInfo>("POST", "/v1/sandboxes", { jobId: `contract-${kind}` });
+    expect(first.status).toBe(201);
+    expect(again).toMatchObject({ status: 200, body: first.body });
+    expect(first.body).toMatchObject({ backend: kind, jobId: `contract-${kind}` });
+    expect((await h.call("GET", `/v1/sandboxes/${first.body.id}`)).body).toEqual(first.body);
+    const listed = await h.call<{ sandboxes: SandboxInfo[] }>("GET", "/v1/sandboxes");
+    expect(listed.body.sandboxes.map((s) => s.id)).toContain(first.body.id);
+  });
+
+  it("clones the default branch inside the sandbox, idempotently; refuses another URL and a missing repo", async () => {
+    const { sandbox, clone } = await cloned();
+    expect(clone).toEqual({ headSha: repo.headSha, ref: "main" });
+    const again = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url });
+    expect(again.body).toEqual(clone);
+    const other = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: `${repo.url}-other` });
+    expect(other.status).toBe(409);
+    const inside = await exec(sandbox, {
+      argv: ["sh", "-c", "git config remote.origin.partialclonefilter; ls"],
+    });
+    expect(inside.output).toBe("blob:none\ndel.txt\nmod.txt\nscript.sh\n");
+    const fresh = await h.sandbox();
+    const missing = await h.call("POST", `/v1/sandboxes/${fresh.id}/clone`, { url: `${repo.url}-missing` });
+    expect(missing).toMatchObject({ status: 422, body: { retryable: false } });
+    expect((await h.call("GET", `/v1/sandboxes/${fresh.id}/changes`)).status).toBe(409);
+  });
+
+  it("runs argv with exit status, interleaved output, stdin, and 127 for a missing command", async () => {
+    const sandbox = await h.sandbox();
+    const result = await exec(sandbox, {
+      argv: ["sh", "-c", "pwd; echo one; echo two >&2; echo three; exit 3"],
+    });
+    expect(result).toMatchObject({
+      exitCode: 3,
+      output: "/workspace\none\ntwo\nthree\n",
+      truncated: false,
+      timedOut: false,
+    });
+    expect(
+      (await exec(sandbox, { argv: ["tr", "a-z", "A-Z"], stdinBase64: b64("hello sandbox") })).output,
+    ).toBe("HELLO SANDBOX");
+    expect((await exec(sandbox, { argv: ["cat"] })).output).toBe("");
+    expect((await exec(sandbox, { argv: ["no-such-command"] })).exitCode).toBe(127);
+    expect((await exec(sandbox, { argv: ["sh", "-c", "kill -9 $$"] })).exitCode).toBe(137);
+  });
+
+  it("passes argv larger than 64 KiB intact", async () => {
+    const sandbox = await h.sandbox();
+    const big = "x".repeat(100 * 1024);
+    const result = await exec(sandbox, { argv: ["sh", "-c", 'printf %s "$1" | wc -c', "sh", big] });
+    expect(result).toMatchObject({ exitCode: 0, output: `${100 * 1024}\n` });
+  });
+
+  it("kills a command at its timeout with exit code 124", async () => {
+    const sandbox = await h.sandbox();
+    const result = await exec(sandbox, { argv: ["sleep", "30"], timeoutMs: 1000 });
+    expect(result).toMatchObject({ exitCode: 124, timedOut: true });
+    expect(result.durationMs).toBeLessThan(8_000);
+    expect((await exec(sandbox, { argv: ["sh", "-c", "exit 124"] })).timedOut).toBe(false);
+  });
+
+  it("cuts long output to head and tail with a marker", async () => {
+    const sandbox = await h.sandbox();
+    const result = await exec(sandbox, { argv: ["seq", "1", "1000000"] });
+    expect(result.truncated).toBe(true);
+    expect(result.output).toContain(`\n[… ${(6_888_896 - 1_048_576).toLocaleString("en-US")} bytes cut …]\n`);
+    expect(result.output.startsWith("1\n2\n3\n")).toBe(true);
+    expect(result.output.endsWith("999999\n1000000\n")).toBe(true);
+    const small = await exec(sandbox, { argv: ["seq", "1", "1000"], maxOutputBytes: 100 });
+    expect(small.output).toMatch(/^1\n2\n[\s\S]*\n\[… [\d,]+ bytes cut …\]\n[\s\S]*\n1000\n$/);
+  });
+
+  it("writes and reads files: bytes, modes, symlinks, missing files, directories", async () => {
+    const sandbox = await h.sandbox();
+    const files = `/v1/sandboxes/${sandbox.id}/files`;
+    const read = (path: string) => h.call<FileContent>("GET", `${files}?path=${encodeURIComponent(path)}`);
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(
+      (await h.call("PUT", files, { path: "deep/er/bytes.bin", contentBase64: b64(bytes) })).status,
+    ).toBe(204);
+    const back = await read("deep/er/bytes.bin");
+    expect(back.body).toMatchObject({ path: "deep/er/bytes.bin", mode: "100644" });
+    expect(Buffer.from(back.body.contentBase64, "base64")).toEqual(Buffer.from(bytes));
+    const script = { path: "run.sh", contentBase64: b64("#!/bin/sh\necho ran\n"), mode: "100755" };
+    expect((await h.call("PUT", files, script)).status).toBe(204);
+    expect((await read("run.sh")).body.mode).toBe("100755");
+    expect((await exec(sandbox, { argv: ["./run.sh"] })).output).toBe("ran\n");
+    expect(
+      (await h.call("PUT", files, { path: "link", contentBase64: b64("run.sh"), mode: "120000" })).status,
+    ).toBe(204);
+    expect((await exec(sandbox, { argv: ["readlink", "link"] })).output).toBe("run.sh\n");
+    const large = Buffer.alloc(3 * 1024 * 1024, 0x61);
+    expect((await h.call("PUT", files, { path: "large.txt", contentBase64: b64(large) })).status).toBe(204);
+    expect((await exec(sandbox, { argv: ["wc", "-c", "large.txt"] })).output).toBe(
+      `${large.length} large.txt\n`,
+    );
+    expect((await read("nope.txt")).status).toBe(404);
+    expect((await read("deep")).status).toBe(400);
+    expect((await read("../outside")).status).toBe(400);
+    expect((await h.call("PUT", files, { path: "deep", contentBase64: b64("x") })).status).toBe(409);
+  });
+
+  it("extracts the same change set: modified, added, deleted, modes, binary, symlink; not ignored files", async () => {
+    const { sandbox } = await cloned();
+    const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const put = await h.call("PUT", `/v1/sandboxes/${sandbox.id}/files`, {
+      path: "bin.dat",
+      contentBase64: b64(binary),
+    });
+    expect(put.status).toBe(204);
+    const script = [
+      "echo after > mod.txt",
+      "rm del.txt",
+      "chmod +x script.sh",
+      "mkdir -p dir && echo new > dir/new.txt",
+      "ln -s mod.txt link",
+      "echo noise > debug.log",
+    ].join(" && ");
+    expect((await exec(sandbox, { argv: ["sh", "-c", script] })).exitCode).toBe(0);
+    const reply = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    const added = (path: string, content: Uint8Array, mode = "100644", status = "added") => ({
+      path,
+      status,
+      mode,
+      sha: blobSha(content),
+      contentBase64: b64(content),
+    });
+    const text = (s: string): Uint8Array => Buffer.from(s);
+    expect(reply.body).toEqual({
+      baseSha: repo.headSha,
+      changes: [
+        added("bin.dat", binary),
+        { path: "del.txt", status: "deleted" },
+        added("dir/new.txt", text("new\n")),
+        added("link", text("mod.txt"), "120000"),
+        added("mod.txt", text("after\n"), "100644", "modified"),
+        added("script.sh", text("#!/bin/sh\necho hi\n"), "100755", "modified"),
+      ],
+    });
+  });
+
+  it("runs an idempotent exec once per key", async () => {
+    const sandbox = await h.sandbox();
+    const body = { argv: ["sh", "-c", "echo x >> counter; wc -l < counter"], idempotencyKey: "step-1" };
+    const [first, concurrent] = await Promise.all([exec(sandbox, body), exec(sandbox, body)]);
+    expect(first.output).toBe("1\n");
+    expect(concurrent).toEqual(first);
+    expect(await exec(sandbox, body)).toEqual(first);
+    expect((await exec(sandbox, { argv: ["cat", "counter"] })).output).toBe("x\n");
+  });
+
+  it("terminates: a running command ends with 404, terminate is idempotent, the sandbox is gone", async () => {
+    const sandbox = await h.sandbox();
+    const running = h.call("POST", `/v1/sandboxes/${sandbox.id}/exec`, { argv: ["sleep", "30"] });
+    await exec(sandbox, { argv: ["true"] });
+    expect((await h.call("DELETE", `/v1/sandboxes/${sandbox.id}`)).status).toBe(204);
+    expect((await running).status).toBe(404);
+    expect((await h.call("DELETE", `/v1/sandboxes/${sandbox.id}`)).status).toBe(204);
+    expect((await h.call("GET", `/v1/sandboxes/${sandbox.id}`)).status).toBe(404);
+    expect((await h.call("POST", `/v1/sandboxes/${sandbox.id}/exec`, { argv: ["true"] })).status).toBe(404);
+  });
+
+  it("answers problems for unknown sandboxes and bad requests", async () => {
+    const unknown = "sbx-00000000000000000000";
+    expect((await h.call("GET", `/v1/sandboxes/${unknown}/changes`)).status).toBe(404);
+    expect((await h.call("POST", `/v1/sandboxes/${unknown}/exec`, { argv: ["true"] })).status).toBe(404);
+    const sandbox = await h.sandbox();
+    expect((await h.call("POST", `/v1/sandboxes/${sandbox.id}/exec`, { argv: [] })).status).toBe(400);
+    expect((await h.call("GET", "/v1/sandboxes", undefined, null)).status).toBe(401);
+  });
+
+  it("used only calls the Modal stand-in implements", () => {
+    expect(h.modal?.unimplemented ?? []).toEqual([]);
+  });
+
+  it("janitor: lists owned sandboxes by job and terminates those of ended jobs", async () => {
+    const doomed = await h.call<SandboxInfo>("POST", "/v1/sandboxes", { jobId: `ended-${kind}` });
+    const kept = await h.call<SandboxInfo>("POST", "/v1/sandboxes", { jobId: `alive-${kind}` });
+    const owned = await h.call<{ sandboxes: { id: string; jobId: string }[] }>("GET", "/v1/janitor");
+    expect(owned.body.sandboxes).toContainEqual({ id: doomed.body.id, jobId: `ended-${kind}` });
+    const swept = await h.call<{ terminated: { id: string }[] }>("POST", "/v1/janitor", {
+      jobIds: [`ended-${kind}`],
+    });
+    expect(swept.body.terminated.map((s) => s.id)).toEqual([doomed.body.id]);
+    expect((await h.call("GET", `/v1/sandboxes/${doomed.body.id}`)).status).toBe(404);
+    expect((await h.call("GET", `/v1/sandboxes/${kept.body.id}`)).status).toBe(200);
+  });
+});
+
+describe.each<BackendKind>(["local", "modal"])("sandbox limit: %s backend", (kind) => {
+  it("answers 429 with Retry-After past the limit, and admits again once one is terminated", async () => {
+    const h = await startContractHarness(kind, [], 2);
+    try {
+      const a = await h.sandbox();
+      await h.sandbox();
+      const over = await h.call("POST", "/v1/sandboxes", { jobId: "one-too-many" });
+      expect(over).toMatchObject({ status: 429, body: { status: 429, retryable: true } });
+      expect(over.headers.get("content-type")).toContain("application/problem+json");
+      expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect((await h.call("POST", "/v1/sandboxes", { jobId: a.jobId })).status).toBe(200);
+      await h.call("DELETE", `/v1/sandboxes/${a.id}`);
+      expect((await h.call("POST", "/v1/sandboxes", { jobId: "one-too-many" })).status).toBe(201);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,141 @@
+// The Modal control-plane calls the stand-in answers (modal.client.ModalClient): auth token, environment,
+// apps, images (built instantly), and V2 sandboxes — create, task id, router access, list by tag,
+// tags, lookup by name, wait, terminate. Token id and secret are checked on every call.
+import { createHash, randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { type CallContext, ServerError, Status } from "nice-grpc";
+import type { Handler, ModalStandIn, StandInSandbox } from "./modal";
+import { fakeJwt } from "./modal";
+import { StandInTask } from "./modal-task";
+
+interface Tag {
+  tagName: string;
+  tagValue: string;
+}
+
+export interface ControlSettings {
+  root: string;
+  exposed: string[];
+  routerUrl(): string;
+  routerJwt: string;
+}
+
+const id = (prefix: string): string => `${prefix}-${randomBytes(11).toString("hex")}`;
+
+/** The handlers by SDK method key (camelCase), each checking the caller's token first. */
+export function controlHandlers(state: ModalStandIn, settings: ControlSettings): Record<string, Handler> {
+  const auth = (context: CallContext): void => {
+    const tokenId = context.metadata.get("x-modal-token-id");
+    const tokenSecret = context.metadata.get("x-modal-token-secret");
+    if (tokenId !== state.tokenId || tokenSecret !== state.tokenSecret)
+      throw new ServerError(Status.UNAUTHENTICATED, "Invalid token id or secret");
+  };
+  const sandbox = (sandboxId: string): StandInSandbox => {
+    const found = state.sandboxes.get(sandboxId);
+    if (!found) throw new ServerError(Status.NOT_FOUND, `Sandbox ${sandboxId} not found`);
+    return found;
+  };
+  const handlers = {
+    authTokenGet: () => ({ token: fakeJwt("client") }),
+    environmentGetOrCreate: () => ({
+      environmentId: "en-standin",
+      metadata: { name: "main", settings: { imageBuilderVersion: "2025.06", webhookSuffix: "" } },
+    }),
+    appGetOrCreate: (r: { appName: string; objectCreationType: number }) => {
+      let appId = state.apps.get(r.appName);
+      if (!appId) {
+        if (r.objectCreationType !== 1)
+          throw new ServerError(Status.NOT_FOUND, `App '${r.appName}' not found`);
+        appId = id("ap");
+        state.apps.set(r.appName, appId);
+      }
+      return { appId };
+    },
+    imageGetOrCreate: (r: {
+      image?: { dockerfileCommands: string[]; baseImages: { imageId: string }[] };
+    }) => {
+      const commands = [
+        ...(r.image?.baseImages ?? []).map((b) => b.imageId),
+        ...(r.image?.dockerfileCommands ?? []),
+      ];
+      const imageId = `im-${createHash("sha256").update(JSON.stringify(commands)).digest("hex").slice(0, 22)}`;
+      state.images.set(imageId, commands);
+      return { imageId, result: { status: 1 } };
+    },
+    sandboxCreateV2: async (r: { appId: string; tags: Tag[]; definition?: Record<string, unknown> }) => {
+      const definition = r.definition ?? {};
+      const name = String(definition.name ?? "");
+      if (name && state.live().some((s) => s.appId === r.appId && s.name === name))
+        throw new ServerError(Status.ALREADY_EXISTS, `Sandbox with name '${name}' already exists`);
+      const sandboxId = id("sbx");
+      const task = await StandInTask.create(join(settings.root, sandboxId), settings.exposed);
+      const tags = Object.fromEntries(r.tags.map((t) => [t.tagName, t.tagValue]));
+      const record: StandInSandbox = {
+        id: sandboxId,
+        taskId: id("ta"),
+        appId: r.appId,
+        name,
+        tags,
+        createdAt: Date.now() / 1000,
+        definition,
+        task,
+      };
+      state.sandboxes.set(sandboxId, record);
+      const commandRouterAccess = { url: settings.routerUrl(), jwt: settings.routerJwt };
+      return { sandboxId, taskId: record.taskId, tunnels: [], commandRouterAccess };
+    },
+    sandboxGetTaskIdV2: (r: { sandboxId: string }) => {
+      const found = sandbox(r.sandboxId);
+      return found.task.terminated
+        ? { taskResult: { status: 3, exception: "terminated" } }
+        : { taskId: found.taskId };
+    },
+    sandboxGetCommandRouterAccess: (r: { sandboxId: string }) => {
+      sandbox(r.sandboxId);
+      return { url: settings.routerUrl(), jwt: settings.routerJwt };
+    },
+    sandboxListV2: (r: { appId?: string; tags: Tag[]; beforeTimestamp?: number }) => {
+      if (r.beforeTimestamp) return { sandboxes: [] };
+      const matching = state
+        .live()
+        .filter((s) => !r.appId || s.appId === r.appId)
+        .filter((s) => r.tags.every((t) => s.tags[t.tagName] === t.tagValue))
+        .sort((a, b) => b.createdAt - a.createdAt);
+      return {
+        sandboxes: matching.map((s) => ({
+          id: s.id,
+          createdAt: s.createdAt,
+          appId: s.appId,
+          name: s.name,
+          tags: Object.entries(s.tags).map(([tagName, tagValue]) => ({ tagName, tagValue })),
+        })),
+      };
+    },
+    sandboxTagsGetV2: (r: { sandboxId: string }) => ({
+      tags: Object.entries(sandbox(r.sandboxId).tags).map(([tagName, tagValue]) => ({ tagName, tagValue })),
+    }),
+    sandboxGetFromNameV2: (r: { appName: string; sandboxName: string }) => {
+      const appId = state.apps.get(r.appName);
+      const found = state.live().find((s) => s.appId === appId && s.name === r.sandboxName);
+      if (!found) throw new ServerError(Status.NOT_FOUND, `Sandbox '${r.sandboxName}' not found`);
+      return { sandboxId: found.id };
+    },
+    sandboxWaitV2: (r: { sandboxId: string }) => {
+      const found = sandbox(r.sandboxId);
+      return found.task.terminated ? { result: { status: 3 } } : {};
+    },
+    sandboxTerminateV2: async (r: { sandboxId: string }) => {
+      const found = sandbox(r.sandboxId);
+      if (!found.task.terminated) await found.task.terminate();
+      return {};
+    },
+  };
+  const checked: Record<string, Handler> = {};
+  for (const [key, handler] of Object.entries(handlers)) {
+    checked[key] = ((request: never, context: CallContext) => {
+      auth(context);
+      return (handler as (r: never) => unknown)(request);
+    }) as Handler;
+  }
+  return checked;
+}
