@@ -3,9 +3,10 @@
 // measured in the same run, because this machine is shared and noisy.
 import { writeFile } from "node:fs/promises";
 import { benchCode } from "./code";
+import { benchSlackAck } from "./slack-ack";
 import { type Row, table } from "./stats";
 
-const rows: Row[] = [...(await benchCode())];
+const rows: Row[] = [...(await benchCode()), ...(await benchSlackAck())];
 const out = `${table(rows)}\n\n_${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}_\n`;
 console.log(out);
 await writeFile(new URL("./latest.md", import.meta.url), out);
