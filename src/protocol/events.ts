@@ -11,6 +11,8 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   durationMs: number;
+  /** Estimated model cost in USD, from the deployment's price table; absent for unpriced models. */
+  costUsd?: number;
 }
 
 export type JobEvent =

@@ -11,15 +11,35 @@ async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
-/** Throws 401 unless `header` is `Bearer <one of the comma-separated tokens>`; 401 too when none is configured. */
+/** One configured token: `name:token`, or a plain token without a name. */
+export interface ApiToken {
+  name: string | null;
+  token: string;
+}
+
+/** Parses CODE_API_TOKENS: comma-separated entries, each `name:token` or a plain token. */
+export function parseTokens(configured: string | undefined): ApiToken[] {
+  return (configured ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .map((entry) => {
+      const at = entry.indexOf(":");
+      return at > 0 && at < entry.length - 1
+        ? { name: entry.slice(0, at).trim(), token: entry.slice(at + 1).trim() }
+        : { name: null, token: entry };
+    });
+}
+
+/**
+ * Throws 401 unless `header` is `Bearer <one of the configured tokens>`; 401 too when none is
+ * configured. Returns the matching token's name (null for a plain token without one).
+ */
 export async function requireBearer(
   header: string | undefined,
   configured: string | undefined,
-): Promise<void> {
-  const tokens = (configured ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
+): Promise<string | null> {
+  const tokens = parseTokens(configured);
   if (tokens.length === 0) {
     throw new ApiError(
       401,
@@ -33,12 +53,12 @@ export async function requireBearer(
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   const presented = await digest(match?.[1] ?? "");
-  let ok = false;
-  for (const token of tokens) {
+  let found: ApiToken | null = null;
+  for (const entry of tokens) {
     // Every token is compared, whatever the outcome, so timing says nothing about which one matched.
-    if (crypto.subtle.timingSafeEqual(presented, await digest(token))) ok = true;
+    if (crypto.subtle.timingSafeEqual(presented, await digest(entry.token))) found = entry;
   }
-  if (!match || !ok) {
+  if (!match || !found) {
     throw new ApiError(
       401,
       "Unauthorized",
@@ -49,4 +69,5 @@ export async function requireBearer(
       },
     );
   }
+  return found.name;
 }

@@ -2,24 +2,25 @@
  * The one place clients are built from the environment (house rule: no module-level clients).
  * Each entry point (route, Durable Object, Workflow) calls `deps(env)` and passes what it needs on.
  */
-import { Octokit } from "@octokit/rest";
 import { App, LogLevel, type Receiver, webApi } from "@slack/bolt";
 import OpenAI from "openai";
 import { ChatCompletionsModel, type Model } from "./agent/model";
+import type { GitHubConfig } from "./github/client";
+import { type BudgetConfig, budgetConfig } from "./jobs/budget";
 import { SandboxService } from "./sandbox";
-
-export interface Limits {
-  maxSteps: number;
-  maxWallMs: number;
-  commandTimeoutMs: number;
-  maxOutputChars: number;
-}
 
 export interface Deps {
   model: Model;
-  octokit: Octokit;
+  /** How to build a job's GitHub client (`gitHubFor(github, repo)`). */
+  github: GitHubConfig;
   sandboxes: SandboxService;
-  limits: Limits;
+  budgets: BudgetConfig;
+  /** Tool output beyond this is cut to head + tail before the model sees it. */
+  maxOutputChars: number;
+  /** Transcript characters before old tool outputs are elided. */
+  promptBudgetChars: number;
+  /** Open PRs as drafts unless the request says otherwise. */
+  draftByDefault: boolean;
 }
 
 /** Builds every outbound client from `env`; cheap enough to call per request. */
@@ -32,22 +33,29 @@ export function deps(env: Env): Deps {
     // workerd wants fetch called unbound from the global.
     fetch: (input, init) => fetch(input, init),
   });
+  const github: GitHubConfig = {
+    apiUrl: env.GITHUB_API_URL,
+    token: env.GITHUB_TOKEN,
+    ...(env.GITHUB_APP_ID && env.GITHUB_APP_PRIVATE_KEY
+      ? { app: { appId: env.GITHUB_APP_ID, privateKey: env.GITHUB_APP_PRIVATE_KEY } }
+      : {}),
+    writeIntervalMs: nonNegativeInt(env.GITHUB_WRITE_INTERVAL_MS, 1000),
+    maxRateLimitWaitSeconds: 60,
+  };
   return {
     model: new ChatCompletionsModel(openai, env.OPENAI_MODEL, env.OPENAI_STREAM !== "false"),
-    octokit: new Octokit({
-      auth: env.GITHUB_TOKEN,
-      baseUrl: env.GITHUB_API_URL.replace(/\/+$/, ""),
-      userAgent: "modal-coding-agent",
-      request: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) },
-    }),
+    github,
     sandboxes: new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN),
-    limits: {
-      maxSteps: positiveInt(env.AGENT_MAX_STEPS, 40),
-      maxWallMs: positiveInt(env.AGENT_MAX_WALL_SECONDS, 1200) * 1000,
-      commandTimeoutMs: positiveInt(env.AGENT_COMMAND_TIMEOUT_SECONDS, 120) * 1000,
-      maxOutputChars: 20_000,
-    },
+    budgets: budgetConfig(env),
+    maxOutputChars: 20_000,
+    promptBudgetChars: positiveInt(env.AGENT_PROMPT_BUDGET_CHARS, 120_000),
+    draftByDefault: env.PR_DRAFT_DEFAULT !== "false",
   };
+}
+
+function nonNegativeInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {

@@ -11,16 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postCode, type System, startSystem } from "./harness";
 import { collectEvents, type ParsedEvent } from "./sse";
 
-// The scripted edit: a modification, an addition, a deletion, the executable bit, a binary file, a symlink.
+// The scripted edit: an addition, a deletion, a rename, the executable bit, a binary file, a
+// symlink (and a modification through the `edit` tool, which EDITED_BY_TOOL repeats in bash).
 const EDIT = [
   "set -e",
-  "sed -i 's/Hello/Hello, world/' src/app.js",
+  "mv docs/index.md docs/guide.md",
   "printf 'export const x = 1;\\n' > src/new.js",
   "rm old.txt",
   "chmod +x scripts/build.sh",
   "mkdir -p assets && printf '\\x00\\x01\\x02\\xff\\x89PNG' > assets/logo.bin",
   "ln -s ../README.md docs/readme-link",
 ].join("\n");
+
+const EDITED_BY_TOOL = "sed -i 's/Hello/Hello, world/' src/app.js";
+
+const PRICES = JSON.stringify({ "scripted-model": { inputPerMillion: 1000, outputPerMillion: 2000 } });
 
 const FILES = {
   "README.md": "# api\n",
@@ -40,6 +45,23 @@ function trajectory(marker: string) {
     {
       toolCalls: [{ name: "bash", arguments: { command: "env" } }],
       usage: { promptTokens: 200, completionTokens: 5 },
+    },
+    {
+      toolCalls: [{ name: "view", arguments: { path: "src/app.js" } }],
+      usage: { promptTokens: 50, completionTokens: 5 },
+    },
+    {
+      toolCalls: [
+        {
+          name: "edit",
+          arguments: {
+            path: "src/app.js",
+            old: "console.log('Hello');",
+            new: "console.log('Hello, world');",
+          },
+        },
+      ],
+      usage: { promptTokens: 60, completionTokens: 5 },
     },
     {
       toolCalls: [{ name: "bash", arguments: { command: EDIT } }],
@@ -72,7 +94,7 @@ async function expectedTree(system: System, repo: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "expected-"));
   try {
     await run("git", ["clone", "-q", `${system.github.webUrl}/${repo}.git`, dir]);
-    await run("bash", ["-c", EDIT], { cwd: dir });
+    await run("bash", ["-c", `${EDIT}\n${EDITED_BY_TOOL}`], { cwd: dir });
     await run("git", ["add", "-A"], { cwd: dir });
     return (await run("git", ["write-tree"], { cwd: dir })).stdout.trim();
   } finally {
@@ -89,7 +111,7 @@ describe.each([
   const repo = "acme/api";
 
   beforeAll(async () => {
-    system = await startSystem({ stream });
+    system = await startSystem({ stream, vars: { MODEL_PRICES: PRICES } });
     await system.github.createRepo("acme", "api", FILES);
     system.openai.setScript(trajectory("[e2e]"), "[e2e]");
     const response = await postCode(system, {
@@ -111,12 +133,13 @@ describe.each([
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
     const phases = events.filter((e) => e.type === "status").map((e) => e.data.phase);
     expect(phases).toEqual(["queued", "provisioning", "cloning", "working", "publishing"]);
-    expect(types.filter((t) => t === "step")).toHaveLength(4);
+    expect(types.filter((t) => t === "step")).toHaveLength(6);
     expect(types.indexOf("message")).toBeGreaterThan(types.indexOf("status"));
     expect(types.slice(-2)).toEqual(["pr", "done"]);
     const done = events.at(-1)?.data as { status: string; prUrl: string; usage: Record<string, number> };
     expect(done.status).toBe("succeeded");
-    expect(done.usage).toMatchObject({ steps: 4, promptTokens: 1500, completionTokens: 100 });
+    // Cost at the configured price: 1610 × $1000/M + 110 × $2000/M.
+    expect(done.usage).toMatchObject({ steps: 6, promptTokens: 1610, completionTokens: 110, costUsd: 1.83 });
     expect(done.prUrl).toBe(
       system.github.pulls[0] && `${system.github.webUrl}/${repo}/pull/${system.github.pulls[0].number}`,
     );
@@ -132,13 +155,19 @@ describe.each([
     expect(pr?.body).toContain("Says hello to the world.");
     expect(pr?.body).toContain("> [e2e] Greet the world");
     expect(pr?.body).toContain(job.eventsUrl);
+    expect(pr?.body).toContain("**Request** from API token `e2e-suite`");
+    expect(pr?.body).toContain("Usage: 6 steps, 1,610 prompt + 110 completion tokens, about $1.83");
+    expect(pr?.body).toContain("Files changed (8)");
+    expect(pr?.body).toContain("- `docs/guide.md` (added)\n- `docs/index.md` (deleted)");
+    expect(pr?.body).toContain("- `src/app.js` (modified)");
+    expect(pr?.body).toContain("- none");
     const prEvent = events.find((e) => e.type === "pr")?.data;
     expect(prEvent).toMatchObject({
       number: pr?.number,
       branch: pr?.head,
       title: pr?.title,
-      draft: false,
-      filesChanged: 6,
+      draft: true,
+      filesChanged: 7,
     });
     expect(system.github.violations).toEqual([]);
   });
@@ -159,6 +188,18 @@ describe.each([
     expect(diff).toMatch(/^:100644 100755 .* M\tscripts\/build\.sh$/m);
     expect(diff).toMatch(/^:000000 120000 .* A\tdocs\/readme-link$/m);
     expect(diff).toMatch(/ D\told\.txt$/m);
+    const renames = await system.github.git(
+      "acme",
+      "api",
+      "diff",
+      "--raw",
+      "-M",
+      "main",
+      `refs/heads/${head}`,
+    );
+    expect(renames).toMatch(/^:100644 100644 .* R100\tdocs\/index\.md\tdocs\/guide\.md$/m);
+    const app = await system.github.git("acme", "api", "show", `refs/heads/${head}:src/app.js`);
+    expect(app).toBe("console.log('Hello, world');\n");
   });
 
   it("never lets a Worker secret into the sandbox", () => {

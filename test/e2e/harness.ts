@@ -45,7 +45,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     OPENAI_API_KEY: secret("sk-test"),
     GITHUB_TOKEN: secret("ghp_test"),
     SANDBOX_SERVICE_TOKEN: secret("sbx"),
-    CODE_API_TOKENS: `${secret("api")},${secret("api2")}`,
+    // A named token (`name:token`, the name becomes the PR's requester) and a plain one.
+    CODE_API_TOKENS: `e2e-suite:${secret("api")},${secret("api2")}`,
     ...options.secretsOverride,
   };
   const openai = await startOpenAIStandIn({ apiKey: secrets.OPENAI_API_KEY });
@@ -71,6 +72,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           SLACK_API_URL: "http://127.0.0.1:9/api/",
           SANDBOX_SERVICE_URL: service.url,
           AGENT_COMMAND_TIMEOUT_SECONDS: "20",
+          // The stand-in has no secondary rate limit to respect; keep publishing fast.
+          GITHUB_WRITE_INTERVAL_MS: "0",
           ...options.vars,
         },
         secrets,
@@ -80,7 +83,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const { url } = await worker.listen();
   return {
     url: url.href.replace(/\/$/, ""),
-    apiToken: secrets.CODE_API_TOKENS.split(",")[0] ?? "",
+    apiToken: (secrets.CODE_API_TOKENS.split(",")[0] ?? "").split(":").at(-1) ?? "",
     secrets,
     openai,
     github,

@@ -54,7 +54,7 @@ describe("dispatch", () => {
 
   it.each([
     ["not json", "nope", /not valid JSON/],
-    ["unknown tool", '{"x":1}', /no tool named "rm_rf".*Available tools: bash, finish/],
+    ["unknown tool", '{"x":1}', /no tool named "rm_rf".*Available tools: bash, view, edit, finish/],
     ["missing field", "{}", /bad arguments for bash[\s\S]*command/],
     ["wrong type", '{"command":5}', /bad arguments for bash/],
     ["extra field", '{"command":"ls","cwd":"/"}', /bad arguments for bash/],
@@ -81,7 +81,7 @@ describe("dispatch", () => {
 
   it("describes tools with JSON Schema from the zod schemas", () => {
     const specs = toolSpecs();
-    expect(specs.map((s) => s.name)).toEqual(["bash", "finish"]);
+    expect(specs.map((s) => s.name)).toEqual(["bash", "view", "edit", "finish"]);
     expect(specs[0]?.parameters).toMatchObject({ type: "object", required: ["command"] });
   });
 });

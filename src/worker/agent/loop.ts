@@ -4,25 +4,30 @@
  * `durable`, so under a Workflow a replayed run reuses results instead of calling twice.
  */
 import type { JobEvent } from "../../protocol/events";
-import { JobError, LimitError } from "../errors";
+import { LimitError } from "../errors";
 import type { Sandbox } from "../sandbox";
+import { type CheckRun, isCheck, ranTests } from "./checks";
 import type { Message, Model, ModelReply } from "./model";
-import { systemPrompt, type TaskContext, taskMessage } from "./prompts";
-import { type DispatchResult, dispatch, type FinishInput, toolSpecs } from "./tools";
+import { compactTranscript, type PromptBudget } from "./prompt-budget";
+import { systemPrompt, type TaskContext, taskMessage, testNudge } from "./prompts";
+import { type Durable, type FinishInput, runTool, toolSpecs } from "./tools";
 import { abbreviate, truncateMiddle } from "./truncate";
+
+export type { Durable } from "./tools";
 
 export interface AgentConfig {
   /** Tool calls allowed before the run is stopped. */
   maxSteps: number;
+  /** Prompt plus completion tokens allowed before the run is stopped. */
+  maxTokens: number;
   /** Absolute time (ms since epoch) after which no new model call starts. */
   deadline: number;
   commandTimeoutMs: number;
   /** Tool output beyond this is cut to head + tail before the model sees it. */
   maxOutputChars: number;
+  /** How large the transcript may grow before old tool outputs are elided. */
+  prompt: PromptBudget;
 }
-
-/** Runs `fn` once and remembers its result under `name` (a Workflow step, or a plain call). */
-export type Durable = <T extends object>(name: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface AgentIO {
   model: Model;
@@ -40,14 +45,26 @@ export interface AgentUsage {
   completionTokens: number;
 }
 
-type StepResult = DispatchResult & { durationMs: number };
+/** What the run did, filled in as it goes (so it is there when a budget ends the run). */
+export interface AgentRecord {
+  usage: AgentUsage;
+  /** Test and lint commands that actually ran, with their exit codes. */
+  checks: CheckRun[];
+  /** Prompt tokens of each model call, in order (the prompt-size figure). */
+  promptTokensPerTurn: number[];
+}
+
+/** A fresh, empty record. */
+export function newRecord(): AgentRecord {
+  return { usage: { steps: 0, promptTokens: 0, completionTokens: 0 }, checks: [], promptTokensPerTurn: [] };
+}
 
 /** Drives the model until it calls `finish`; throws `LimitError` when a budget runs out first. */
 export async function runAgent(
   task: TaskContext,
   config: AgentConfig,
   io: AgentIO,
-  usage: AgentUsage,
+  record: AgentRecord,
 ): Promise<FinishInput> {
   // Events go out in order but off the step's critical path; the run waits for them before it ends.
   let emitted: Promise<void> = Promise.resolve();
@@ -55,7 +72,7 @@ export async function runAgent(
     emitted = emitted.then(() => io.emit(event, key));
   };
   try {
-    return await drive(task, config, io, usage, emit);
+    return await drive(task, config, io, record, emit);
   } finally {
     await emitted;
   }
@@ -65,20 +82,31 @@ async function drive(
   task: TaskContext,
   config: AgentConfig,
   io: AgentIO,
-  usage: AgentUsage,
+  record: AgentRecord,
   emit: (event: JobEvent, key: string) => void,
 ): Promise<FinishInput> {
+  const { usage } = record;
   const messages: Message[] = [
-    { role: "system", content: systemPrompt() },
+    { role: "system", content: systemPrompt(task.context) },
     { role: "user", content: taskMessage(task) },
   ];
   const tools = toolSpecs();
-  const maxTurns = config.maxSteps * 2;
+  const testCommands = task.context?.testCommands ?? [];
+  const known = [...testCommands, ...(task.context?.lintCommands ?? [])];
+  let nudged = false;
+  const maxTurns = config.maxSteps * 2 + 2;
   for (let turn = 1; turn <= maxTurns; turn++) {
     if (Date.now() > config.deadline) throw new LimitError("The agent ran out of time before finishing.");
+    if (usage.promptTokens + usage.completionTokens >= config.maxTokens) {
+      throw new LimitError(
+        `The agent used its ${config.maxTokens.toLocaleString("en-US")}-token budget before finishing.`,
+      );
+    }
+    compactTranscript(messages, config.prompt);
     const reply: ModelReply = await io.durable(`model ${turn}`, () => io.model.complete(messages, tools));
     usage.promptTokens += reply.usage.promptTokens;
     usage.completionTokens += reply.usage.completionTokens;
+    record.promptTokensPerTurn.push(reply.usage.promptTokens);
     messages.push(reply.message);
     if (reply.text) emit({ type: "message", data: { text: reply.text } }, `message ${turn}`);
     if (reply.toolCalls.length === 0) {
@@ -89,19 +117,24 @@ async function drive(
       if (call.name !== "finish" && usage.steps >= config.maxSteps) {
         throw new LimitError(`The agent used all ${config.maxSteps} steps before finishing.`);
       }
-      const result = await io.durable<StepResult>(`tool ${turn}.${i}`, async () => {
-        const started = Date.now();
-        const ctx = {
-          sandbox: io.sandbox,
-          idempotencyKey: `${io.keyPrefix}:${turn}.${i}`,
-          commandTimeoutMs: config.commandTimeoutMs,
-        };
-        const r = await dispatch(call, ctx, config.maxOutputChars);
-        return { ...r, durationMs: Date.now() - started };
-      });
-      if (result.kind === "finish") return result.input;
+      const ctx = {
+        sandbox: io.sandbox,
+        idempotencyKey: `${io.keyPrefix}:${turn}.${i}`,
+        commandTimeoutMs: config.commandTimeoutMs,
+      };
+      const result = await runTool(call, ctx, config.maxOutputChars, io.durable, `${turn}.${i}`);
+      if (result.kind === "finish") {
+        if (nudged || testCommands.length === 0 || ranTests(record.checks, testCommands)) return result.input;
+        nudged = true;
+        messages.push({ role: "tool", tool_call_id: call.id, content: testNudge(testCommands) });
+        continue;
+      }
       usage.steps += 1;
       const { output, exitCode } = result.observation;
+      if (call.name === "bash" && exitCode !== undefined) {
+        const command = commandOf(call.arguments);
+        if (command && isCheck(command, known)) record.checks.push({ command, exitCode });
+      }
       emit(
         {
           type: "step",
@@ -120,7 +153,17 @@ async function drive(
       messages.push({ role: "tool", tool_call_id: call.id, content });
     }
   }
-  throw new JobError("limit_exceeded", `The model answered ${maxTurns} times without finishing.`);
+  throw new LimitError(`The model answered ${maxTurns} times without finishing.`);
+}
+
+function commandOf(args: string): string | null {
+  try {
+    const parsed = JSON.parse(args) as { command?: unknown };
+    return typeof parsed.command === "string" ? parsed.command : null;
+  } catch {
+    // The dispatcher already told the model; there is no command to record.
+    return null;
+  }
 }
 
 /** A `Durable` that just calls through: for tests, benchmarks and runs outside a Workflow. */

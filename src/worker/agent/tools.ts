@@ -1,82 +1,34 @@
 /**
- * The model-facing tools, as data (name, description, zod schema, execute) behind one dispatch
- * point that validates arguments and truncates output. A failing tool is an observation for the
- * model; only `finish`, limits and infrastructure faults leave the dispatcher as something else.
+ * The model-facing tools, as data (tools/*.ts: name, description, zod schema, execute) behind one
+ * dispatch point that validates arguments and truncates output. A failing tool is an observation
+ * for the model; only `finish`, limits and infrastructure faults leave the dispatcher otherwise.
+ * A file edit comes back as a write that `runTool` applies as its own durable step.
  */
 import { z } from "zod";
 import { SandboxError } from "../errors";
-import type { Sandbox } from "../sandbox";
 import type { ToolCall, ToolSpec } from "./model";
+import { bash } from "./tools/bash";
+import { edit } from "./tools/edit";
+import { type FinishInput, finish, finishSchema } from "./tools/finish";
+import type { Observation, ToolContext } from "./tools/types";
+import { view } from "./tools/view";
 import { truncateMiddle } from "./truncate";
 
-export interface ToolContext {
-  sandbox: Sandbox;
-  /** Unique per tool call and stable across retries: the sandbox runs it at most once. */
-  idempotencyKey: string;
-  commandTimeoutMs: number;
-}
+export type { FinishInput } from "./tools/finish";
+export { finishSchema } from "./tools/finish";
+export type { Observation, ToolContext } from "./tools/types";
 
-export interface Observation {
-  output: string;
-  exitCode?: number;
-}
+/** Runs `fn` once and remembers its result under `name` (a Workflow step, or a plain call). */
+export type Durable = <T extends object>(name: string, fn: () => Promise<T>) => Promise<T>;
 
-interface Tool<S extends z.ZodType> {
-  name: string;
-  description: string;
-  schema: S;
-  execute(input: z.infer<S>, ctx: ToolContext): Promise<Observation>;
-}
-
-function tool<S extends z.ZodType>(t: Tool<S>): Tool<S> {
-  return t;
-}
-
-const bash = tool({
-  name: "bash",
-  description:
-    "Run a bash command in the repository root (a fresh clone). Not a login shell; each call starts " +
-    "a new shell, so `cd` does not persist. No network access. Output is stdout and stderr interleaved, " +
-    "cut in the middle when long.",
-  schema: z.object({ command: z.string().min(1).describe("The command, run with `bash -c`.") }).strict(),
-  async execute({ command }, ctx) {
-    const result = await ctx.sandbox.exec(["bash", "-c", command], {
-      timeoutMs: ctx.commandTimeoutMs,
-      idempotencyKey: ctx.idempotencyKey,
-    });
-    const note = result.timedOut ? `\n[killed: the command ran past ${ctx.commandTimeoutMs / 1000} s]` : "";
-    return { output: `${result.output}${note}`, exitCode: result.exitCode };
-  },
-});
-
-export const finishSchema = z
-  .object({
-    title: z.string().trim().min(1).max(200).describe("Pull request title: imperative, under 72 characters."),
-    summary: z
-      .string()
-      .trim()
-      .min(1)
-      .max(20_000)
-      .describe("Pull request body: what changed and why, in Markdown."),
-  })
-  .strict();
-
-export type FinishInput = z.infer<typeof finishSchema>;
-
-const TOOLS = [bash];
-const FINISH = {
-  name: "finish",
-  description:
-    "Call when the change is complete and checked. Its title and summary become the pull request's.",
-  schema: finishSchema,
-};
+const TOOLS = [bash, view, edit];
 
 /** The tool list as the model sees it (JSON Schema from the same zod schemas that validate). */
 export function toolSpecs(): ToolSpec[] {
-  return [...TOOLS, FINISH].map((t) => ({
+  return [...TOOLS, finish].map((t) => ({
     name: t.name,
     description: t.description,
-    parameters: z.toJSONSchema(t.schema) as Record<string, unknown>,
+    parameters: z.toJSONSchema(t.schema, { io: "input" }) as Record<string, unknown>,
   }));
 }
 
@@ -84,7 +36,7 @@ export type DispatchResult =
   | { kind: "observation"; observation: Observation }
   | { kind: "finish"; input: FinishInput };
 
-/** Validates a tool call, runs it and cuts its output to `maxOutputChars`. */
+/** Validates a tool call, runs it and cuts its output to `maxOutputChars`; nothing is written yet. */
 export async function dispatch(
   call: ToolCall,
   ctx: ToolContext,
@@ -94,24 +46,32 @@ export async function dispatch(
   try {
     args = call.arguments.trim() === "" ? {} : JSON.parse(call.arguments);
   } catch {
-    return fail(`Error: the arguments of ${call.name} are not valid JSON: ${call.arguments.slice(0, 200)}`);
+    return fail(
+      `Error: the arguments of ${call.name} are not valid JSON: ${call.arguments.slice(0, 200)}\n` +
+        'Send one JSON object, with strings escaped (newlines as \\n, quotes as \\").',
+    );
   }
-  if (call.name === FINISH.name) {
+  if (call.name === finish.name) {
     const parsed = finishSchema.safeParse(args);
     if (parsed.success) return { kind: "finish", input: parsed.data };
-    return fail(`Error: bad arguments for finish. ${z.prettifyError(parsed.error)}`);
+    return fail(`Error: bad arguments for finish. ${z.prettifyError(parsed.error)}\n${usage(finish)}`);
   }
   const found = TOOLS.find((t) => t.name === call.name);
   if (!found) {
-    const names = [...TOOLS, FINISH].map((t) => t.name).join(", ");
+    const names = [...TOOLS, finish].map((t) => t.name).join(", ");
     return fail(`Error: there is no tool named "${call.name}". Available tools: ${names}.`);
   }
   const parsed = found.schema.safeParse(args);
-  if (!parsed.success)
-    return fail(`Error: bad arguments for ${found.name}. ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) {
+    return fail(`Error: bad arguments for ${found.name}. ${z.prettifyError(parsed.error)}\n${usage(found)}`);
+  }
   let observation: Observation;
   try {
-    observation = await found.execute(parsed.data, ctx);
+    // The registry's union of schemas loses the pairing of each tool with its own input type.
+    observation = await (found.execute as (input: unknown, ctx: ToolContext) => Promise<Observation>)(
+      parsed.data,
+      ctx,
+    );
   } catch (error) {
     // The service refused this call itself (a bad path, say): the model can fix its call.
     if (error instanceof SandboxError && !error.retryable && error.status === 400) {
@@ -123,6 +83,40 @@ export async function dispatch(
     kind: "observation",
     observation: { ...observation, output: truncateMiddle(observation.output, maxOutputChars) },
   };
+}
+
+/** A tool call's result as the loop records it. */
+export type StepResult = DispatchResult & { durationMs: number };
+
+/**
+ * One tool call as durable steps: `tool <id>` validates and runs it (a file edit only computes the
+ * new content there), then `write <id>` writes that content — the same bytes on every retry, so a
+ * replayed or retried step can never apply an edit twice.
+ */
+export async function runTool(
+  call: ToolCall,
+  ctx: ToolContext,
+  maxOutputChars: number,
+  durable: Durable,
+  id: string,
+): Promise<StepResult> {
+  const result = await durable<StepResult>(`tool ${id}`, async () => {
+    const started = Date.now();
+    const r = await dispatch(call, ctx, maxOutputChars);
+    return { ...r, durationMs: Date.now() - started };
+  });
+  const write = result.kind === "observation" ? result.observation.write : undefined;
+  if (write) {
+    await durable(`write ${id}`, async () => {
+      await ctx.sandbox.writeFile(write.path, Buffer.from(write.contentBase64, "base64"));
+      return { written: write.path };
+    });
+  }
+  return result;
+}
+
+function usage(t: { name: string; schema: z.ZodType }): string {
+  return `Call ${t.name} with a JSON object matching: ${JSON.stringify(z.toJSONSchema(t.schema, { io: "input" }))}`;
 }
 
 function fail(output: string): DispatchResult {

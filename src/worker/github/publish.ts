@@ -4,13 +4,16 @@
  * Every blob id GitHub computes is checked against the sandbox's own, so the branch holds exactly
  * the bytes the agent wrote.
  */
-import type { Octokit } from "@octokit/rest";
 import type { Change } from "../../protocol/sandbox";
 import { JobError } from "../errors";
+import type { GitHubClient } from "./client";
 import type { RepoRef } from "./repo";
 
 export interface PublishInput {
+  /** The repository the pull request is opened on. */
   repo: RepoRef;
+  /** Where the branch is written when it is not `repo` (a fork): the PR's head is then `owner:branch`. */
+  headRepo?: RepoRef;
   baseBranch: string;
   baseSha: string;
   branch: string;
@@ -29,13 +32,19 @@ export interface PublishedPr {
   filesChanged: number;
   additions: number;
   deletions: number;
+  /** Asked for a draft, but the repository does not support drafts: opened ready instead. */
+  draftRefused?: boolean;
 }
+
+/** Said in the body of a PR that was asked for as a draft and opened ready. */
+export const DRAFT_REFUSED_NOTE =
+  "_Opened as a ready pull request: this repository does not support draft pull requests._";
 
 type TreeEntry = { path: string; mode: "100644" | "100755" | "120000"; type: "blob"; sha: string | null };
 
 /** Commits `changes` on top of `baseSha` as `branch` and opens the pull request. */
-export async function publish(octokit: Octokit, input: PublishInput): Promise<PublishedPr> {
-  const { owner, repo } = input.repo;
+export async function publish(octokit: GitHubClient, input: PublishInput): Promise<PublishedPr> {
+  const { owner, repo } = input.headRepo ?? input.repo;
   if (input.changes.length === 0)
     throw new JobError("no_changes", "The agent made no changes; no pull request opened.");
   const tree: TreeEntry[] = [];
@@ -72,8 +81,8 @@ export async function publish(octokit: Octokit, input: PublishInput): Promise<Pu
     tree: newTree.sha,
     parents: [input.baseSha],
   });
-  await pointBranch(octokit, input.repo, input.branch, commit.sha);
-  const pr = await openPull(octokit, input);
+  await pointBranch(octokit, input.headRepo ?? input.repo, input.branch, commit.sha);
+  const { pr, draftRefused } = await openPull(octokit, input);
   return {
     url: pr.html_url,
     number: pr.number,
@@ -83,12 +92,13 @@ export async function publish(octokit: Octokit, input: PublishInput): Promise<Pu
     filesChanged: pr.changed_files,
     additions: pr.additions,
     deletions: pr.deletions,
+    ...(draftRefused ? { draftRefused } : {}),
   };
 }
 
 /** Creates the branch, or moves it if a retried attempt already made it (the branch is the job's own). */
 async function pointBranch(
-  octokit: Octokit,
+  octokit: GitHubClient,
   { owner, repo }: RepoRef,
   branch: string,
   sha: string,
@@ -101,33 +111,44 @@ async function pointBranch(
   }
 }
 
-async function openPull(octokit: Octokit, input: PublishInput) {
+/**
+ * Opens the PR. A draft refused with GitHub's 422 ("Draft pull requests are not supported in this
+ * repository") is opened ready instead, and says so; a 422 for a duplicate finds the PR a retried
+ * attempt already opened (the branch is unique to this job).
+ */
+async function openPull(octokit: GitHubClient, input: PublishInput) {
   const { owner, repo } = input.repo;
+  const head = input.headRepo ? `${input.headRepo.owner}:${input.branch}` : input.branch;
+  const create = (draft: boolean, body: string) =>
+    octokit.rest.pulls.create({ owner, repo, head, base: input.baseBranch, title: input.title, body, draft });
   try {
-    const { data } = await octokit.rest.pulls.create({
-      owner,
-      repo,
-      head: input.branch,
-      base: input.baseBranch,
-      title: input.title,
-      body: input.body,
-      draft: input.draft,
-    });
-    return data;
+    return { pr: (await create(input.draft, input.body)).data, draftRefused: false };
   } catch (error) {
     if (statusOf(error) !== 422) throw error;
-    // A retried attempt may have opened it already: the branch is unique to this job.
+    if (input.draft && /draft pull requests are not supported/i.test(messageOf(error))) {
+      const { data } = await create(false, `${DRAFT_REFUSED_NOTE}\n\n${input.body}`);
+      return { pr: data, draftRefused: true };
+    }
+    const owned = input.headRepo?.owner ?? owner;
     const { data: open } = await octokit.rest.pulls.list({
       owner,
       repo,
-      head: `${owner}:${input.branch}`,
+      head: `${owned}:${input.branch}`,
       state: "open",
     });
     const existing = open[0];
     if (!existing) throw error;
     const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: existing.number });
-    return data;
+    return { pr: data, draftRefused: !data.draft && input.draft };
   }
+}
+
+/** The error's message and GitHub's response body (whose `errors[].message` names the 422's cause). */
+function messageOf(error: unknown): string {
+  const data =
+    typeof error === "object" && error !== null && "response" in error ? error.response : undefined;
+  const body = typeof data === "object" && data !== null && "data" in data ? JSON.stringify(data.data) : "";
+  return `${error instanceof Error ? error.message : String(error)} ${body}`;
 }
 
 function statusOf(error: unknown): number | undefined {

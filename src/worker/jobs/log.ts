@@ -4,18 +4,22 @@
  * twice, the snapshot is computed from the events.
  */
 import type { JobEvent, JobSnapshot, LoggedEvent, Phase } from "../../protocol/events";
+import type { Budget } from "./budget";
 
 export interface JobRecord {
   jobId: string;
   repo: string;
   baseBranch: string | null;
   prompt: string;
-  draft: boolean;
+  /** Open the PR as a draft; absent means the deployment's default (PR_DRAFT_DEFAULT). */
+  draft?: boolean;
   createdAt: string;
   /** Where the job's links point (the public origin of the Worker). */
   origin: string;
-  /** Who asked, when the front door knows (a Slack user id for `/pr`). */
+  /** Who asked, when the front door knows: a Slack user id for `/pr`, `api:<token name>` for `/code`. */
   requester?: string;
+  /** The job's budgets, resolved when it was accepted; absent means the deployment's defaults. */
+  limits?: Budget;
   /** The Slack thread this job reports to, when it came from `/pr`. */
   slack?: SlackTarget;
 }

@@ -1,14 +1,25 @@
 /**
- * The pull request's body: the agent's summary first (what a reviewer reads), then the request
- * that produced it and where to watch the run, so every agent PR explains its own origin.
+ * The pull request's body: the agent's summary first (what a reviewer reads), then what a reviewer
+ * needs to trust it — the request and who made it, the checks that really ran with their exit
+ * codes, the files changed, usage and cost, and the link to the job's events.
  */
 import type { Change } from "../../protocol/sandbox";
+import type { CheckRun } from "../agent/checks";
 
 export interface PrBodyInput {
   summary: string;
   prompt: string;
   eventsUrl: string;
   changes: Change[];
+  /** Who asked: a Slack user id, or `api:<token name>`. */
+  requester?: string;
+  /** Test and lint commands from the step records, in the order they ran. */
+  checks: CheckRun[];
+  /** The repository declares tests (so "none ran" is worth saying). */
+  hasTests: boolean;
+  usage: { steps: number; promptTokens: number; completionTokens: number; costUsd?: number };
+  /** Why the run stopped before `finish`, when it did: the PR is then unfinished. */
+  unfinished?: string;
 }
 
 /** Markdown body for the PR; the prompt is quoted so it cannot pose as the agent's own words. */
@@ -19,13 +30,25 @@ export function pullRequestBody(input: PrBodyInput): string {
     .join("\n");
   const files = input.changes.map((c) => `- \`${c.path}\` (${c.status})`).slice(0, 50);
   if (input.changes.length > 50) files.push(`- … and ${input.changes.length - 50} more`);
+  const head = input.unfinished
+    ? [
+        "> [!WARNING]",
+        `> **Unfinished.** ${input.unfinished} This draft holds the changes made so far; review them with care.`,
+        "",
+      ]
+    : [];
   return [
+    ...head,
     input.summary.trim(),
     "",
     "---",
-    "**Request**",
+    `**Request**${input.requester ? ` from ${requesterText(input.requester)}` : ""}`,
     "",
     quoted,
+    "",
+    "**Checks run by the agent**",
+    "",
+    ...checksText(input.checks, input.hasTests),
     "",
     `<details><summary>Files changed (${input.changes.length})</summary>`,
     "",
@@ -33,6 +56,30 @@ export function pullRequestBody(input: PrBodyInput): string {
     "",
     "</details>",
     "",
+    `Usage: ${usageText(input.usage)}`,
+    "",
     `Opened by Modal Coding Agent · [job events](${input.eventsUrl})`,
   ].join("\n");
+}
+
+function checksText(checks: CheckRun[], hasTests: boolean): string[] {
+  if (checks.length === 0) {
+    return [hasTests ? "- none: the repository has tests, but they were not run" : "- none"];
+  }
+  return checks.map((c) => {
+    const verdict = c.exitCode === 0 ? "passed" : `failed (exit ${c.exitCode})`;
+    const command = c.command.replace(/\s+/g, " ").trim().slice(0, 200).replace(/`/g, "'");
+    return `- \`${command}\` — ${verdict}`;
+  });
+}
+
+function requesterText(requester: string): string {
+  if (requester.startsWith("api:")) return `API token \`${requester.slice(4)}\``;
+  return `Slack user \`${requester}\``;
+}
+
+function usageText(u: PrBodyInput["usage"]): string {
+  const tokens = `${u.promptTokens.toLocaleString("en-US")} prompt + ${u.completionTokens.toLocaleString("en-US")} completion tokens`;
+  const cost = u.costUsd === undefined ? "" : `, about $${u.costUsd.toFixed(2)}`;
+  return `${u.steps} steps, ${tokens}${cost}`;
 }

@@ -88,6 +88,7 @@ export class JobRoom extends DurableObject<Env> {
       promptTokens: extra.usage?.promptTokens ?? 0,
       completionTokens: extra.usage?.completionTokens ?? 0,
       durationMs: job ? Date.now() - Date.parse(job.createdAt) : 0,
+      ...(extra.usage?.costUsd === undefined ? {} : { costUsd: extra.usage.costUsd }),
     };
     const data = extra.prUrl ? { status, prUrl: extra.prUrl, usage } : { status, usage };
     this.push({ type: "done", data }, "done");

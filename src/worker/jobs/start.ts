@@ -4,13 +4,17 @@
  * job that cannot start still ends with `error` and `done`, so no watcher is left hanging.
  */
 import type { RepoRef } from "../github/repo";
+import type { Budget } from "./budget";
 import type { JobRecord, SlackTarget } from "./log";
 
 export interface JobRequest {
   repo: RepoRef;
   baseBranch: string | null;
   prompt: string;
-  draft: boolean;
+  /** Draft or ready PR; the deployment's default (PR_DRAFT_DEFAULT) when absent. */
+  draft?: boolean;
+  /** Budgets resolved against the deployment's ceilings; its defaults when absent. */
+  limits?: Budget;
   /** Public origin of the Worker, for the links in events and the PR body. */
   origin: string;
   /** Who asked (a Slack user id), when known. */
@@ -36,7 +40,8 @@ export async function startJob(env: Env, request: JobRequest) {
     repo: `${request.repo.owner}/${request.repo.repo}`,
     baseBranch: request.baseBranch,
     prompt: request.prompt,
-    draft: request.draft,
+    ...(request.draft === undefined ? {} : { draft: request.draft }),
+    ...(request.limits ? { limits: request.limits } : {}),
     createdAt: new Date().toISOString(),
     origin: request.origin,
     ...(request.requester ? { requester: request.requester } : {}),

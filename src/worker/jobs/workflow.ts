@@ -1,16 +1,19 @@
 /**
  * CodeJob: one Workflow instance per attempt at a job. Named durable steps — prepare, provision,
- * clone, the agent's turns, publish, cleanup — each reporting to the job's JobRoom, which stays
- * the source of truth. Every path ends the job with `done` and terminates the sandbox.
+ * clone, context, the agent's turns, publish, cleanup — each reporting to the job's JobRoom, which
+ * stays the source of truth. Every path ends the job with `done` and terminates the sandbox.
  */
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import type { JobEvent, JobStatus } from "../../protocol/events";
-import { type AgentUsage, runAgent } from "../agent/loop";
+import { newRecord, runAgent } from "../agent/loop";
+import { gatherRepoContext } from "../agent/repo-context";
+import type { FinishInput } from "../agent/tools";
 import { deps } from "../deps";
-import { JobError } from "../errors";
-import { branchName, publish } from "../github/publish";
+import { JobError, LimitError } from "../errors";
+import { gitHubFor } from "../github/client";
+import { costUsd, priceOf } from "./cost";
 import { durableStep, messageOf } from "./durable";
-import { pullRequestBody } from "./pr-body";
+import { publishJob } from "./publish-step";
 
 export interface CodeJobParams {
   jobId: string;
@@ -22,30 +25,39 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
     const job = await room.job();
     if (!job) return "failed";
-    const { model, octokit, sandboxes, limits } = deps(this.env);
+    const d = deps(this.env);
+    const budget = job.limits ?? d.budgets.defaults;
     const emit = async (e: JobEvent, key: string) => {
       await room.append(e, key);
     };
-    const usage: AgentUsage = { steps: 0, promptTokens: 0, completionTokens: 0 };
-    const [owner = "", repo = ""] = job.repo.split("/");
+    const record = newRecord();
+    const price = priceOf(this.env.MODEL_PRICES, this.env.OPENAI_MODEL);
+    const usage = () => ({
+      ...record.usage,
+      ...(price ? { costUsd: costUsd(price, record.usage.promptTokens, record.usage.completionTokens) } : {}),
+    });
+    const [owner = "", name = ""] = job.repo.split("/");
+    const repo = { owner, repo: name };
     let sandboxId: string | null = null;
     try {
       const base = await durableStep(step, "prepare", "github", async () => {
-        const { data } = await octokit.rest.repos.get({ owner, repo });
+        const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get(repo);
         return { baseBranch: job.baseBranch ?? data.default_branch };
       });
       await emit(
         { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
         "provisioning",
       );
-      const sandbox = await durableStep(step, "provision", "sandbox", () => sandboxes.create(jobId));
+      const sandbox = await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(jobId));
       sandboxId = sandbox.id;
       await room.remember("sandboxId", sandbox.id);
       await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
-      const cloneUrl = `${this.env.GITHUB_URL.replace(/\/+$/, "")}/${owner}/${repo}.git`;
+      const cloneUrl = `${this.env.GITHUB_URL.replace(/\/+$/, "")}/${owner}/${name}.git`;
       const clone = await durableStep(step, "clone", "sandbox", () =>
-        sandboxes.clone(sandbox.id, { url: cloneUrl, ref: base.baseBranch }),
+        d.sandboxes.clone(sandbox.id, { url: cloneUrl, ref: base.baseBranch }),
       );
+      const hands = d.sandboxes.sandbox(sandbox.id);
+      const context = await durableStep(step, "context", "sandbox", () => gatherRepoContext(hands));
       await emit(
         {
           type: "status",
@@ -56,69 +68,80 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         },
         "working",
       );
-      const finish = await runAgent(
-        { repo: job.repo, baseBranch: clone.ref, prompt: job.prompt },
-        {
-          maxSteps: limits.maxSteps,
-          deadline: Date.parse(job.createdAt) + limits.maxWallMs,
-          commandTimeoutMs: limits.commandTimeoutMs,
-          maxOutputChars: limits.maxOutputChars,
-        },
-        {
-          model,
-          sandbox: sandboxes.sandbox(sandbox.id),
-          durable: (name, fn) => durableStep(step, name, name.startsWith("model") ? "model" : "sandbox", fn),
-          emit,
-          keyPrefix: jobId,
-        },
-        usage,
-      );
+      let finish: FinishInput | null = null;
+      let stopped: LimitError | null = null;
+      try {
+        finish = await runAgent(
+          { repo: job.repo, baseBranch: clone.ref, prompt: job.prompt, context },
+          {
+            maxSteps: budget.maxSteps,
+            maxTokens: budget.maxTokens,
+            deadline: Date.parse(job.createdAt) + budget.maxMinutes * 60_000,
+            commandTimeoutMs: budget.commandTimeoutSeconds * 1000,
+            maxOutputChars: d.maxOutputChars,
+            prompt: { maxChars: d.promptBudgetChars, keepRecent: 4 },
+          },
+          {
+            model: d.model,
+            sandbox: hands,
+            durable: (n, fn) => durableStep(step, n, n.startsWith("model") ? "model" : "sandbox", fn),
+            emit,
+            keyPrefix: jobId,
+          },
+          record,
+        );
+      } catch (error) {
+        // A budget that ran out still publishes what the agent changed, as an unfinished draft.
+        if (!(error instanceof LimitError)) throw error;
+        stopped = error;
+      }
       await emit(
         { type: "status", data: { phase: "publishing", message: "Opening the pull request" } },
         "publishing",
       );
-      const changeSet = await durableStep(step, "read changes", "sandbox", () =>
-        sandboxes.changes(sandbox.id),
-      );
-      if (changeSet.changes.length === 0) {
-        throw new JobError(
-          "no_changes",
-          "The agent finished without changing any file, so no pull request was opened.",
-        );
+      const cost = usage().costUsd;
+      const pr = await publishJob(step, {
+        job,
+        deps: d,
+        sandboxId: sandbox.id,
+        repo,
+        baseBranch: clone.ref,
+        finish,
+        stopped,
+        record,
+        context,
+        ...(cost === undefined ? {} : { costUsd: cost }),
+      });
+      if (pr.draftRefused) {
+        const message = `${job.repo} does not support draft pull requests, so this one was opened ready for review.`;
+        await emit({ type: "status", data: { phase: "publishing", message } }, "draft-refused");
       }
-      const pr = await durableStep(step, "publish", "github", () =>
-        publish(octokit, {
-          repo: { owner, repo },
-          baseBranch: clone.ref,
-          baseSha: changeSet.baseSha,
-          branch: branchName(finish.title, jobId),
-          changes: changeSet.changes,
-          title: finish.title,
-          body: pullRequestBody({
-            summary: finish.summary,
-            prompt: job.prompt,
-            eventsUrl: `${job.origin}/jobs/${jobId}/events`,
-            changes: changeSet.changes,
-          }),
-          draft: job.draft,
-        }),
-      );
-      await emit({ type: "pr", data: pr }, "pr");
-      await room.finish("succeeded", { prUrl: pr.url, usage });
+      const { draftRefused: _, ...prData } = pr;
+      await emit({ type: "pr", data: prData }, "pr");
+      if (stopped) {
+        const message = `${stopped.message} The changes so far are in an unfinished draft pull request: ${pr.url}`;
+        await room.finish("failed", {
+          prUrl: pr.url,
+          usage: usage(),
+          error: { code: stopped.code, message },
+        });
+        return "failed";
+      }
+      await room.finish("succeeded", { prUrl: pr.url, usage: usage() });
       return "succeeded";
     } catch (error) {
       const failure =
         error instanceof JobError
           ? { code: error.code, message: error.message }
           : { code: "internal_error", message: messageOf(error) };
-      await room.finish("failed", { error: failure, usage });
+      await room.finish("failed", { error: failure, usage: usage() });
       return "failed";
     } finally {
       if (sandboxId !== null) {
         const id = sandboxId;
         await step
           .do("cleanup", { retries: { limit: 5, delay: "2 seconds", backoff: "exponential" } }, () =>
-            sandboxes.terminate(id).then(() => true),
+            d.sandboxes.terminate(id).then(() => true),
           )
           .then(() => room.remember("sandboxId", null))
           .catch((error: unknown) =>

@@ -7,8 +7,10 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { requireBearer } from "../auth";
+import { deps } from "../deps";
 import { ApiError } from "../errors";
 import { isValidBranch, parseRepo } from "../github/repo";
+import { resolveBudget } from "../jobs/budget";
 import { startJob } from "../jobs/start";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -30,14 +32,27 @@ export const codeRequestSchema = z
       .refine(isValidBranch, "is not a valid branch name")
       .optional()
       .describe("Branch to start from and open the PR against; the repository's default when absent."),
-    draft: z.boolean().optional().describe("Open the pull request as a draft."),
+    draft: z
+      .boolean()
+      .optional()
+      .describe("Open the pull request as a draft; the deployment's default (PR_DRAFT_DEFAULT) when absent."),
+    limits: z
+      .object({
+        maxSteps: z.number().int().min(1).optional().describe("Tool calls before the run stops."),
+        maxTokens: z.number().int().min(1000).optional().describe("Prompt + completion tokens."),
+        maxMinutes: z.number().positive().optional().describe("Wall time of the whole job."),
+        commandTimeoutSeconds: z.number().int().min(1).optional().describe("Time limit of one command."),
+      })
+      .strict()
+      .optional()
+      .describe("Budgets for this job, up to the deployment's ceilings (above them the request is refused)."),
   })
   .strict();
 
-export const code = new Hono<{ Bindings: Env }>().post(
+export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | null } }>().post(
   "/",
   async (c, next) => {
-    await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS);
+    c.set("tokenName", await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS));
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(type)) {
       throw new ApiError(415, "Unsupported media type", "Send the body as `Content-Type: application/json`.");
@@ -72,12 +87,19 @@ export const code = new Hono<{ Bindings: Env }>().post(
     if (typeof repo === "string") {
       throw new ApiError(400, "Invalid request", `repoUrl: ${repo}`, { field: "repoUrl" });
     }
+    const limits = resolveBudget(deps(c.env).budgets, body.limits);
+    if (typeof limits === "string") {
+      throw new ApiError(400, "Invalid request", limits, { field: limits.split(":")[0] });
+    }
+    const tokenName = c.get("tokenName");
     const { jobId, room } = await startJob(c.env, {
       repo,
       baseBranch: body.baseBranch ?? null,
       prompt: body.prompt,
-      draft: body.draft ?? false,
+      ...(body.draft === undefined ? {} : { draft: body.draft }),
+      limits,
       origin: new URL(c.req.url).origin,
+      requester: `api:${tokenName ?? "unnamed token"}`,
     });
     const stream = await room.fetch(new Request("http://room/events?after=0"));
     return new Response(stream.body, {

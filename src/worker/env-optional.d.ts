@@ -1,0 +1,5 @@
+// Secrets a deployment may leave unset, so wrangler's required-secrets list cannot name them.
+interface Env {
+  /** PEM private key of the GitHub App named by GITHUB_APP_ID. */
+  GITHUB_APP_PRIVATE_KEY?: string;
+}

@@ -1,0 +1,84 @@
+/**
+ * The GitHub client: Octokit with @octokit/plugin-retry (5xx and network faults) and
+ * @octokit/plugin-throttling (primary and secondary rate limits, writes spaced out), and its auth —
+ * a personal access token, or a GitHub App whose installation token is minted per job and narrowed
+ * to the one repository the job works on.
+ */
+/// <reference path="../shims/bottleneck-light.d.ts" />
+import { createAppAuth } from "@octokit/auth-app";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import Bottleneck from "bottleneck/light.js";
+import type { RepoRef } from "./repo";
+
+export const GitHub = Octokit.plugin(retry, throttling);
+export type GitHubClient = InstanceType<typeof GitHub>;
+
+export interface GitHubConfig {
+  apiUrl: string;
+  /** A personal access token; used when no App is configured. */
+  token?: string;
+  app?: { appId: string; privateKey: string };
+  /** Least time between two content-creating requests (GitHub asks for about 1 s). */
+  writeIntervalMs: number;
+  /** Rate-limit waits longer than this fail the request instead of sleeping. */
+  maxRateLimitWaitSeconds: number;
+}
+
+const fetcher: typeof fetch = (input, init) => fetch(input, init);
+
+/** An Octokit on `auth` with retry and throttling; each client has its own limiter groups. */
+export function gitHubClient(config: GitHubConfig, auth: string | undefined): GitHubClient {
+  const wait = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+    retryCount < 2 && retryAfter <= config.maxRateLimitWaitSeconds;
+  return new GitHub({
+    ...(auth ? { auth } : {}),
+    baseUrl: config.apiUrl.replace(/\/+$/, ""),
+    userAgent: "modal-coding-agent",
+    request: { fetch: fetcher },
+    retry: { retries: 3 },
+    throttle: {
+      onRateLimit: wait,
+      onSecondaryRateLimit: wait,
+      // Per-client groups: nothing shared between requests at module level (workerd isolates).
+      // `global` and `auth` are read by the plugin but missing from its option types.
+      ...untypedGroups(),
+      search: new Bottleneck.Group({ maxConcurrent: 1, minTime: 2_000 }),
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: config.writeIntervalMs }),
+      notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3_000 }),
+    },
+  });
+}
+
+function untypedGroups(): object {
+  return {
+    global: new Bottleneck.Group({ maxConcurrent: 10 }),
+    auth: new Bottleneck.Group({ maxConcurrent: 1 }),
+  };
+}
+
+/**
+ * The client a job uses for `repo`: the PAT's, or an App installation token minted now for this
+ * repository alone (`repositories: [repo]`), so a job can never write anywhere else.
+ */
+export async function gitHubFor(config: GitHubConfig, repo: RepoRef): Promise<GitHubClient> {
+  if (!config.app) return gitHubClient(config, config.token);
+  const app = new GitHub({
+    authStrategy: createAppAuth,
+    auth: { appId: config.app.appId, privateKey: config.app.privateKey },
+    baseUrl: config.apiUrl.replace(/\/+$/, ""),
+    userAgent: "modal-coding-agent",
+    request: { fetch: fetcher },
+    throttle: { enabled: false },
+  });
+  const { data: installation } = await app.rest.apps.getRepoInstallation({
+    owner: repo.owner,
+    repo: repo.repo,
+  });
+  const { data: minted } = await app.rest.apps.createInstallationAccessToken({
+    installation_id: installation.id,
+    repositories: [repo.repo],
+  });
+  return gitHubClient(config, minted.token);
+}
