@@ -108,6 +108,9 @@ const createPull: Route = {
       throw validationFailed("PullRequest", "title", "missing_field");
     if (typeof input.head !== "string") throw validationFailed("PullRequest", "head", "missing_field");
     if (typeof input.base !== "string") throw validationFailed("PullRequest", "base", "missing_field");
+    if (draft === true && !ctx.repo.draftsSupported) {
+      throw customError("Draft pull requests are not supported in this repository.");
+    }
     const head = headBranch(ctx, input.head);
     const base = input.base;
     const git = ctx.repo.git;

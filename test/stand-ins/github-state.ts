@@ -8,6 +8,8 @@ import { type RepoInfo, stableId, type Urls } from "./github-objects";
 export interface RepoRecord extends RepoInfo {
   git: BareRepo;
   nextNumber: number;
+  /** False for repositories whose plan has no draft pull requests (GitHub answers 422). */
+  draftsSupported: boolean;
 }
 
 /** A pull request as the stand-in stores it (`head`/`base` are branch names in the same repo). */
@@ -30,6 +32,14 @@ export interface PullRecord {
   createdAt: string;
   updatedAt: string;
   htmlUrl: string;
+}
+
+/** `createRepo` options; `draftsSupported: false` makes draft pull requests a 422, as on GitHub Free private repos. */
+export interface RepoOptions {
+  defaultBranch?: string;
+  private?: boolean;
+  description?: string;
+  draftsSupported?: boolean;
 }
 
 /** A file for `createRepo`: text, bytes, or either with a mode (`100755`, or `120000` for a symlink). */
@@ -65,7 +75,7 @@ export class GitHubWorld {
     owner: string,
     name: string,
     files: Record<string, RepoFile>,
-    options: { defaultBranch?: string; private?: boolean; description?: string } = {},
+    options: RepoOptions = {},
   ): Promise<string> {
     if (this.repo(owner, name)) throw new Error(`repository ${owner}/${name} already exists`);
     const branch = options.defaultBranch ?? "main";
@@ -108,6 +118,7 @@ export class GitHubWorld {
       pushedAt: now,
       git,
       nextNumber: 1,
+      draftsSupported: options.draftsSupported ?? true,
     });
     return sha;
   }

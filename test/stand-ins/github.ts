@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseGitPath, serveGitHttp } from "./git-http";
 import { type CallRecord, type RestRecorder, serveRest, type Violation } from "./github-rest";
-import { GitHubWorld, type PullRecord, type RepoFile } from "./github-state";
+import { GitHubWorld, type PullRecord, type RepoFile, type RepoOptions } from "./github-state";
 import { listenLoopback, readBody } from "./loopback-server";
 
 export type { CallRecord, Violation } from "./github-rest";
@@ -32,7 +32,7 @@ export interface GitHubStandIn {
     owner: string,
     repo: string,
     files: Record<string, RepoFile>,
-    options?: { defaultBranch?: string; private?: boolean; description?: string },
+    options?: RepoOptions,
   ): Promise<string>;
   /** Pull requests opened through the API, in order. */
   pulls: PullRecord[];
