@@ -34,10 +34,10 @@ const call = (name: string, args: Record<string, unknown>) => ({ toolCalls: [{ n
 const finish = call("finish", { title: "Fix the lib", summary: "Fixed it." });
 const fix = call("edit", { path: "src/lib.txt", old: "broken", new: "fixed" });
 const done = (events: ParsedEvent[]) => events.at(-1)?.data as Record<string, unknown>;
-const pullFor = (events: ParsedEvent[]) =>
-  system.github.pulls.find((p) =>
-    p.head.endsWith((events[0]?.data as { jobId: string }).jobId.replace(/-/g, "").slice(0, 8)),
-  );
+const pullFor = (events: ParsedEvent[]) => {
+  const jobId = (events[0]?.data as { jobId?: string } | undefined)?.jobId ?? "";
+  return system.github.pulls.find((p) => p.head.endsWith(jobId.replace(/-/g, "").slice(0, 8)));
+};
 
 describe("verification and context", () => {
   it("puts AGENTS.md and `make test` in the prompt and reports the real exit codes, failing then passing", async () => {
