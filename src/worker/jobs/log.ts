@@ -45,6 +45,10 @@ export function migrate(sql: SqlStorage): void {
 /** Appends one event; returns null when `dedupe` was already used (a replayed emit). */
 export function appendEvent(sql: SqlStorage, event: JobEvent, dedupe: string | null): LoggedEvent | null {
   const at = new Date().toISOString();
+  // Checked first: a conflicting INSERT would still use up a sequence number and leave a gap.
+  if (dedupe !== null && sql.exec("SELECT 1 FROM events WHERE dedupe = ?", dedupe).toArray().length > 0) {
+    return null;
+  }
   const rows = sql
     .exec<{ seq: number }>(
       "INSERT INTO events (type, data, at, dedupe) VALUES (?, ?, ?, ?) ON CONFLICT(dedupe) DO NOTHING RETURNING seq",

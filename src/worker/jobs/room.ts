@@ -1,18 +1,29 @@
 /**
  * JobRoom: one Durable Object per job. It owns the event log (SQLite), fans events out to any
- * number of SSE subscribers, ends the job exactly once, and keeps a watchdog alarm so a job whose
- * Workflow died can never leave a stream hanging or a sandbox running.
+ * number of SSE subscribers, ends the job exactly once, keeps step checkpoints so a new Workflow
+ * attempt resumes the job, and a watchdog alarm that re-drives a stalled job or ends it, so a job
+ * whose Workflow died can never leave a stream hanging or a sandbox running.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
 import { deps } from "../deps";
 import { openSlackThread } from "../slack/room-thread";
 import type { SlackThread } from "../slack/thread";
+import { lastCheckpointAt, migrateCheckpoints, readCheckpoint, writeCheckpoint } from "./checkpoints";
 import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
 import { Subscribers, serveEvents } from "./sse";
 
-/** A job that logs nothing for this long is ended by the watchdog. */
-const STALL_MS = 10 * 60_000;
+/** A job that makes no progress (no event, no step result) for this long is re-driven or ended. */
+function stallMs(env: Env): number {
+  const seconds = Number(env.JOB_STALL_SECONDS);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 600) * 1000;
+}
+
+/** Workflow attempts at one job before the watchdog gives up on it. */
+function maxAttempts(env: Env): number {
+  const n = Number(env.JOB_MAX_ATTEMPTS);
+  return Number.isInteger(n) && n > 0 ? n : 3;
+}
 
 export class JobRoom extends DurableObject<Env> {
   private readonly subscribers = new Subscribers();
@@ -22,6 +33,7 @@ export class JobRoom extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage.sql);
+    migrateCheckpoints(ctx.storage.sql);
   }
 
   /** Records the job and its first events; false when this room already holds a job. */
@@ -55,6 +67,7 @@ export class JobRoom extends DurableObject<Env> {
     const job = this.job();
     if (!job || this.isDone()) return;
     const workflowId = `${job.jobId}_${n}`;
+    setValue(this.ctx.storage.sql, "attempt", n);
     try {
       await this.env.CODE_JOB.create({ id: workflowId, params: { jobId: job.jobId } });
       setValue(this.ctx.storage.sql, "workflowId", workflowId);
@@ -110,6 +123,18 @@ export class JobRoom extends DurableObject<Env> {
     return getValue<string>(this.ctx.storage.sql, key);
   }
 
+  /** The result a previous attempt saved for step `name` (see checkpoints.ts). */
+  async checkpoint(name: string): Promise<{ value: unknown } | null> {
+    return readCheckpoint(this.ctx.storage.sql, name);
+  }
+
+  /** Saves a step's result for later attempts; a saved step counts as progress for the watchdog. */
+  async saveCheckpoint(name: string, value: unknown): Promise<void> {
+    if (this.isDone()) return;
+    writeCheckpoint(this.ctx.storage.sql, name, value);
+    void this.ctx.storage.setAlarm(Date.now() + stallMs(this.env));
+  }
+
   /** Cancels a running job: stops its Workflow, frees its sandbox, ends it `cancelled`. */
   async cancel(reason: string): Promise<"cancelled" | "already-done" | "unknown"> {
     if (!this.job()) return "unknown";
@@ -129,18 +154,39 @@ export class JobRoom extends DurableObject<Env> {
     });
   }
 
-  /** Watchdog: a job silent for STALL_MS is failed and its resources released. */
+  /**
+   * Watchdog: a job with no progress for JOB_STALL_SECONDS is re-driven by a new Workflow attempt
+   * that resumes from the room's checkpoints; after JOB_MAX_ATTEMPTS it is failed and its
+   * resources released.
+   */
   override async alarm(): Promise<void> {
     if (this.isDone() || !this.job()) return;
+    const stall = stallMs(this.env);
     const last = readEvents(this.ctx.storage.sql, 0).at(-1);
-    const idle = last ? Date.now() - Date.parse(last.at) : STALL_MS;
-    if (idle < STALL_MS) {
-      await this.ctx.storage.setAlarm(Date.now() + STALL_MS - idle);
+    const progress = Math.max(last ? Date.parse(last.at) : 0, lastCheckpointAt(this.ctx.storage.sql));
+    const idle = Date.now() - progress;
+    if (idle < stall) {
+      await this.ctx.storage.setAlarm(Date.now() + stall - idle);
       return;
     }
-    const minutes = Math.round(STALL_MS / 60_000);
+    const attempt = getValue<number>(this.ctx.storage.sql, "attempt") ?? 1;
+    const seconds = Math.round(stall / 1000);
+    if (attempt < maxAttempts(this.env)) {
+      await this.stopWorkflow();
+      const phase = snapshot(this.job() as JobRecord, readEvents(this.ctx.storage.sql, 0)).phase;
+      const message = `No progress for ${seconds} s; resuming the job (attempt ${attempt + 1}).`;
+      this.push(
+        { type: "status", data: { phase: phase === "done" ? "working" : phase, message } },
+        `attempt ${attempt + 1}`,
+      );
+      await this.startAttempt(attempt + 1);
+      return;
+    }
     await this.finish("failed", {
-      error: { code: "stalled", message: `The job made no progress for ${minutes} minutes and was stopped.` },
+      error: {
+        code: "stalled",
+        message: `The job made no progress for ${seconds} seconds, ${attempt} times, and was stopped.`,
+      },
     });
     await this.stopEverything();
   }
@@ -152,7 +198,7 @@ export class JobRoom extends DurableObject<Env> {
     this.subscribers.publish(logged);
     this.slackThreadOf()?.notify(logged);
     // Output gates hold the response until this write lands; no need to await it here.
-    if (event.type !== "done") void this.ctx.storage.setAlarm(Date.now() + STALL_MS);
+    if (event.type !== "done") void this.ctx.storage.setAlarm(Date.now() + stallMs(this.env));
     return logged;
   }
 
@@ -168,7 +214,7 @@ export class JobRoom extends DurableObject<Env> {
     return this.ctx.storage.sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;
   }
 
-  private async stopEverything(): Promise<void> {
+  private async stopWorkflow(): Promise<void> {
     const workflowId = await this.recall("workflowId");
     if (workflowId) {
       try {
@@ -178,6 +224,10 @@ export class JobRoom extends DurableObject<Env> {
         console.warn("workflow terminate:", String(error));
       }
     }
+  }
+
+  private async stopEverything(): Promise<void> {
+    await this.stopWorkflow();
     const sandboxId = await this.recall("sandboxId");
     if (sandboxId) {
       try {

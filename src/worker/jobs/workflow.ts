@@ -11,6 +11,7 @@ import type { FinishInput } from "../agent/tools";
 import { deps } from "../deps";
 import { JobError, LimitError } from "../errors";
 import { gitHubFor } from "../github/client";
+import { resumableStep } from "./checkpoints";
 import { costUsd, priceOf } from "./cost";
 import { durableStep, messageOf } from "./durable";
 import { publishJob } from "./publish-step";
@@ -20,9 +21,14 @@ export interface CodeJobParams {
 }
 
 export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
-  override async run(event: Readonly<WorkflowEvent<CodeJobParams>>, step: WorkflowStep): Promise<JobStatus> {
+  override async run(
+    event: Readonly<WorkflowEvent<CodeJobParams>>,
+    attempt: WorkflowStep,
+  ): Promise<JobStatus> {
     const { jobId } = event.payload;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
+    // Steps an earlier attempt finished are replayed from the room, so this attempt resumes.
+    const step = resumableStep(attempt, room);
     const job = await room.job();
     if (!job) return "failed";
     const d = deps(this.env);
