@@ -9,7 +9,7 @@ import { createTestHarness } from "wrangler";
 import { type RunningService, startService } from "../../src/sandbox-service/app";
 import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import { silentLogger } from "../../src/sandbox-service/log";
-import { type GitHubStandIn, startGitHubStandIn } from "../stand-ins/github";
+import { type GitHubStandIn, type GitHubStandInOptions, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
 
 export interface SystemOptions {
@@ -17,8 +17,10 @@ export interface SystemOptions {
   stream?: boolean;
   /** Extra Worker vars (limits, say). */
   vars?: Record<string, string>;
-  /** Replace generated secrets (an empty CODE_API_TOKENS, say). */
+  /** Replace generated secrets (an empty CODE_API_TOKENS, say), or add optional ones. */
   secretsOverride?: Record<string, string>;
+  /** GitHub stand-in options beyond its token (a GitHub App, say). */
+  github?: Omit<GitHubStandInOptions, "token">;
 }
 
 export interface System {
@@ -50,7 +52,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ...options.secretsOverride,
   };
   const openai = await startOpenAIStandIn({ apiKey: secrets.OPENAI_API_KEY });
-  const github = await startGitHubStandIn({ token: secrets.GITHUB_TOKEN });
+  const github = await startGitHubStandIn({ ...options.github, token: secrets.GITHUB_TOKEN });
   const backend = await createLocalBackend({ root });
   const service = await startService({
     backend,

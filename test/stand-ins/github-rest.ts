@@ -2,6 +2,7 @@
 // error bodies and headers, and the OpenAPI check of every request and response body.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AppAuth, Principal } from "./github-app";
 import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
 import { pullRoutes } from "./github-pulls";
 import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
@@ -45,6 +46,7 @@ export async function serveRest(
   path: string,
   query: URLSearchParams,
   rawBody: Buffer,
+  app?: AppAuth,
 ): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   const route = ROUTES.find((r) => r.method === method && matchTemplate(r.template, path));
@@ -86,15 +88,8 @@ export async function serveRest(
   async function answer(): Promise<RouteResult> {
     const auth = /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
     if (auth === undefined) throw new GitHubError(401, "Requires authentication");
-    if (auth !== token) throw new GitHubError(401, "Bad credentials");
-    if (!route || !template) {
-      if (operation)
-        violate("unimplemented", 404, [`${operation.operationId} is not implemented by the stand-in`]);
-      throw new GitHubError(404, "Not Found");
-    }
-    const params = matchTemplate(template, path) ?? {};
-    const repo = world.repo(params.owner ?? "", params.repo ?? "");
-    if (!repo) throw new GitHubError(404, "Not Found");
+    const principal: Principal | undefined = auth === token ? { kind: "pat" } : app?.principal(auth);
+    if (!principal) throw new GitHubError(401, "Bad credentials");
     let body: unknown;
     if (rawBody.length > 0) {
       try {
@@ -103,16 +98,45 @@ export async function serveRest(
         throw new GitHubError(400, "Problems parsing JSON");
       }
     }
-    if (method !== "GET") {
+    if (method !== "GET" && template) {
       const problems = checkRequestBody(method, template, body ?? {});
       if (problems.length > 0) {
         violate("request", 422, problems);
         throw new GitHubError(422, `Invalid request.\n\n${problems.join("\n")}`);
       }
     }
+    const appRoute = APP_ROUTES.find((r) => r.method === method && matchTemplate(r.template, path));
+    if (appRoute || principal.kind === "app") {
+      // App endpoints take the App's JWT, and a JWT is good for nothing else.
+      if (!app || !appRoute || principal.kind !== "app") {
+        throw new GitHubError(401, "A JSON web token could not be decoded");
+      }
+      const params = matchTemplate(appRoute.template, path) ?? {};
+      if (appRoute.template.startsWith("/app/")) return app.createToken(Number(params.installation_id), body);
+      if (!world.repo(params.owner ?? "", params.repo ?? "")) throw new GitHubError(404, "Not Found");
+      return app.repoInstallation(world, params.owner ?? "");
+    }
+    if (!route || !template) {
+      if (operation)
+        violate("unimplemented", 404, [`${operation.operationId} is not implemented by the stand-in`]);
+      throw new GitHubError(404, "Not Found");
+    }
+    const params = matchTemplate(template, path) ?? {};
+    const repo = world.repo(params.owner ?? "", params.repo ?? "");
+    if (!repo) throw new GitHubError(404, "Not Found");
+    // An installation token sees only the repositories it was minted for.
+    const grant = principal.kind === "installation" ? principal.grant.repositories : "all";
+    if (grant !== "all" && !grant.some((name) => name.toLowerCase() === repo.name.toLowerCase())) {
+      throw new GitHubError(404, "Not Found");
+    }
     return route.handle({ world, repo, params, query, body });
   }
 }
+
+const APP_ROUTES = [
+  { method: "GET", template: "/repos/{owner}/{repo}/installation" },
+  { method: "POST", template: "/app/installations/{installation_id}/access_tokens" },
+];
 
 /** The documented template `path` falls under (most literal segments wins), for recording. */
 function documentedTemplate(method: string, path: string): string | undefined {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseGitPath, serveGitHttp } from "./git-http";
+import { AppAuth, type GitHubAppOptions, type InstallationToken } from "./github-app";
 import { type CallRecord, type RestRecorder, serveRest, type Violation } from "./github-rest";
 import { GitHubWorld, type PullRecord, type RepoFile, type RepoOptions } from "./github-state";
 import { listenLoopback, readBody } from "./loopback-server";
@@ -18,6 +19,8 @@ export interface GitHubStandInOptions {
   token?: string;
   /** Login of the token's user (PR author, commit author by default); default `stand-in-bot`. */
   login?: string;
+  /** A GitHub App installed on every owner: JWT-authenticated App endpoints and installation tokens. */
+  app?: GitHubAppOptions;
 }
 
 export interface GitHubStandIn {
@@ -34,6 +37,8 @@ export interface GitHubStandIn {
     files: Record<string, RepoFile>,
     options?: RepoOptions,
   ): Promise<string>;
+  /** Installation tokens minted for the App (with the repositories each may reach), in order. */
+  installationTokens: InstallationToken[];
   /** Pull requests opened through the API, in order. */
   pulls: PullRecord[];
   /** Every REST call: method, path below the API root, operationId, status. */
@@ -54,6 +59,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
   const home = join(dir, "home");
   await Promise.all([mkdir(root), mkdir(home)]);
   const recorder: RestRecorder = { calls: [], violations: [] };
+  const app = opts.app ? new AppAuth(opts.app) : undefined;
   let world: GitHubWorld | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -62,7 +68,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     const body = await readBody(req);
     if (url.pathname === "/api/v3" || url.pathname.startsWith("/api/v3/")) {
       const path = url.pathname.slice("/api/v3".length) || "/";
-      return serveRest(world, token, recorder, req, res, path, url.searchParams, body);
+      return serveRest(world, token, recorder, req, res, path, url.searchParams, body, app);
     }
     const gitPath = parseGitPath(url.pathname);
     const repo = gitPath && world.repo(gitPath.owner, gitPath.repo);
@@ -108,6 +114,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     login,
     createRepo: (owner, repo, files, options) => w.createRepo(owner, repo, files, options),
     pulls: w.pulls,
+    installationTokens: app?.tokens ?? [],
     calls: recorder.calls,
     violations: recorder.violations,
     async git(owner, repo, ...args) {
