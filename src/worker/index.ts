@@ -5,6 +5,7 @@ import { createApp } from "./app";
 
 export { JobRoom } from "./jobs/room";
 export { CodeJob } from "./jobs/workflow";
+export { TenantLimiter } from "./limits/limiter";
 export { SlackGuard } from "./slack/guard";
 
 const app = createApp();

@@ -1,7 +1,9 @@
 /**
  * `POST /code`: validate, create the job (JobRoom + CodeJob Workflow), answer with its SSE stream.
  * The first event (`job`) is in the log before the response starts; nothing slow happens before
- * the stream begins, and a client that goes away does not stop the job.
+ * the stream begins, and a client that goes away does not stop the job. Each token is a tenant with
+ * its own rate and concurrency limits (429 + Retry-After), and an `Idempotency-Key` seen in the last
+ * 24 h streams the job it started instead of starting another.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -12,9 +14,12 @@ import { ApiError } from "../errors";
 import { isValidBranch, parseRepo } from "../github/repo";
 import { resolveBudget } from "../jobs/budget";
 import { startJob } from "../jobs/start";
+import { admitJob, admittedOrThrow, digestHex } from "../limits/admit";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_PROMPT_CHARS = 20_000;
+/** An `Idempotency-Key`: printable ASCII, as the IETF draft's examples (UUIDs, say). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The request body; also the source of `/openapi.json`'s schema. */
 export const codeRequestSchema = z
@@ -92,7 +97,31 @@ export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | n
       throw new ApiError(400, "Invalid request", limits, { field: limits.split(":")[0] });
     }
     const tokenName = c.get("tokenName");
+    const idempotencyKey = c.req.header("idempotency-key");
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ApiError(
+        400,
+        "Invalid request",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+        {
+          field: "Idempotency-Key",
+        },
+      );
+    }
+    const bearer = c.req.header("authorization") ?? "";
+    const tenant = tokenName ? `api:${tokenName}` : `api:#${await digestHex(bearer)}`;
+    const admission = await admitJob(
+      c.env,
+      tenant,
+      crypto.randomUUID(),
+      idempotencyKey === undefined
+        ? undefined
+        : { key: idempotencyKey, fingerprint: await digestHex(JSON.stringify(raw)) },
+    );
+    const { jobId: admittedId, replayed } = admittedOrThrow(admission);
+    // A replayed Idempotency-Key starts nothing new: the room already holds that job.
     const { jobId, room } = await startJob(c.env, {
+      jobId: admittedId,
       repo,
       baseBranch: body.baseBranch ?? null,
       prompt: body.prompt,
@@ -104,7 +133,12 @@ export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | n
     const stream = await room.fetch(new Request("http://room/events?after=0"));
     return new Response(stream.body, {
       status: 200,
-      headers: { ...Object.fromEntries(stream.headers), "x-job-id": jobId, location: `/jobs/${jobId}` },
+      headers: {
+        ...Object.fromEntries(stream.headers),
+        "x-job-id": jobId,
+        location: `/jobs/${jobId}`,
+        ...(replayed ? { "idempotent-replayed": "true" } : {}),
+      },
     });
   },
 );

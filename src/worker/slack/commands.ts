@@ -6,6 +6,7 @@
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
 import { startJob } from "../jobs/start";
+import { admitJob } from "../limits/admit";
 import { CANCEL_ACTION } from "./blocks";
 import { parsePrCommand, usageText } from "./grammar";
 import { commandJobId } from "./job-id";
@@ -32,6 +33,17 @@ export function registerSlackListeners(app: App, { env, origin }: ListenerContex
       // Slack's retries and a double submit carry the same trigger_id, hence the same job id: the
       // JobRoom starts a job for the first of them only.
       const jobId = await commandJobId(env.SLACK_SIGNING_SECRET, command.team_id, command.trigger_id);
+      // Per-user abuse limits; the job id doubles as the idempotency key, so a retry is not counted.
+      const tenant = `slack:${command.team_id}:${command.user_id}`;
+      const admission = await admitJob(env, tenant, jobId, { key: jobId, fingerprint: "" });
+      if (admission.kind === "limited") {
+        const what = admission.reason === "rate" ? "jobs a minute" : "jobs running at once";
+        await ephemeral(
+          respond,
+          `:hourglass: You can start at most ${admission.limit} ${what}; try again in ${admission.retryAfterSeconds} s.`,
+        );
+        return;
+      }
       const { created } = await startJob(env, {
         jobId,
         repo: parsed.repo,

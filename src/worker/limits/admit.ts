@@ -1,0 +1,66 @@
+/**
+ * Admission for new jobs, shared by `POST /code` and Slack's `/pr`: the tenant's TenantLimiter
+ * decides; a refusal becomes a 429 with Retry-After (problem+json) for the API. Limits come from
+ * vars (JOBS_PER_MINUTE, MAX_CONCURRENT_JOBS) so a deployment tunes them without a code change.
+ */
+import { ApiError } from "../errors";
+import type { Admission } from "./limiter";
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** Asks tenant `tenant`'s limiter whether job `jobId` may start. */
+export async function admitJob(
+  env: Env,
+  tenant: string,
+  jobId: string,
+  idempotency?: { key: string; fingerprint: string },
+): Promise<Admission> {
+  const limiter = env.TENANT_LIMITER.get(env.TENANT_LIMITER.idFromName(tenant));
+  return limiter.admit({
+    jobId,
+    perMinute: positive(env.JOBS_PER_MINUTE, 30),
+    maxConcurrent: positive(env.MAX_CONCURRENT_JOBS, 10),
+    ...(idempotency ? { idempotencyKey: idempotency.key, fingerprint: idempotency.fingerprint } : {}),
+  });
+}
+
+/** The job id to stream for an API request, or the ApiError (429, 409) that refuses it. */
+export function admittedOrThrow(admission: Admission): { jobId: string; replayed: boolean } {
+  switch (admission.kind) {
+    case "admitted":
+      return { jobId: admission.jobId, replayed: false };
+    case "replay":
+      return { jobId: admission.jobId, replayed: true };
+    case "key-reused":
+      throw new ApiError(
+        409,
+        "Idempotency-Key reused",
+        "This Idempotency-Key was already used with a different request in the last 24 hours.",
+      );
+    case "limited": {
+      const what =
+        admission.reason === "rate"
+          ? `at most ${admission.limit} jobs a minute`
+          : `at most ${admission.limit} jobs running at once`;
+      throw new ApiError(
+        429,
+        "Too many jobs",
+        `This client may start ${what}; try again in ${admission.retryAfterSeconds} s.`,
+        { reason: admission.reason, retryAfter: admission.retryAfterSeconds },
+        { "retry-after": String(admission.retryAfterSeconds) },
+      );
+    }
+  }
+}
+
+/** A short, stable digest (hex) of `text`, for tenant names and request fingerprints. */
+export async function digestHex(text: string): Promise<string> {
+  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(bytes)]
+    .slice(0, 16)
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
