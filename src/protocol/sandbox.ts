@@ -107,6 +107,21 @@ export interface SandboxProblem {
   retryable: boolean;
 }
 
+/**
+ * `GET /v1/janitor` — every sandbox of this service at the provider (for Modal: found by its tag,
+ * including ones an earlier service process left), by job. `POST /v1/janitor` with
+ * `{ jobIds: string[] }` terminates the sandboxes of those jobs and answers `{ terminated: OwnedSandbox[] }`.
+ * The Worker's cron decides which jobs are over (their JobRoom is unknown or finished).
+ */
+export interface OwnedSandbox {
+  id: string;
+  jobId: string;
+}
+
+export interface OwnedSandboxes {
+  sandboxes: OwnedSandbox[];
+}
+
 /*
  * Other routes:
  *   GET    /v1/sandboxes          → { sandboxes: SandboxInfo[] }
@@ -117,6 +132,6 @@ export interface SandboxProblem {
  * Error statuses (all `SandboxProblem`): 400 invalid field (named in `detail`), 401, 404 unknown or
  * terminated sandbox / missing file, 409 conflict (not cloned yet, cloned from another URL, workspace
  * written before the clone, idempotency key reused, git failed in the sandbox), 413 too large, 415,
- * 422 clone failed for good; retryable: 502/504 clone failed or timed out, 503 shutting down or
- * out of resources.
+ * 422 clone failed for good; retryable: 429 too many sandboxes (with `Retry-After`), 502/504 clone
+ * failed or timed out, 503 shutting down, out of resources or the Modal API unavailable.
  */

@@ -22,11 +22,10 @@ export interface ExecSpec {
   maxOutputBytes: number;
 }
 
+import type { OwnedSandbox } from "../../protocol/sandbox";
+
 /** A sandbox as its provider knows it (for Modal: found by the service's tag), for the janitor. */
-export interface OwnedSandbox {
-  id: string;
-  jobId: string;
-}
+export type { OwnedSandbox };
 
 /** A file read from a sandbox. */
 export interface FileData {
