@@ -8,6 +8,7 @@ import { ChatCompletionsModel, type Model } from "./agent/model";
 import type { GitHubConfig } from "./github/client";
 import { type BudgetConfig, budgetConfig } from "./jobs/budget";
 import { SandboxService } from "./sandbox";
+import { sandboxServiceFetch } from "./sandbox-container";
 
 export interface Deps {
   model: Model;
@@ -45,7 +46,11 @@ export function deps(env: Env): Deps {
   return {
     model: new ChatCompletionsModel(openai, env.OPENAI_MODEL, env.OPENAI_STREAM !== "false"),
     github,
-    sandboxes: new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN),
+    sandboxes: new SandboxService(
+      env.SANDBOX_SERVICE_URL,
+      env.SANDBOX_SERVICE_TOKEN,
+      sandboxServiceFetch(env),
+    ),
     budgets: budgetConfig(env),
     maxOutputChars: 20_000,
     promptBudgetChars: positiveInt(env.AGENT_PROMPT_BUDGET_CHARS, 120_000),

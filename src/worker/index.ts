@@ -1,6 +1,6 @@
 /**
  * Worker entry point: the HTTP app, the cron trigger (sandbox janitor), and the classes
- * wrangler.toml binds (JobRoom, CodeJob, SlackGuard, SandboxContainer).
+ * wrangler.toml binds (JobRoom, CodeJob, SlackGuard, SandboxContainer, TenantLimiter).
  */
 import { createApp } from "./app";
 import { janitorDeps, sweepSandboxes } from "./janitor";
