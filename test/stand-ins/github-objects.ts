@@ -19,6 +19,10 @@ export interface RepoInfo {
   description: string | null;
   createdAt: string;
   pushedAt: string;
+  /** Whether the token's user may push (false: only a fork and a cross-repository PR will do). */
+  pushable?: boolean;
+  /** The repository this one is a fork of. */
+  parent?: RepoInfo;
 }
 
 /** A stable numeric id for a name (GitHub ids are opaque integers). */
@@ -99,7 +103,7 @@ const REPO_URL_TEMPLATES: [string, string][] = [
 ];
 
 /** A `full-repository` (also a valid `repository`, as nested in pull requests). */
-export function repoJson(urls: Urls, repo: RepoInfo) {
+export function repoJson(urls: Urls, repo: RepoInfo): Record<string, unknown> {
   const full = `${repo.owner}/${repo.name}`;
   const api = `${urls.api}/repos/${full}`;
   const templated: Record<string, string> = {};
@@ -113,7 +117,7 @@ export function repoJson(urls: Urls, repo: RepoInfo) {
     owner: userJson(urls, repo.owner),
     html_url: `${urls.web}/${full}`,
     description: repo.description,
-    fork: false,
+    fork: repo.parent !== undefined,
     url: api,
     ...templated,
     git_url: `${urls.web.replace(/^https?:/, "git:")}/${full}.git`,
@@ -146,12 +150,16 @@ export function repoJson(urls: Urls, repo: RepoInfo) {
     pushed_at: repo.pushedAt,
     created_at: repo.createdAt,
     updated_at: repo.pushedAt,
-    permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+    permissions:
+      repo.pushable === false
+        ? { admin: false, maintain: false, push: false, triage: false, pull: true }
+        : { admin: true, maintain: true, push: true, triage: true, pull: true },
     allow_forking: true,
     web_commit_signoff_required: false,
     license: null,
     network_count: 0,
     subscribers_count: 1,
+    ...(repo.parent ? { parent: repoJson(urls, repo.parent), source: repoJson(urls, repo.parent) } : {}),
   };
 }
 

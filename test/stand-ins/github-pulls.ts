@@ -1,5 +1,6 @@
 // Pull requests on the GitHub stand-in: create (with GitHub's 422s for a missing branch, a duplicate,
-// or nothing to merge), get and list. Same-repository heads only; diff stats come from real git.
+// or nothing to merge), get and list. A head in a fork (`login:branch`) is fetched into the base
+// repository as `refs/pull/N/head`, as GitHub does; diff stats come from real git.
 import { isoSeconds } from "./github-git";
 import { nodeId, repoJson, stableId, userJson } from "./github-objects";
 import { asObject, GitHubError, type Route, type RouteContext, validationFailed } from "./github-route";
@@ -11,14 +12,17 @@ async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fres
   const repo: RepoRecord = ctx.repo;
   const api = `${urls.api}/repos/${repo.owner}/${repo.name}`;
   const issue = `${api}/issues/${pull.number}`;
-  const headSha = (await repo.git.resolveRef(`refs/heads/${pull.head}`)) ?? pull.headSha;
+  const crossRepo = pull.headOwner.toLowerCase() !== repo.owner.toLowerCase();
+  const headRepo = (crossRepo && ctx.world.repo(pull.headOwner, repo.name)) || repo;
+  const headRef = crossRepo ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head}`;
+  const headSha = (await repo.git.resolveRef(headRef)) ?? pull.headSha;
   const baseSha = (await repo.git.resolveRef(`refs/heads/${pull.base}`)) ?? pull.baseSha;
-  const side = (ref: string, sha: string) => ({
-    label: `${repo.owner}:${ref}`,
+  const side = (ref: string, sha: string, of: RepoRecord) => ({
+    label: `${of.owner}:${ref}`,
     ref,
     sha,
-    user: userJson(urls, repo.owner),
-    repo: repoJson(urls, repo),
+    user: userJson(urls, of.owner),
+    repo: repoJson(urls, of),
   });
   const href = (url: string) => ({ href: url });
   const simple = {
@@ -52,8 +56,8 @@ async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fres
     assignees: [],
     requested_reviewers: [],
     requested_teams: [],
-    head: side(pull.head, headSha),
-    base: side(pull.base, baseSha),
+    head: side(pull.head, headSha, headRepo),
+    base: side(pull.base, baseSha, repo),
     _links: {
       self: href(`${api}/pulls/${pull.number}`),
       html: href(pull.htmlUrl),
@@ -88,14 +92,16 @@ async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fres
   };
 }
 
-/** `branch` or `owner:branch` as a branch of this repository (cross-fork heads are not supported). */
-function headBranch(ctx: RouteContext, head: string): string {
+/** `branch` or `owner:branch`: the branch and the repository holding it (this one, or its fork). */
+function headOf(ctx: RouteContext, head: string): { branch: string; source: RepoRecord } {
   const colon = head.indexOf(":");
-  if (colon < 0) return head;
-  if (head.slice(0, colon).toLowerCase() !== ctx.repo.owner.toLowerCase()) {
-    throw validationFailed("PullRequest", "head");
-  }
-  return head.slice(colon + 1);
+  if (colon < 0) return { branch: head, source: ctx.repo };
+  const owner = head.slice(0, colon);
+  const branch = head.slice(colon + 1);
+  if (owner.toLowerCase() === ctx.repo.owner.toLowerCase()) return { branch, source: ctx.repo };
+  const fork = ctx.world.repo(owner, ctx.repo.name);
+  if (!fork || fork.parent !== ctx.repo) throw validationFailed("PullRequest", "head");
+  return { branch, source: fork };
 }
 
 const createPull: Route = {
@@ -111,26 +117,33 @@ const createPull: Route = {
     if (draft === true && !ctx.repo.draftsSupported) {
       throw customError("Draft pull requests are not supported in this repository.");
     }
-    const head = headBranch(ctx, input.head);
+    const { branch: head, source } = headOf(ctx, input.head);
     const base = input.base;
     const git = ctx.repo.git;
     const baseSha = await git.resolveRef(`refs/heads/${base}`);
     if (!baseSha) throw validationFailed("PullRequest", "base");
-    const headSha = await git.resolveRef(`refs/heads/${head}`);
+    let headSha = await source.git.resolveRef(`refs/heads/${head}`);
     if (!headSha) throw validationFailed("PullRequest", "head");
-    const label = `${ctx.repo.owner}:${head}`;
+    const label = `${source.owner}:${head}`;
+    const number = ctx.repo.nextNumber;
+    if (source !== ctx.repo) {
+      // The fork's commits come into the base repository under the pull request's own ref.
+      await git.run(["fetch", "--quiet", source.git.dir, `+refs/heads/${head}:refs/pull/${number}/head`]);
+      headSha = (await git.resolveRef(`refs/pull/${number}/head`)) ?? headSha;
+    }
     const existing = ctx.world.pulls.find(
       (p) =>
         p.owner === ctx.repo.owner &&
         p.repo === ctx.repo.name &&
         p.head === head &&
+        p.headOwner === source.owner &&
         p.base === base &&
         p.state === "open",
     );
     if (existing) throw customError(`A pull request already exists for ${label}.`);
     if ((await git.diffStats(baseSha, headSha)).commits === 0)
       throw customError(`No commits between ${base} and ${head}`);
-    const number = ctx.repo.nextNumber++;
+    ctx.repo.nextNumber++;
     const now = isoSeconds(new Date());
     const pull: PullRecord = {
       owner: ctx.repo.owner,
@@ -140,6 +153,7 @@ const createPull: Route = {
       title,
       body: typeof body === "string" ? body : null,
       head,
+      headOwner: source.owner,
       base,
       headSha,
       baseSha,
@@ -184,7 +198,7 @@ const listPulls: Route = {
     const base = ctx.query.get("base");
     const matches = pullsOf(ctx)
       .filter((p) => state === "all" || p.state === state)
-      .filter((p) => !head || `${p.owner}:${p.head}`.toLowerCase() === head.toLowerCase())
+      .filter((p) => !head || `${p.headOwner}:${p.head}`.toLowerCase() === head.toLowerCase())
       .filter((p) => !base || p.base === base)
       .sort((a, b) => b.number - a.number);
     return { status: 200, body: await Promise.all(matches.map((p) => pullJson(ctx, p, false))) };

@@ -6,13 +6,14 @@ import type { AppAuth, Principal } from "./github-app";
 import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
 import { pullRoutes } from "./github-pulls";
 import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
+import { forkRoutes } from "./github-routes-forks";
 import { gitDataRoutes } from "./github-routes-git";
 import { refRoutes } from "./github-routes-refs";
 import { repoRoutes } from "./github-routes-repo";
 import type { GitHubWorld } from "./github-state";
 import { sendJson } from "./loopback-server";
 
-const ROUTES: Route[] = [...repoRoutes, ...refRoutes, ...gitDataRoutes, ...pullRoutes];
+const ROUTES: Route[] = [...repoRoutes, ...refRoutes, ...gitDataRoutes, ...pullRoutes, ...forkRoutes];
 
 export interface CallRecord {
   method: string;
@@ -128,6 +129,10 @@ export async function serveRest(
     const grant = principal.kind === "installation" ? principal.grant.repositories : "all";
     if (grant !== "all" && !grant.some((name) => name.toLowerCase() === repo.name.toLowerCase())) {
       throw new GitHubError(404, "Not Found");
+    }
+    // Git data writes need push access; anyone who can read may still fork and open a PR.
+    if (repo.pushable === false && method !== "GET" && template.includes("/git/")) {
+      throw new GitHubError(403, "Resource not accessible by personal access token");
     }
     return route.handle({ world, repo, params, query, body });
   }

@@ -7,6 +7,8 @@ const getRepo: Route = {
   method: "GET",
   template: "/repos/{owner}/{repo}",
   async handle(ctx) {
+    // A fork GitHub is still creating is not there yet.
+    if (ctx.world.stillForking(ctx.repo)) throw new GitHubError(404, "Not Found");
     return { status: 200, body: repoJson(ctx.world.urls, ctx.repo) };
   },
 };

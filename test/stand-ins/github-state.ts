@@ -21,6 +21,8 @@ export interface PullRecord {
   title: string;
   body: string | null;
   head: string;
+  /** Owner of the repository holding `head`: the base repo's owner, or a fork's. */
+  headOwner: string;
   base: string;
   /** The commits at creation; responses use the branches' current commits when they still exist. */
   headSha: string;
@@ -40,6 +42,8 @@ export interface RepoOptions {
   private?: boolean;
   description?: string;
   draftsSupported?: boolean;
+  /** False when the token's user may not push to it (the agent must fork). */
+  pushable?: boolean;
 }
 
 /** A file for `createRepo`: text, bytes, or either with a mode (`100755`, or `120000` for a symlink). */
@@ -54,6 +58,9 @@ const SEED_IDENTITY = {
 export class GitHubWorld {
   readonly repos = new Map<string, RepoRecord>();
   readonly pulls: PullRecord[] = [];
+  /** Reads each new fork answers 404 to before it is ready (GitHub forks asynchronously). */
+  forkDelay = 0;
+  private readonly notReady = new Map<RepoRecord, number>();
 
   constructor(
     readonly urls: Urls,
@@ -119,7 +126,83 @@ export class GitHubWorld {
       git,
       nextNumber: 1,
       draftsSupported: options.draftsSupported ?? true,
+      pushable: options.pushable ?? true,
     });
+    return sha;
+  }
+
+  /**
+   * Forks `upstream` to the token's user (all branches, at their current commits); an existing fork
+   * is returned as it is, stale or not. The fork answers 404 to its first `forkDelay` reads.
+   */
+  async forkRepo(upstream: RepoRecord): Promise<RepoRecord> {
+    const existing = this.repo(this.login, upstream.name);
+    if (existing) return existing;
+    const dir = join(this.root, this.login, `${upstream.name}.git`);
+    await mkdir(dir, { recursive: true });
+    const git = new BareRepo(dir, this.home);
+    await git.run(["init", "--quiet", "--bare", `--initial-branch=${upstream.defaultBranch}`, dir]);
+    await git.run(["config", "uploadpack.allowFilter", "true"]);
+    await git.run(["fetch", "--quiet", upstream.git.dir, "+refs/heads/*:refs/heads/*"]);
+    const now = isoSeconds(new Date());
+    const fork: RepoRecord = {
+      owner: this.login,
+      name: upstream.name,
+      id: stableId("repo", `${this.login}/${upstream.name}`),
+      private: upstream.private,
+      defaultBranch: upstream.defaultBranch,
+      description: upstream.description,
+      createdAt: now,
+      pushedAt: now,
+      git,
+      nextNumber: 1,
+      draftsSupported: upstream.draftsSupported,
+      pushable: true,
+      parent: upstream,
+    };
+    this.repos.set(`${this.login}/${upstream.name}`.toLowerCase(), fork);
+    this.notReady.set(fork, this.forkDelay);
+    return fork;
+  }
+
+  /** Reads a just-created fork still refuses (404), counting this one down. */
+  stillForking(repo: RepoRecord): boolean {
+    const left = this.notReady.get(repo) ?? 0;
+    if (left <= 0) return false;
+    this.notReady.set(repo, left - 1);
+    return true;
+  }
+
+  /** Commits `files` on top of `branch` (a push by someone else: makes forks stale); resolves to the commit. */
+  async commitFiles(
+    owner: string,
+    name: string,
+    branch: string,
+    files: Record<string, string>,
+  ): Promise<string> {
+    const repo = this.repo(owner, name);
+    if (!repo) throw new Error(`no repository ${owner}/${name}`);
+    const parent = await repo.git.resolveRef(`refs/heads/${branch}`);
+    if (!parent) throw new Error(`no branch ${branch}`);
+    const entries = [];
+    for (const [path, content] of Object.entries(files)) {
+      entries.push({
+        path,
+        mode: "100644",
+        type: "blob" as const,
+        sha: await repo.git.writeBlob(Buffer.from(content)),
+      });
+    }
+    const base = (await repo.git.readCommit(parent)).tree;
+    const tree = await repo.git.buildTree(base, entries);
+    const sha = await repo.git.commitTree({
+      tree,
+      parents: [parent],
+      message: "Upstream change\n",
+      author: SEED_IDENTITY,
+      committer: SEED_IDENTITY,
+    });
+    await repo.git.run(["update-ref", `refs/heads/${branch}`, sha]);
     return sha;
   }
 }

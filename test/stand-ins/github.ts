@@ -21,6 +21,8 @@ export interface GitHubStandInOptions {
   login?: string;
   /** A GitHub App installed on every owner: JWT-authenticated App endpoints and installation tokens. */
   app?: GitHubAppOptions;
+  /** Reads a new fork answers 404 to before it is ready (GitHub forks asynchronously); default 0. */
+  forkDelay?: number;
 }
 
 export interface GitHubStandIn {
@@ -37,6 +39,8 @@ export interface GitHubStandIn {
     files: Record<string, RepoFile>,
     options?: RepoOptions,
   ): Promise<string>;
+  /** Commits `files` on top of `branch` as someone else's push (to make a fork stale); resolves to its sha. */
+  commitFiles(owner: string, repo: string, branch: string, files: Record<string, string>): Promise<string>;
   /** Installation tokens minted for the App (with the repositories each may reach), in order. */
   installationTokens: InstallationToken[];
   /** Pull requests opened through the API, in order. */
@@ -107,12 +111,14 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
   );
   world = new GitHubWorld({ api: `${server.origin}/api/v3`, web: server.origin }, login, root, home);
   const w = world;
+  w.forkDelay = opts.forkDelay ?? 0;
   return {
     apiUrl: w.urls.api,
     webUrl: w.urls.web,
     token,
     login,
     createRepo: (owner, repo, files, options) => w.createRepo(owner, repo, files, options),
+    commitFiles: (owner, repo, branch, files) => w.commitFiles(owner, repo, branch, files),
     pulls: w.pulls,
     installationTokens: app?.tokens ?? [],
     calls: recorder.calls,

@@ -1,6 +1,6 @@
 /**
- * The publishing half of a job: read the sandbox's change set, write it to GitHub and open the
- * PR, as durable steps. A run a budget stopped publishes what it has as a draft marked unfinished;
+ * The publishing half of a job: read the sandbox's change set, write it to GitHub (to a fork when
+ * the token cannot push) and open the PR, as durable steps. A run a budget stopped publishes what it has as a draft marked unfinished;
  * with nothing changed the job fails with the reason the run ended.
  */
 import type { WorkflowStep } from "cloudflare:workers";
@@ -13,6 +13,7 @@ import { gitHubFor } from "../github/client";
 import { branchName, type PublishedPr, publish } from "../github/publish";
 import type { RepoRef } from "../github/repo";
 import { durableStep } from "./durable";
+import { forkForJob } from "./fork-step";
 import type { JobRecord } from "./log";
 import { pullRequestBody } from "./pr-body";
 
@@ -21,8 +22,8 @@ export interface PublishJobInput {
   deps: Deps;
   sandboxId: string;
   repo: RepoRef;
-  /** Where the branch goes when the token cannot push to `repo` (its fork). */
-  headRepo?: RepoRef;
+  /** False when the token cannot push to `repo`: the branch then goes to the token's fork. */
+  canPush: boolean;
   baseBranch: string;
   /** `finish`'s input, or null when a budget stopped the run. */
   finish: FinishInput | null;
@@ -50,6 +51,7 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
       "The agent finished without changing any file, so no pull request was opened.",
     );
   }
+  const headRepo = input.canPush ? undefined : await forkForJob(step, deps, input.repo, input.baseBranch);
   const title =
     input.finish?.title ?? `WIP: ${job.prompt.split("\n")[0]?.slice(0, 60) ?? "unfinished change"}`;
   const summary =
@@ -69,7 +71,7 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
   return durableStep(step, "publish", "github", async () =>
     publish(await gitHubFor(deps.github, input.repo), {
       repo: input.repo,
-      ...(input.headRepo ? { headRepo: input.headRepo } : {}),
+      ...(headRepo ? { headRepo } : {}),
       baseBranch: input.baseBranch,
       baseSha: changeSet.baseSha,
       branch: branchName(title, job.jobId),

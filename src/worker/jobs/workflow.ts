@@ -48,7 +48,11 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     try {
       const base = await durableStep(step, "prepare", "github", async () => {
         const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get(repo);
-        return { baseBranch: job.baseBranch ?? data.default_branch };
+        // Without push access the branch goes to a fork (see fork-step.ts).
+        return {
+          baseBranch: job.baseBranch ?? data.default_branch,
+          canPush: data.permissions?.push !== false,
+        };
       });
       await emit(
         { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
@@ -111,6 +115,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         deps: d,
         sandboxId: sandbox.id,
         repo,
+        canPush: base.canPush !== false,
         baseBranch: clone.ref,
         finish,
         stopped,
