@@ -5,6 +5,8 @@
  * to the one repository the job works on.
  */
 /// <reference path="../shims/bottleneck-light.d.ts" />
+
+import { createPrivateKey } from "node:crypto";
 import { createAppAuth } from "@octokit/auth-app";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
@@ -51,6 +53,15 @@ export function gitHubClient(config: GitHubConfig, auth: string | undefined): Gi
   });
 }
 
+/**
+ * GitHub hands out App keys as PKCS#1 (`BEGIN RSA PRIVATE KEY`); WebCrypto, which signs the JWT on
+ * workerd, takes only PKCS#8. Either form may be configured.
+ */
+function pkcs8(pem: string): string {
+  if (!pem.includes("BEGIN RSA PRIVATE KEY")) return pem;
+  return createPrivateKey({ key: pem, format: "pem" }).export({ type: "pkcs8", format: "pem" }).toString();
+}
+
 function untypedGroups(): object {
   return {
     global: new Bottleneck.Group({ maxConcurrent: 10 }),
@@ -66,7 +77,7 @@ export async function gitHubFor(config: GitHubConfig, repo: RepoRef): Promise<Gi
   if (!config.app) return gitHubClient(config, config.token);
   const app = new GitHub({
     authStrategy: createAppAuth,
-    auth: { appId: config.app.appId, privateKey: config.app.privateKey },
+    auth: { appId: config.app.appId, privateKey: pkcs8(config.app.privateKey) },
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
