@@ -95,7 +95,9 @@ export class FetchReceiver implements Receiver {
       },
       (error: unknown) => {
         console.error("slack: listener failed:", error instanceof Error ? error.message : String(error));
-        if (!acked) answer(text(500, "The request could not be processed."));
+        // Our listeners ack first, so what fails before an ack is Bolt reading a payload it cannot
+        // use (a signed but malformed body): the request's fault, not ours.
+        if (!acked) answer(text(400, "The request could not be processed."));
       },
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
