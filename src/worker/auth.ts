@@ -3,32 +3,13 @@
  * constant-time compare against every configured token, so neither a token's length nor how many
  * leading bytes match can be timed, and the token itself is never logged.
  */
+import { type ApiToken, parseTokens } from "./api-tokens";
 import { ApiError } from "./errors";
 
 const encoder = new TextEncoder();
 
 async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
-}
-
-/** One configured token: `name:token`, or a plain token without a name. */
-export interface ApiToken {
-  name: string | null;
-  token: string;
-}
-
-/** Parses CODE_API_TOKENS: comma-separated entries, each `name:token` or a plain token. */
-export function parseTokens(configured: string | undefined): ApiToken[] {
-  return (configured ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0)
-    .map((entry) => {
-      const at = entry.indexOf(":");
-      return at > 0 && at < entry.length - 1
-        ? { name: entry.slice(0, at).trim(), token: entry.slice(at + 1).trim() }
-        : { name: null, token: entry };
-    });
 }
 
 /**

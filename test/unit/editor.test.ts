@@ -138,3 +138,13 @@ describe("view", () => {
     expect(await call(sandbox, "view", args)).toMatch(message);
   });
 });
+
+describe("edit size", () => {
+  it("sends files too large for a durable step's result to bash", async () => {
+    const sandbox = memorySandbox({ "big.txt": `${"x".repeat(600 * 1024)}\nend\n` });
+    expect(await call(sandbox, "edit", { path: "big.txt", old: "end", new: "END" })).toMatch(
+      /too large for `edit`.*use|change it with `bash`/,
+    );
+    expect(sandbox.writes).toEqual([]);
+  });
+});

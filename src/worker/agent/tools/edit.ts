@@ -8,6 +8,8 @@ import { linesOf, numbered, readText } from "./files";
 import { type Observation, tool } from "./types";
 
 const encoder = new TextEncoder();
+/** The new content travels in a durable step's result (Workflows cap those at 1 MiB). */
+const MAX_EDIT_CHARS = 512 * 1024;
 
 export const edit = tool({
   name: "edit",
@@ -31,6 +33,11 @@ export const edit = tool({
       return written(input.path, input.new, `Created ${input.path} (${linesOf(input.new).length} lines).`);
     }
     if (!file.ok) return fail(file.message);
+    if (file.text.length + input.new.length > MAX_EDIT_CHARS) {
+      return fail(
+        `${input.path} is too large for \`edit\` (over ${MAX_EDIT_CHARS / 1024} KiB); change it with \`bash\` (sed, patch).`,
+      );
+    }
     if (input.old === input.new) return fail("`old` and `new` are the same; nothing would change.");
     const text = file.text;
     let { old, new: replacement } = input;
