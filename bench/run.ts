@@ -4,10 +4,16 @@
 import { writeFile } from "node:fs/promises";
 import { benchAgent } from "./agent";
 import { benchCode } from "./code";
+import { benchSandbox } from "./sandbox";
 import { benchSlackAck } from "./slack-ack";
 import { type Row, table } from "./stats";
 
-const rows: Row[] = [...(await benchCode()), ...(await benchSlackAck()), ...(await benchAgent())];
+const rows: Row[] = [
+  ...(await benchCode()),
+  ...(await benchSlackAck()),
+  ...(await benchAgent()),
+  ...(await benchSandbox()),
+];
 const out = `${table(rows)}\n\n_${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}_\n`;
 console.log(out);
 await writeFile(new URL("./latest.md", import.meta.url), out);
