@@ -32,12 +32,13 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
-/** `12 steps · 34,567 prompt + 1,234 completion tokens · 3m 12s`. */
+/** `12 steps · 34,567 prompt + 1,234 completion tokens · 3m 12s` (then `· about $0.08` when priced). */
 export function usageLine(usage: Usage): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const steps = `${usage.steps} step${usage.steps === 1 ? "" : "s"}`;
   const tokens = `${n(usage.promptTokens)} prompt + ${n(usage.completionTokens)} completion tokens`;
-  return `${steps} · ${tokens} · ${formatDuration(usage.durationMs)}`;
+  const cost = usage.costUsd === undefined ? "" : ` · about $${usage.costUsd.toFixed(2)}`;
+  return `${steps} · ${tokens} · ${formatDuration(usage.durationMs)}${cost}`;
 }
 
 /** What a step ran, for humans: the `command` of a JSON tool input, else the input itself. */
