@@ -49,7 +49,7 @@ export function registerSlackListeners(app: App, { env, origin }: ListenerContex
         repo: parsed.repo,
         baseBranch: parsed.baseBranch,
         prompt: parsed.prompt,
-        draft: false,
+        // No `draft`: Slack jobs follow the deployment's PR_DRAFT_DEFAULT.
         origin,
         requester: command.user_id,
         slack: { channel: command.channel_id, responseUrl: command.response_url },
