@@ -4,6 +4,7 @@
 import { writeFile } from "node:fs/promises";
 import { benchAgent } from "./agent";
 import { benchCode } from "./code";
+import { benchLoad } from "./load";
 import { benchSandbox } from "./sandbox";
 import { benchSlackAck } from "./slack-ack";
 import { type Row, table } from "./stats";
@@ -13,6 +14,7 @@ const rows: Row[] = [
   ...(await benchSlackAck()),
   ...(await benchAgent()),
   ...(await benchSandbox()),
+  ...(await benchLoad()),
 ];
 const out = `${table(rows)}\n\n_${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}_\n`;
 console.log(out);
