@@ -43,12 +43,9 @@ export function gitHubClient(config: GitHubConfig, auth: string | undefined): Gi
     throttle: {
       onRateLimit: wait,
       onSecondaryRateLimit: wait,
-      // Per-client groups: nothing shared between requests at module level (workerd isolates).
-      // `global` and `auth` are read by the plugin but missing from its option types.
-      ...untypedGroups(),
-      search: new Bottleneck.Group({ maxConcurrent: 1, minTime: 2_000 }),
-      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: config.writeIntervalMs }),
-      notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3_000 }),
+      // Per-client limiters, none shared between requests at module level (workerd isolates), and
+      // plain limiters rather than Bottleneck Groups, whose cleanup timers would outlive the client.
+      ...limiters(config.writeIntervalMs),
     },
   });
 }
@@ -62,10 +59,18 @@ function pkcs8(pem: string): string {
   return createPrivateKey({ key: pem, format: "pem" }).export({ type: "pkcs8", format: "pem" }).toString();
 }
 
-function untypedGroups(): object {
+/** The plugin's limiter groups (`global`, `auth`, `write`, …), each one limiter for this client's key. */
+function limiters(writeIntervalMs: number): object {
+  const one = (options: Bottleneck.ConstructorOptions) => {
+    const limiter = new Bottleneck(options);
+    return { key: () => limiter };
+  };
   return {
-    global: new Bottleneck.Group({ maxConcurrent: 10 }),
-    auth: new Bottleneck.Group({ maxConcurrent: 1 }),
+    global: one({ maxConcurrent: 10 }),
+    auth: one({ maxConcurrent: 1 }),
+    search: one({ maxConcurrent: 1, minTime: 2_000 }),
+    write: one({ maxConcurrent: 1, minTime: writeIntervalMs }),
+    notifications: one({ maxConcurrent: 1, minTime: 3_000 }),
   };
 }
 
