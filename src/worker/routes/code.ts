@@ -7,52 +7,17 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
 import { requireBearer } from "../auth";
 import { deps } from "../deps";
 import { ApiError } from "../errors";
-import { isValidBranch, parseRepo } from "../github/repo";
+import { parseRepo } from "../github/repo";
 import { resolveBudget } from "../jobs/budget";
 import { startJob } from "../jobs/start";
 import { admitJob, admittedOrThrow, digestHex } from "../limits/admit";
+import { codeRequestSchema, MAX_BODY_BYTES } from "./code-schema";
 
-export const MAX_BODY_BYTES = 64 * 1024;
-export const MAX_PROMPT_CHARS = 20_000;
 /** An `Idempotency-Key`: printable ASCII, as the IETF draft's examples (UUIDs, say). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-/** The request body; also the source of `/openapi.json`'s schema. */
-export const codeRequestSchema = z
-  .object({
-    repoUrl: z.string().min(1).max(300).describe("`owner/repo` or `https://github.com/owner/repo`"),
-    prompt: z
-      .string()
-      .trim()
-      .min(1)
-      .max(MAX_PROMPT_CHARS)
-      .describe("What the agent should do, in plain words."),
-    baseBranch: z
-      .string()
-      .max(255)
-      .refine(isValidBranch, "is not a valid branch name")
-      .optional()
-      .describe("Branch to start from and open the PR against; the repository's default when absent."),
-    draft: z
-      .boolean()
-      .optional()
-      .describe("Open the pull request as a draft; the deployment's default (PR_DRAFT_DEFAULT) when absent."),
-    limits: z
-      .object({
-        maxSteps: z.number().int().min(1).optional().describe("Tool calls before the run stops."),
-        maxTokens: z.number().int().min(1000).optional().describe("Prompt + completion tokens."),
-        maxMinutes: z.number().positive().optional().describe("Wall time of the whole job."),
-        commandTimeoutSeconds: z.number().int().min(1).optional().describe("Time limit of one command."),
-      })
-      .strict()
-      .optional()
-      .describe("Budgets for this job, up to the deployment's ceilings (above them the request is refused)."),
-  })
-  .strict();
 
 export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | null } }>().post(
   "/",

@@ -1,0 +1,123 @@
+/**
+ * The OpenAPI 3.1 description served at `/openapi.json` (and rendered at `/docs`). Request schemas
+ * are generated from the same zod schemas that validate requests, so the two cannot drift.
+ */
+import { z } from "zod";
+import { codeRequestSchema } from "./code-schema";
+
+const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+const retryAfter = {
+  "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } },
+};
+const jobId = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "The job id (a UUID from `x-job-id` or the `job` event)",
+  schema: { type: "string", format: "uuid" },
+};
+
+/** The whole document; cheap enough to build per request. */
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Modal Coding Agent",
+      version: "0.1.0",
+      description: "Turn a request into a GitHub pull request.",
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        CodeRequest: z.toJSONSchema(codeRequestSchema),
+        Problem: {
+          type: "object",
+          required: ["title", "status"],
+          properties: {
+            type: { type: "string" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            detail: { type: "string" },
+          },
+        },
+      },
+    },
+    paths: {
+      "/code": {
+        post: {
+          summary: "Start a job; stream its events",
+          security: [{ bearer: [] }],
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                "Up to 255 printable ASCII characters. The same key with the same body within 24 h streams the job it started instead of starting another.",
+              schema: { type: "string", maxLength: 255 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { $ref: "#/components/schemas/CodeRequest" } } },
+          },
+          responses: {
+            "200": {
+              description: "Server-sent events: job, status, step, message, pr, error, done",
+              content: { "text/event-stream": {} },
+            },
+            "400": { description: "Invalid field", content: problem },
+            "401": { description: "Missing or wrong token", content: problem },
+            "409": { description: "Idempotency-Key reused with a different body", content: problem },
+            "413": { description: "Body too large", content: problem },
+            "415": { description: "Not JSON", content: problem },
+            "429": {
+              description: "Too many jobs for this token (per minute, or running at once)",
+              headers: retryAfter,
+              content: problem,
+            },
+          },
+        },
+      },
+      "/jobs/{id}": {
+        get: {
+          summary: "Job snapshot",
+          parameters: [jobId],
+          responses: {
+            "200": { description: "JSON snapshot: status, phase, repo, PR, error, usage" },
+            "404": { description: "Unknown job", content: problem },
+          },
+        },
+      },
+      "/jobs/{id}/events": {
+        get: {
+          summary: "Replay then follow a job's events (Last-Event-ID or ?after=N)",
+          parameters: [
+            jobId,
+            { name: "after", in: "query", required: false, schema: { type: "integer", minimum: 0 } },
+            { name: "Last-Event-ID", in: "header", required: false, schema: { type: "integer", minimum: 0 } },
+          ],
+          responses: {
+            "200": { description: "Server-sent events", content: { "text/event-stream": {} } },
+            "400": { description: "Invalid position", content: problem },
+            "404": { description: "Unknown job", content: problem },
+          },
+        },
+      },
+      "/jobs/{id}/cancel": {
+        post: {
+          summary: "Cancel a running job",
+          security: [{ bearer: [] }],
+          parameters: [jobId],
+          responses: {
+            "202": { description: "Cancelled" },
+            "404": { description: "Unknown job", content: problem },
+            "409": { description: "Already finished", content: problem },
+          },
+        },
+      },
+    },
+  };
+}
+
+export type OpenApiDocument = ReturnType<typeof openApiDocument>;
