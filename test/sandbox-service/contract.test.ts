@@ -213,6 +213,7 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
     const unknown = "sbx-00000000000000000000";
     expect((await h.call("GET", `/v1/sandboxes/${unknown}/changes`)).status).toBe(404);
     expect((await h.call("POST", `/v1/sandboxes/${unknown}/exec`, { argv: ["true"] })).status).toBe(404);
+    expect((await h.call("DELETE", `/v1/sandboxes/${unknown}`)).status).toBe(204);
     const sandbox = await h.sandbox();
     expect((await h.call("POST", `/v1/sandboxes/${sandbox.id}/exec`, { argv: [] })).status).toBe(400);
     expect((await h.call("GET", "/v1/sandboxes", undefined, null)).status).toBe(401);

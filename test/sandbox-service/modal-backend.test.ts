@@ -51,6 +51,18 @@ afterAll(async () => {
 });
 
 describe("modal backend at the stand-in", () => {
+  it("terminates a sandbox it did not create only when it carries the service's tag", async () => {
+    const other = backend({ serviceTag: "someone-else" });
+    const { sandbox: foreign } = await other.create(`foreign-${randomBytes(3).toString("hex")}`);
+    const mine = backend();
+    await mine.terminate(foreign.id);
+    expect(modal.sandboxes.get(foreign.id)?.task.terminated).toBe(false);
+    const { sandbox: ours } = await backend().create(`ours-${randomBytes(3).toString("hex")}`);
+    await mine.terminate(ours.id);
+    expect(modal.sandboxes.get(ours.id)?.task.terminated).toBe(true);
+    await mine.terminate("sbx-unknown");
+  });
+
   it("creates a tagged, named sandbox with lifetimes, resources and the default allowlist, in a created app", async () => {
     const b = backend();
     const { sandbox } = await b.create("job/with:odd chars");

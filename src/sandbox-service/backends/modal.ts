@@ -185,20 +185,32 @@ export class ModalBackend implements Backend {
 
   async terminate(id: string): Promise<void> {
     const state = this.sandboxes.get(id);
-    if (state) {
-      this.sandboxes.delete(id);
-      this.byJob.delete(state.info.jobId);
-      state.terminated = true;
-    }
-    const sandbox = state?.sandbox ?? (await this.client.sandboxes.fromId(id));
+    if (!state) return this.terminateForeign(id);
+    this.sandboxes.delete(id);
+    this.byJob.delete(state.info.jobId);
+    state.terminated = true;
     try {
-      await sandbox.terminate();
+      await state.sandbox.terminate();
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
+      if (!isNotFound(error)) throw error;
       // Already gone at Modal: terminating is idempotent.
     }
-    if (state) await Promise.allSettled(state.inFlight);
-    sandbox.detach();
+    await Promise.allSettled(state.inFlight);
+    state.sandbox.detach();
+  }
+
+  /** A sandbox this process did not create: terminated only if it carries this service's tag. */
+  private async terminateForeign(id: string): Promise<void> {
+    const sandbox = await this.client.sandboxes.fromId(id);
+    try {
+      const tags = await sandbox.getTags();
+      if (tags.service === this.options.serviceTag) await sandbox.terminate();
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // Unknown at Modal: nothing to terminate.
+    } finally {
+      sandbox.detach();
+    }
   }
 
   async close(): Promise<void> {
@@ -227,6 +239,11 @@ export class ModalBackend implements Backend {
       state.inFlight.delete(work);
     }
   }
+}
+
+/** Modal's "no such sandbox", from the SDK's own error type or the raw gRPC status (5, NOT_FOUND). */
+function isNotFound(error: unknown): boolean {
+  return error instanceof NotFoundError || (error as { code?: unknown } | null)?.code === 5;
 }
 
 /** Errors of our own pass through; anything from Modal is a retryable 503 naming what failed. */
