@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseGitPath, serveGitHttp } from "./git-http";
 import { AppAuth, type GitHubAppOptions, type InstallationToken } from "./github-app";
+import { type FaultMatch, type GitHubFault, GitHubFaults, sendFault } from "./github-faults";
 import { type CallRecord, type RestRecorder, serveRest, type Violation } from "./github-rest";
 import { GitHubWorld, type PullRecord, type RepoFile, type RepoOptions } from "./github-state";
 import { listenLoopback, readBody } from "./loopback-server";
@@ -49,6 +50,8 @@ export interface GitHubStandIn {
   calls: CallRecord[];
   /** OpenAPI mismatches and unimplemented operations; tests assert it is empty. */
   violations: Violation[];
+  /** Answers the next `times` REST calls matching `match` with `fault` (github-faults.ts). */
+  fail(match: FaultMatch, fault: GitHubFault, times?: number): void;
   /** Runs `git <args>` against the bare repo; resolves to stdout. */
   git(owner: string, repo: string, ...args: string[]): Promise<string>;
   close(): Promise<void>;
@@ -65,6 +68,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
   const recorder: RestRecorder = { calls: [], violations: [] };
   const app = opts.app ? new AppAuth(opts.app) : undefined;
   let world: GitHubWorld | undefined;
+  const faults = new GitHubFaults();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!world) throw new Error("not started");
@@ -72,6 +76,16 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     const body = await readBody(req);
     if (url.pathname === "/api/v3" || url.pathname.startsWith("/api/v3/")) {
       const path = url.pathname.slice("/api/v3".length) || "/";
+      const fault = faults.take(req.method ?? "GET", path);
+      if (fault) {
+        recorder.calls.push({
+          method: req.method ?? "GET",
+          path,
+          operationId: undefined,
+          status: sendFault(res, fault),
+        });
+        return;
+      }
       return serveRest(world, token, recorder, req, res, path, url.searchParams, body, app);
     }
     const gitPath = parseGitPath(url.pathname);
@@ -123,6 +137,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     installationTokens: app?.tokens ?? [],
     calls: recorder.calls,
     violations: recorder.violations,
+    fail: (match, fault, times) => faults.add(match, fault, times),
     async git(owner, repo, ...args) {
       const record = w.repo(owner, repo);
       if (!record) throw new Error(`no repository ${owner}/${repo}`);
