@@ -1,7 +1,9 @@
 // The agent loop on our own seams (a scripted `Model` and an in-memory `Sandbox`): the prompt
 // stays bounded over a 40-step run that reads large files, the token budget stops a run, the
-// test nudge fires once before `finish`, and checks are recorded from real exit codes.
+// test nudge fires once before `finish`, checks are recorded from real exit codes, and test runs
+// are told from lint runs.
 import { describe, expect, it } from "vitest";
+import { isCheck, ranTests } from "../../src/worker/agent/checks";
 import { type AgentConfig, immediate, newRecord, runAgent } from "../../src/worker/agent/loop";
 import type { Message, Model, ModelReply, ToolCall } from "../../src/worker/agent/model";
 import { transcriptChars } from "../../src/worker/agent/prompt-budget";
@@ -107,5 +109,16 @@ describe("runAgent", () => {
     const record = newRecord();
     await runAgent({ ...task, context }, config(), io(model, memorySandbox({})), record);
     expect(record.checks).toEqual([]);
+  });
+});
+
+describe("checks", () => {
+  it("tells test runs from lint runs", () => {
+    expect(isCheck("npx eslint .", [])).toBe(true);
+    expect(isCheck("cat README.md", [])).toBe(false);
+    expect(isCheck("./scripts/check.sh", ["./scripts/check.sh"])).toBe(true);
+    expect(ranTests([{ command: "npx eslint .", exitCode: 0 }], ["npm test"])).toBe(false);
+    expect(ranTests([{ command: "cd pkg && npm test -- --run", exitCode: 1 }], ["npm test"])).toBe(true);
+    expect(ranTests([{ command: "python -m pytest -q", exitCode: 0 }], ["make test"])).toBe(true);
   });
 });
