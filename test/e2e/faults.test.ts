@@ -81,10 +81,14 @@ describe("the sandbox service drops out mid-job", () => {
   });
 
   it("fails with a clear error when it stays away, and the sandbox is still terminated", async () => {
+    // Away for longer than the exec step's retries (1+2+4+8 s), back within the cleanup step's
+    // (2+4+8+16+32 s), whether the job cleans up before or after it ends.
+    let back: Promise<void> = Promise.resolve();
     const events = await run("[outage-long]", [
       bash("echo one > one.txt"),
       async () => {
         await flaky.down();
+        back = new Promise((resolve) => setTimeout(resolve, 25_000)).then(() => flaky.up());
         return bash("echo two > two.txt");
       },
       finish,
@@ -94,9 +98,9 @@ describe("the sandbox service drops out mid-job", () => {
       /sandbox service kept failing/i,
     );
     expect(events.at(-1)).toMatchObject({ type: "done", data: { status: "failed" } });
-    await flaky.up();
-    expect(await noSandboxLeft(45_000)).toEqual([]);
-  }, 120_000);
+    await back;
+    expect(await noSandboxLeft(60_000)).toEqual([]);
+  }, 150_000);
 });
 
 describe("the model API fails", () => {
