@@ -94,6 +94,7 @@ export class JobRoom extends DurableObject<Env> {
     extra: { prUrl?: string; usage?: Partial<Usage>; error?: { code: string; message: string } },
   ): Promise<boolean> {
     if (this.isDone()) return false;
+    if (status !== "cancelled" && getValue<boolean>(this.ctx.storage.sql, "cancelling")) return false;
     if (extra.error) this.push({ type: "error", data: extra.error }, "error");
     const job = this.job();
     const usage: Usage = {
@@ -139,8 +140,11 @@ export class JobRoom extends DurableObject<Env> {
   async cancel(reason: string): Promise<"cancelled" | "already-done" | "unknown"> {
     if (!this.job()) return "unknown";
     if (this.isDone()) return "already-done";
-    await this.finish("cancelled", { error: { code: "cancelled", message: reason } });
+    // From here on only `cancelled` may end the job, even if the Workflow fails while it is stopped;
+    // the sandbox goes before `done`, so whoever sees `done` sees nothing left running.
+    setValue(this.ctx.storage.sql, "cancelling", true);
     await this.stopEverything();
+    await this.finish("cancelled", { error: { code: "cancelled", message: reason } });
     return "cancelled";
   }
 
@@ -182,13 +186,13 @@ export class JobRoom extends DurableObject<Env> {
       await this.startAttempt(attempt + 1);
       return;
     }
+    await this.stopEverything();
     await this.finish("failed", {
       error: {
         code: "stalled",
         message: `The job made no progress for ${seconds} seconds, ${attempt} times, and was stopped.`,
       },
     });
-    await this.stopEverything();
   }
 
   private push(event: JobEvent, key: string | null): LoggedEvent | null {

@@ -45,6 +45,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const [owner = "", name = ""] = job.repo.split("/");
     const repo = { owner, repo: name };
     let sandboxId: string | null = null;
+    let outcome: { status: JobStatus; prUrl?: string; error?: { code: string; message: string } };
     try {
       const base = await durableStep(step, "prepare", "github", async () => {
         const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get(repo);
@@ -131,34 +132,30 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       await emit({ type: "pr", data: prData }, "pr");
       if (stopped) {
         const message = `${stopped.message} The changes so far are in an unfinished draft pull request: ${pr.url}`;
-        await room.finish("failed", {
-          prUrl: pr.url,
-          usage: usage(),
-          error: { code: stopped.code, message },
-        });
-        return "failed";
+        outcome = { status: "failed", prUrl: pr.url, error: { code: stopped.code, message } };
+      } else {
+        outcome = { status: "succeeded", prUrl: pr.url };
       }
-      await room.finish("succeeded", { prUrl: pr.url, usage: usage() });
-      return "succeeded";
     } catch (error) {
       const failure =
         error instanceof JobError
           ? { code: error.code, message: error.message }
           : { code: "internal_error", message: messageOf(error) };
-      await room.finish("failed", { error: failure, usage: usage() });
-      return "failed";
-    } finally {
-      if (sandboxId !== null) {
-        const id = sandboxId;
-        await step
-          .do("cleanup", { retries: { limit: 5, delay: "2 seconds", backoff: "exponential" } }, () =>
-            d.sandboxes.terminate(id).then(() => true),
-          )
-          .then(() => room.remember("sandboxId", null))
-          .catch((error: unknown) =>
-            console.error("sandbox terminate failed; the JobRoom watchdog will retry:", messageOf(error)),
-          );
-      }
+      outcome = { status: "failed", error: failure };
     }
+    // The sandbox goes before `done`, so whoever sees `done` sees nothing left running.
+    if (sandboxId !== null) {
+      const id = sandboxId;
+      await step
+        .do("cleanup", { retries: { limit: 5, delay: "2 seconds", backoff: "exponential" } }, () =>
+          d.sandboxes.terminate(id).then(() => true),
+        )
+        .then(() => room.remember("sandboxId", null))
+        .catch((error: unknown) =>
+          console.error("sandbox terminate failed; the JobRoom watchdog will retry:", messageOf(error)),
+        );
+    }
+    await room.finish(outcome.status, { ...outcome, usage: usage() });
+    return outcome.status;
   }
 }
