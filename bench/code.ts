@@ -83,7 +83,10 @@ async function tenStepJob(system: System): Promise<number> {
 
 /** Runs the /code benchmarks against a fresh system and returns their rows. */
 export async function benchCode(): Promise<Row[]> {
-  const system = await startSystem({ vars: { AGENT_MAX_STEPS: "100" } });
+  // Limits above what the benchmark sends: it measures the path, not the per-tenant caps.
+  const system = await startSystem({
+    vars: { AGENT_MAX_STEPS: "100", JOBS_PER_MINUTE: "100000", MAX_CONCURRENT_JOBS: "100000" },
+  });
   try {
     await system.github.createRepo("bench", "repo", {
       "README.md": "# bench\n",
