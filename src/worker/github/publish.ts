@@ -4,6 +4,7 @@
  * Every blob id GitHub computes is checked against the sandbox's own, so the branch holds exactly
  * the bytes the agent wrote.
  */
+import type { JobEvent } from "../../protocol/events";
 import type { Change } from "../../protocol/sandbox";
 import { JobError } from "../errors";
 import type { GitHubClient } from "./client";
@@ -23,18 +24,11 @@ export interface PublishInput {
   draft: boolean;
 }
 
-export interface PublishedPr {
-  url: string;
-  number: number;
-  branch: string;
-  title: string;
-  draft: boolean;
-  filesChanged: number;
-  additions: number;
-  deletions: number;
+/** The `pr` event's data, plus whether a draft had to be opened ready. */
+export type PublishedPr = Extract<JobEvent, { type: "pr" }>["data"] & {
   /** Asked for a draft, but the repository does not support drafts: opened ready instead. */
   draftRefused?: boolean;
-}
+};
 
 /** Said in the body of a PR that was asked for as a draft and opened ready. */
 export const DRAFT_REFUSED_NOTE =
