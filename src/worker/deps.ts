@@ -6,6 +6,7 @@ import { App, LogLevel, type Receiver, webApi } from "@slack/bolt";
 import OpenAI from "openai";
 import { ChatCompletionsModel, type Model } from "./agent/model";
 import type { GitHubConfig } from "./github/client";
+import type { PublishPolicy } from "./github/policy";
 import { type BudgetConfig, budgetConfig } from "./jobs/budget";
 import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
@@ -22,6 +23,8 @@ export interface Deps {
   promptBudgetChars: number;
   /** Open PRs as drafts unless the request says otherwise. */
   draftByDefault: boolean;
+  /** What may be published (github/policy.ts). */
+  policy: PublishPolicy;
 }
 
 /** Builds every outbound client from `env`; cheap enough to call per request. */
@@ -55,6 +58,11 @@ export function deps(env: Env): Deps {
     maxOutputChars: 20_000,
     promptBudgetChars: positiveInt(env.AGENT_PROMPT_BUDGET_CHARS, 120_000),
     draftByDefault: env.PR_DRAFT_DEFAULT !== "false",
+    policy: {
+      allowWorkflows: env.ALLOW_WORKFLOW_CHANGES === "true",
+      maxFileBytes: positiveInt(env.PUBLISH_MAX_FILE_BYTES, 10 * 1024 * 1024),
+      maxFiles: positiveInt(env.PUBLISH_MAX_FILES, 300),
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Change } from "../../protocol/sandbox";
 import type { CheckRun } from "../agent/checks";
+import type { Refusal } from "../github/policy";
 
 export interface PrBodyInput {
   summary: string;
@@ -20,6 +21,8 @@ export interface PrBodyInput {
   usage: { steps: number; promptTokens: number; completionTokens: number; costUsd?: number };
   /** Why the run stopped before `finish`, when it did: the PR is then unfinished. */
   unfinished?: string;
+  /** Changes the publishing policy left out, with the reason for each. */
+  refused?: Refusal[];
 }
 
 /** Markdown body for the PR; the prompt is quoted so it cannot pose as the agent's own words. */
@@ -56,10 +59,23 @@ export function pullRequestBody(input: PrBodyInput): string {
     "",
     "</details>",
     "",
+    ...refusedText(input.refused ?? []),
     `Usage: ${usageText(input.usage)}`,
     "",
     `Opened by Modal Coding Agent · [job events](${input.eventsUrl})`,
   ].join("\n");
+}
+
+function refusedText(refused: Refusal[]): string[] {
+  if (refused.length === 0) return [];
+  const lines = refused.map((r) => `- \`${r.path}\`: ${r.reason}`);
+  return [
+    "> [!IMPORTANT]",
+    "> **Left out by the publishing policy** — the agent changed these, but they are not in this PR:",
+    "",
+    ...lines,
+    "",
+  ];
 }
 
 function checksText(checks: CheckRun[], hasTests: boolean): string[] {

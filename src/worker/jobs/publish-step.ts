@@ -10,6 +10,7 @@ import type { FinishInput } from "../agent/tools";
 import type { Deps } from "../deps";
 import { JobError, type LimitError } from "../errors";
 import { gitHubFor } from "../github/client";
+import { applyPolicy } from "../github/policy";
 import { branchName, type PublishedPr, publish } from "../github/publish";
 import type { RepoRef } from "../github/repo";
 import { durableStep } from "./durable";
@@ -39,7 +40,17 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
   const changeSet = await durableStep(step, "read changes", "sandbox", () =>
     deps.sandboxes.changes(input.sandboxId),
   );
-  if (changeSet.changes.length === 0) {
+  const policy = applyPolicy(changeSet.changes, deps.policy);
+  if (!policy.ok) throw new JobError("policy_refused", policy.reason);
+  if (changeSet.changes.length > 0 && policy.changes.length === 0) {
+    const list = policy.refused.map((r) => `${r.path}: ${r.reason}`).join("; ");
+    throw new JobError(
+      "policy_refused",
+      `Every change was refused by the publishing policy, so no pull request was opened: ${list}.`,
+    );
+  }
+  const changes = policy.changes;
+  if (changes.length === 0) {
     if (input.stopped) {
       throw new JobError(
         input.stopped.code,
@@ -61,7 +72,8 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
     summary,
     prompt: job.prompt,
     eventsUrl: `${job.origin}/jobs/${job.jobId}/events`,
-    changes: changeSet.changes,
+    changes,
+    refused: policy.refused,
     ...(job.requester ? { requester: job.requester } : {}),
     checks: record.checks,
     hasTests: input.context.testCommands.length > 0,
@@ -75,7 +87,7 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
       baseBranch: input.baseBranch,
       baseSha: changeSet.baseSha,
       branch: branchName(title, job.jobId),
-      changes: changeSet.changes,
+      changes,
       title,
       body,
       draft: input.stopped ? true : (job.draft ?? deps.draftByDefault),
