@@ -10,7 +10,7 @@ import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import { ModalBackend } from "../../src/sandbox-service/backends/modal";
 import type { Backend } from "../../src/sandbox-service/backends/types";
 import { type ModalStandIn, startModalStandIn } from "../stand-ins/modal";
-import type { Harness } from "./harness";
+import { type Harness, serviceCaller } from "./harness";
 
 export type BackendKind = "local" | "modal";
 
@@ -53,19 +53,7 @@ export async function startContractHarness(
   const token = randomBytes(24).toString("hex");
   const { backend, modal } = await makeBackend(kind, root, exposed);
   const service = await startService({ backend, token, port: 0, host: "127.0.0.1", maxSandboxes });
-  const call: Harness["call"] = async (method, path, body, as) => {
-    const headers: Record<string, string> = {};
-    const bearer = as === undefined ? token : as;
-    if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
-  };
+  const call = serviceCaller(service.url, token);
   return {
     kind,
     backend,

@@ -34,18 +34,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts the real service (local backend, port 0) with a fresh token and sandbox root. */
-export async function startHarness(): Promise<Harness> {
-  const root = await mkdtemp(join(tmpdir(), "sandbox-test-"));
-  const token = randomBytes(24).toString("hex");
-  const backend = await createLocalBackend({ root });
-  const service = await startService({ backend, token, port: 0, host: "127.0.0.1" });
-  const call: Harness["call"] = async (method, path, body, as) => {
+/** A `call` against the service at `url`, sending `token` unless told otherwise (null: no header). */
+export function serviceCaller(url: string, token: string): Harness["call"] {
+  return async (method, path, body, as) => {
     const headers: Record<string, string> = {};
     const bearer = as === undefined ? token : as;
     if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(`${service.url}${path}`, {
+    const response = await fetch(`${url}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
@@ -53,6 +49,15 @@ export async function startHarness(): Promise<Harness> {
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
   };
+}
+
+/** Starts the real service (local backend, port 0) with a fresh token and sandbox root. */
+export async function startHarness(): Promise<Harness> {
+  const root = await mkdtemp(join(tmpdir(), "sandbox-test-"));
+  const token = randomBytes(24).toString("hex");
+  const backend = await createLocalBackend({ root });
+  const service = await startService({ backend, token, port: 0, host: "127.0.0.1" });
+  const call = serviceCaller(service.url, token);
   return {
     url: service.url,
     token,
