@@ -163,6 +163,8 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
       "mkdir -p dir && echo new > dir/new.txt",
       "ln -s mod.txt link",
       "echo noise > debug.log",
+      // Would run wherever the service runs git, if it honoured the workspace's config; it must not run at all.
+      "git config core.fsmonitor 'echo pwned > /workspace/pwned.txt; false'",
     ].join(" && ");
     expect((await exec(sandbox, { argv: ["sh", "-c", script] })).exitCode).toBe(0);
     const reply = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
@@ -186,6 +188,8 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
         added("script.sh", text("#!/bin/sh\necho hi\n"), "100755", "modified"),
       ],
     });
+    const again = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
+    expect(again.body).toEqual(reply.body);
   });
 
   it("runs an idempotent exec once per key", async () => {
