@@ -8,10 +8,9 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireBearer } from "../auth";
-import { deps } from "../deps";
 import { ApiError } from "../errors";
 import { parseRepo } from "../github/repo";
-import { resolveBudget } from "../jobs/budget";
+import { budgetConfig, resolveBudget } from "../jobs/budget";
 import { startJob } from "../jobs/start";
 import { admitJob, admittedOrThrow, digestHex } from "../limits/admit";
 import { codeRequestSchema, MAX_BODY_BYTES } from "./code-schema";
@@ -57,7 +56,8 @@ export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | n
     if (typeof repo === "string") {
       throw new ApiError(400, "Invalid request", `repoUrl: ${repo}`, { field: "repoUrl" });
     }
-    const limits = resolveBudget(deps(c.env).budgets, body.limits);
+    // Only the budget config: building every client (deps) is not work a request should pay for.
+    const limits = resolveBudget(budgetConfig(c.env), body.limits);
     if (typeof limits === "string") {
       throw new ApiError(400, "Invalid request", limits, { field: limits.split(":")[0] });
     }
