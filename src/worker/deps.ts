@@ -49,11 +49,7 @@ export function deps(env: Env): Deps {
   return {
     model: new ChatCompletionsModel(openai, env.OPENAI_MODEL, env.OPENAI_STREAM !== "false"),
     github,
-    sandboxes: new SandboxService(
-      env.SANDBOX_SERVICE_URL,
-      env.SANDBOX_SERVICE_TOKEN,
-      sandboxServiceFetch(env),
-    ),
+    sandboxes: sandboxService(env),
     budgets: budgetConfig(env),
     maxOutputChars: 20_000,
     promptBudgetChars: positiveInt(env.AGENT_PROMPT_BUDGET_CHARS, 120_000),
@@ -64,6 +60,11 @@ export function deps(env: Env): Deps {
       maxFiles: positiveInt(env.PUBLISH_MAX_FILES, 300),
     },
   };
+}
+
+/** The sandbox service's client alone: what the JobRoom needs to reap a sandbox. */
+export function sandboxService(env: Env): SandboxService {
+  return new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN, sandboxServiceFetch(env));
 }
 
 function nonNegativeInt(value: string | undefined, fallback: number): number {

@@ -3,14 +3,20 @@
  * wrangler.toml binds (JobRoom, CodeJob, SlackGuard, SandboxContainer, TenantLimiter).
  */
 import { createApp } from "./app";
+import { JobRoomBase } from "./jobs/room";
 import { janitorDeps, sweepSandboxes } from "./janitor";
+import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
 
-export { JobRoom } from "./jobs/room";
 export { CodeJob } from "./jobs/workflow";
 export { TenantLimiter } from "./limits/limiter";
 export { SandboxContainer } from "./sandbox-container";
 export { SlackGuard } from "./slack/guard";
+
+/** The job's Durable Object, wired to what renders it (room-wiring.ts). */
+export class JobRoom extends JobRoomBase {
+  protected readonly wiring = roomWiring;
+}
 
 const app = createApp();
 

@@ -3,7 +3,7 @@
  * at /workspace in a bubblewrap jail for every command. The clone happens on the host into a
  * hidden staging directory and is then moved into the (still empty) workspace.
  */
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type {
@@ -56,8 +56,9 @@ export class LocalBackend implements Backend {
     if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
     const existing = this.byJob.get(jobId);
     if (existing) return { sandbox: (await existing).info, created: false };
-    const id = randomUUID();
-    const dir = join(this.options.root, id);
+    // Addressed by job id (the Worker stores no sandbox id); the directory name is a digest.
+    const id = jobId;
+    const dir = join(this.options.root, createHash("sha256").update(jobId).digest("hex").slice(0, 32));
     const making = (async (): Promise<LocalSandbox> => {
       const workspace = join(dir, "workspace");
       await mkdir(workspace, { recursive: true, mode: 0o700 });

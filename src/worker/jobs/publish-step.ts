@@ -22,6 +22,8 @@ export interface PublishJobInput {
   job: JobRecord;
   deps: Deps;
   sandboxId: string;
+  /** The commit the clone step checked out: the change set's base, from the job's setup. */
+  baseSha: string;
   repo: RepoRef;
   /** False when the token cannot push to `repo`: the branch then goes to the token's fork. */
   canPush: boolean;
@@ -85,7 +87,7 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
       repo: input.repo,
       ...(headRepo ? { headRepo } : {}),
       baseBranch: input.baseBranch,
-      baseSha: changeSet.baseSha,
+      baseSha: input.baseSha,
       branch: branchName(title, job.jobId),
       changes,
       title,

@@ -27,6 +27,9 @@ export const edit = tool({
   async execute(input, ctx): Promise<Observation> {
     const file = await readText(ctx.sandbox, input.path);
     if (input.old === "") {
+      if (ctx.resumed && file.ok && file.text === input.new) {
+        return { output: `Created ${input.path} (${linesOf(input.new).length} lines).` };
+      }
       if (file.ok || !file.missing) {
         return fail(`${input.path} already exists; \`old\` must be the text to replace (it was empty).`);
       }
@@ -47,6 +50,10 @@ export const edit = tool({
       replacement = replacement.replace(/\r?\n/g, "\r\n");
     }
     const at = occurrences(text, old);
+    if (at.length === 0 && ctx.resumed && occurrences(text, replacement).length === 1) {
+      // The attempt that ran this call wrote the edit before it died: report it, do not redo it.
+      return { output: `Edited ${input.path} (applied before the job resumed).` };
+    }
     if (at.length === 0) return fail(noMatch(input.path, text, input.old));
     if (at.length > 1) {
       const lines = at.map((i) => lineAt(text, i));

@@ -1,0 +1,42 @@
+/**
+ * The steps before the agent starts, run once per job: read the repository, start the sandbox
+ * (addressed by the job id), clone, gather the repo's context. Their outcome is saved in the
+ * JobRoom, so a later attempt skips them; each step is idempotent should one run again.
+ */
+import type { WorkflowStep } from "cloudflare:workers";
+import type { JobEvent } from "../../protocol/events";
+import { gatherRepoContext } from "../agent/repo-context";
+import type { Deps } from "../deps";
+import { gitHubFor } from "../github/client";
+import type { RepoRef } from "../github/repo";
+import { durableStep } from "./durable";
+import type { JobRecord } from "./log";
+import type { JobSetup } from "./progress";
+
+export interface SetupInput {
+  job: JobRecord;
+  deps: Deps;
+  repo: RepoRef;
+  githubUrl: string;
+  emit(event: JobEvent, key: string): Promise<void>;
+}
+
+export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<JobSetup> {
+  const { job, deps: d, repo, emit } = input;
+  const base = await durableStep(step, "prepare", "github", async () => {
+    const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get({ owner: repo.owner, repo: repo.repo });
+    // Without push access the branch goes to a fork (see fork-step.ts).
+    return { baseBranch: job.baseBranch ?? data.default_branch, canPush: data.permissions?.push !== false };
+  });
+  await emit({ type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } }, "provisioning");
+  await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(job.jobId));
+  await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
+  const cloneUrl = `${input.githubUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;
+  const clone = await durableStep(step, "clone", "sandbox", () =>
+    d.sandboxes.clone(job.jobId, { url: cloneUrl, ref: base.baseBranch }),
+  );
+  const context = await durableStep(step, "context", "sandbox", () =>
+    gatherRepoContext(d.sandboxes.sandbox(job.jobId)),
+  );
+  return { ...base, headSha: clone.headSha, ref: clone.ref, context };
+}
