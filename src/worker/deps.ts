@@ -62,9 +62,17 @@ export function deps(env: Env): Deps {
   };
 }
 
-/** The sandbox service's client alone: what the JobRoom needs to reap a sandbox. */
-export function sandboxService(env: Env): SandboxService {
-  return new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN, sandboxServiceFetch(env));
+/**
+ * The sandbox service's client alone: what the JobRoom needs to reap a sandbox. With `timeoutMs`
+ * every call gives up after that long (the room must not wait on a hung service; it retries).
+ */
+export function sandboxService(env: Env, timeoutMs?: number): SandboxService {
+  const fetcher = sandboxServiceFetch(env);
+  const bounded: typeof fetch =
+    timeoutMs === undefined
+      ? fetcher
+      : (input, init) => fetcher(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  return new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN, bounded);
 }
 
 function nonNegativeInt(value: string | undefined, fallback: number): number {

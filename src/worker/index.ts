@@ -3,8 +3,8 @@
  * wrangler.toml binds (JobRoom, CodeJob, SlackGuard, SandboxContainer, TenantLimiter).
  */
 import { createApp } from "./app";
-import { JobRoomBase } from "./jobs/room";
 import { janitorDeps, sweepSandboxes } from "./janitor";
+import { JobRoomBase } from "./jobs/room";
 import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
 

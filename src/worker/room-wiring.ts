@@ -10,6 +10,7 @@ import { slackProjection } from "./slack/projection";
 
 export const roomWiring: RoomWiring = {
   liveness: livenessConfig,
-  reaper: sandboxService,
+  // Bounded: a cancel or the watchdog must end the job even when the service hangs (then it retries).
+  reaper: (env) => sandboxService(env, 10_000),
   projections: [slackProjection],
 };

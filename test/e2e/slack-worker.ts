@@ -10,8 +10,9 @@ import { type SlackStandIn, startSlackStandIn } from "../stand-ins/slack";
 /** The JobRoom methods tests call over RPC. */
 export interface RoomHandle {
   job(): Promise<{ jobId: string; requester?: string } | null>;
-  append(event: unknown, key?: string): Promise<number | null>;
-  finish(status: string, extra: Record<string, unknown>): Promise<boolean>;
+  /** As the running attempt (attempt 1 here: the job never gets past its first step) would. */
+  append(attempt: number, event: unknown, key: string): Promise<number | null>;
+  complete(attempt: number, status: string, ending: Record<string, unknown>): Promise<void>;
   cancel(reason: string): Promise<string>;
 }
 

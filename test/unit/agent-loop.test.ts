@@ -131,7 +131,10 @@ describe("checks", () => {
 
 describe("resuming from a checkpoint", () => {
   it("continues after the last saved turn; the turn in flight re-runs its command under the same key, once", async () => {
-    const append = (n: number) => ({ name: "bash", arguments: JSON.stringify({ command: `echo ${n} >> log` }) });
+    const append = (n: number) => ({
+      name: "bash",
+      arguments: JSON.stringify({ command: `echo ${n} >> log` }),
+    });
     const { model } = scripted([append(1), append(2), finish]);
     const asked: number[] = [];
     const counting: Model = {
@@ -156,7 +159,13 @@ describe("resuming from a checkpoint", () => {
         dieAfterRunning = "";
         throw new Error("runtime died");
       }
-      return { exitCode: 0, output: results.get(key) ?? "", truncated: false, timedOut: false, durationMs: 1 };
+      return {
+        exitCode: 0,
+        output: results.get(key) ?? "",
+        truncated: false,
+        timedOut: false,
+        durationMs: 1,
+      };
     };
     const saved: Message[] = [];
     let savedTurn = 0;

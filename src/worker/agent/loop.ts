@@ -10,9 +10,9 @@ import { LimitError } from "../errors";
 import type { Sandbox } from "../sandbox";
 import { type CheckRun, isCheck, ranTests } from "./checks";
 import type { Message, Model, ModelReply, ToolCall } from "./model";
-import type { AgentState, TurnSave } from "./state";
 import { compactTranscript, type PromptBudget } from "./prompt-budget";
 import { systemPrompt, type TaskContext, taskMessage, testNudge } from "./prompts";
+import type { AgentState, TurnSave } from "./state";
 import { type Durable, type FinishInput, runTool, toolSpecs } from "./tools";
 import { abbreviate, truncateMiddle } from "./truncate";
 
@@ -134,7 +134,9 @@ async function drive(
       record.promptTokensPerTurn.push(reply.usage.promptTokens);
       messages.push(reply.message);
       state.turn = turn;
-      const events = reply.text ? [{ event: { type: "message", data: { text: reply.text } } as JobEvent, key: `message ${turn}` }] : [];
+      const events = reply.text
+        ? [{ event: { type: "message", data: { text: reply.text } } as JobEvent, key: `message ${turn}` }]
+        : [];
       if (reply.toolCalls.length === 0) {
         messages.push({ role: "user", content: "Use the tools to make the change, then call `finish`." });
       }

@@ -23,4 +23,3 @@ export interface TurnSave {
   record: AgentRecord;
   nudged: boolean;
 }
-

@@ -211,7 +211,10 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     setValue(this.ctx.storage.sql, "attempt", n);
     this.beat();
     try {
-      await this.env.CODE_JOB.create({ id: workflowId(job.jobId, n), params: { jobId: job.jobId, attempt: n } });
+      await this.env.CODE_JOB.create({
+        id: workflowId(job.jobId, n),
+        params: { jobId: job.jobId, attempt: n },
+      });
     } catch (error) {
       console.error("workflow create failed:", String(error));
       await this.finish("failed", {

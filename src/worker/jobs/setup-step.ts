@@ -24,11 +24,17 @@ export interface SetupInput {
 export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<JobSetup> {
   const { job, deps: d, repo, emit } = input;
   const base = await durableStep(step, "prepare", "github", async () => {
-    const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get({ owner: repo.owner, repo: repo.repo });
+    const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get({
+      owner: repo.owner,
+      repo: repo.repo,
+    });
     // Without push access the branch goes to a fork (see fork-step.ts).
     return { baseBranch: job.baseBranch ?? data.default_branch, canPush: data.permissions?.push !== false };
   });
-  await emit({ type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } }, "provisioning");
+  await emit(
+    { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
+    "provisioning",
+  );
   await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(job.jobId));
   await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
   const cloneUrl = `${input.githubUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;

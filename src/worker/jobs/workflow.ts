@@ -73,7 +73,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       const message = state
         ? `Agent resuming on ${setup.ref} at turn ${state.turn + 1}`
         : `Agent working on ${setup.ref} at ${setup.headSha.slice(0, 7)}`;
-      await emit({ type: "status", data: { phase: "working", message } }, state ? `resume ${attempt}` : "working");
+      await emit(
+        { type: "status", data: { phase: "working", message } },
+        state ? `resume ${attempt}` : "working",
+      );
       const task = { repo: job.repo, baseBranch: setup.ref, prompt: job.prompt, context: setup.context };
       const agentState = state ?? initialState(task);
       state = agentState;
@@ -105,7 +108,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         if (!(error instanceof LimitError)) throw error;
         stopped = error;
       }
-      await emit({ type: "status", data: { phase: "publishing", message: "Opening the pull request" } }, "publishing");
+      await emit(
+        { type: "status", data: { phase: "publishing", message: "Opening the pull request" } },
+        "publishing",
+      );
       const cost = usage().costUsd;
       const pr = await publishJob(step, {
         job,
