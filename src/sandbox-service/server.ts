@@ -44,7 +44,9 @@ async function checkBubblewrap(root: string, bwrapPath: string): Promise<void> {
     const spec = { argv: ["true"], timeoutMs: 10_000, maxOutputBytes: 4096 };
     const result = await execIsolated(workspace, spec, { bwrapPath });
     if (result.exitCode !== 0)
-      fail(`bubblewrap does not work here (${result.output.trim()}); SANDBOX_BACKEND=modal needs no bubblewrap`);
+      fail(
+        `bubblewrap does not work here (${result.output.trim()}); SANDBOX_BACKEND=modal needs no bubblewrap`,
+      );
   } catch (error) {
     fail(`bubblewrap cannot be started: ${String(error)}`);
   } finally {

@@ -16,8 +16,8 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
-import { collectChanges } from "../change-set";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
+import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
