@@ -74,13 +74,14 @@ async function main(): Promise<void> {
   const maxSandboxes = Number(env.MAX_SANDBOXES || DEFAULT_MAX_SANDBOXES);
   if (!Number.isInteger(maxSandboxes) || maxSandboxes < 1)
     fail(`MAX_SANDBOXES must be a positive integer, not ${env.MAX_SANDBOXES}`);
+  // Before anything is made on disk, so a missing bwrap leaves nothing behind.
+  const bwrapPath = modalOptions ? "" : bubblewrapPath(env);
   const ownRoot = !env.SANDBOX_ROOT;
   const root = env.SANDBOX_ROOT || (await mkdtemp(join(tmpdir(), "sandbox-service-")));
 
   let backend: Backend;
   if (modalOptions) backend = new ModalBackend(modalOptions);
   else {
-    const bwrapPath = bubblewrapPath(env);
     backend = await createLocalBackend({ root, bwrapPath });
     await checkBubblewrap(root, bwrapPath);
   }
