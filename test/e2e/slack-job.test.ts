@@ -72,7 +72,7 @@ const hasButton = (call: SlackCall | undefined) =>
   JSON.stringify(call?.args.blocks ?? "").includes("cancel_job");
 
 describe("/pr end to end", () => {
-  it("acks, empty, before the job says anything; the parent is the job's first Slack call", () => {
+  it("acks, empty, without waiting for the job's Slack calls; the parent is the job's first", () => {
     expect(ackBody).toBe("");
     expect(calls[0]).toMatchObject({ method: "chat.postMessage", args: { channel: "C0GENERAL" } });
     expect(calls[0]?.args.thread_ts).toBeUndefined();

@@ -86,7 +86,7 @@ describe("/pr usage", () => {
 });
 
 describe("a valid /pr", () => {
-  it("is acked, empty, before any of the job's work, while the job goes on and posts its parent", async () => {
+  it("is acked, empty, without waiting for any call the job makes, while the job goes on and posts its parent", async () => {
     // GitHub, the model and the sandbox service never answer here, and the parent post is held until
     // the ack is in: an ack that waited for any of them would never come. (Its latency: bench/slack-ack.ts.)
     const release = w.slack.hold("chat.postMessage");
