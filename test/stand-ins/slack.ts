@@ -29,6 +29,11 @@ export interface SlackStandIn {
   responseUrl(): string;
   /** The next `times` calls of `method` get `fault` instead of success. */
   fail(method: string, fault: SlackFault, times?: number): void;
+  /**
+   * Calls of `method` wait unanswered (and unrecorded) until the returned function is called: a test
+   * proves what does not wait for them, such as a slash command's ack.
+   */
+  hold(method: string): () => void;
   /** Resolves with the calls so far once `predicate` holds over them (checked on every call). */
   waitFor(predicate: (calls: SlackCall[]) => boolean, timeoutMs?: number): Promise<SlackCall[]>;
   close(): Promise<void>;
@@ -41,6 +46,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
   const faults = new Map<string, SlackFault[]>();
   const messages = new Map<string, Record<string, unknown>>();
   const events = new EventEmitter();
+  const holds = new Map<string, Promise<void>>();
   let clock = 1_700_000_000_000;
   let responses = 0;
 
@@ -65,6 +71,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
       return;
     }
     const method = url.pathname.replace(/^\/api\//, "");
+    await holds.get(method);
     const answer = (
       status: number,
       response: Record<string, unknown>,
@@ -143,6 +150,19 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
       const queue = faults.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(fault);
       faults.set(method, queue);
+    },
+    hold(method) {
+      let release = () => {};
+      holds.set(
+        method,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        holds.delete(method);
+        release();
+      };
     },
     waitFor(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
