@@ -6,7 +6,7 @@
  */
 import type { WorkflowStep } from "cloudflare:workers";
 
-/** Creates the checkpoint table; cheap to call on every Durable Object start. */
+/** Creates the checkpoint table (IF NOT EXISTS: safe to repeat), with the log's tables. */
 export function migrateCheckpoints(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS checkpoints (
     name TEXT PRIMARY KEY,

@@ -29,15 +29,33 @@ export class JobRoom extends DurableObject<Env> {
   private readonly subscribers = new Subscribers();
   /** The job's Slack thread (jobs from `/pr`), opened on first use; null for other jobs. */
   private slackThread: SlackThread | null | undefined;
+  /** Whether this room's tables exist, i.e. a job was ever initialised here (see `exists`). */
+  private created: boolean | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    migrate(ctx.storage.sql);
-    migrateCheckpoints(ctx.storage.sql);
+  /**
+   * True once `init` has made the tables. Rooms are addressed by any id a URL carries, so nothing
+   * but `init` may write: an unknown id is answered from sqlite_master, a read that leaves no storage.
+   */
+  private exists(): boolean {
+    if (this.created === undefined) {
+      const sql = this.ctx.storage.sql;
+      this.created =
+        sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'").toArray().length > 0;
+      // A room made by an older version gets any table added since (each is IF NOT EXISTS).
+      if (this.created) this.migrateTables();
+    }
+    return this.created;
+  }
+
+  private migrateTables(): void {
+    migrate(this.ctx.storage.sql);
+    migrateCheckpoints(this.ctx.storage.sql);
+    this.created = true;
   }
 
   /** Records the job and its first events; false when this room already holds a job. */
   async init(job: JobRecord): Promise<boolean> {
+    if (!this.exists()) this.migrateTables();
     if (getValue<JobRecord>(this.ctx.storage.sql, "job")) return false;
     setValue(this.ctx.storage.sql, "job", job);
     const base = `${job.origin}/jobs/${job.jobId}`;
@@ -80,7 +98,7 @@ export class JobRoom extends DurableObject<Env> {
   }
 
   job(): JobRecord | null {
-    return getValue<JobRecord>(this.ctx.storage.sql, "job");
+    return this.exists() ? getValue<JobRecord>(this.ctx.storage.sql, "job") : null;
   }
 
   /** Appends an event unless the job is over or `key` was seen; returns its sequence number. */
@@ -93,7 +111,7 @@ export class JobRoom extends DurableObject<Env> {
     status: JobStatus,
     extra: { prUrl?: string; usage?: Partial<Usage>; error?: { code: string; message: string } },
   ): Promise<boolean> {
-    if (this.isDone()) return false;
+    if (!this.exists() || this.isDone()) return false;
     if (status !== "cancelled" && getValue<boolean>(this.ctx.storage.sql, "cancelling")) return false;
     if (extra.error) this.push({ type: "error", data: extra.error }, "error");
     const job = this.job();
@@ -117,21 +135,21 @@ export class JobRoom extends DurableObject<Env> {
 
   /** Durable job state beside the log: the sandbox id, the Workflow instance id. */
   async remember(key: "sandboxId" | "workflowId", value: string | null): Promise<void> {
-    setValue(this.ctx.storage.sql, key, value);
+    if (this.exists()) setValue(this.ctx.storage.sql, key, value);
   }
 
   async recall(key: "sandboxId" | "workflowId"): Promise<string | null> {
-    return getValue<string>(this.ctx.storage.sql, key);
+    return this.exists() ? getValue<string>(this.ctx.storage.sql, key) : null;
   }
 
   /** The result a previous attempt saved for step `name` (see checkpoints.ts). */
   async checkpoint(name: string): Promise<{ value: unknown } | null> {
-    return readCheckpoint(this.ctx.storage.sql, name);
+    return this.exists() ? readCheckpoint(this.ctx.storage.sql, name) : null;
   }
 
   /** Saves a step's result for later attempts; a saved step counts as progress for the watchdog. */
   async saveCheckpoint(name: string, value: unknown): Promise<void> {
-    if (this.isDone()) return;
+    if (!this.exists() || this.isDone()) return;
     writeCheckpoint(this.ctx.storage.sql, name, value);
     void this.ctx.storage.setAlarm(Date.now() + stallMs(this.env));
   }
@@ -150,6 +168,7 @@ export class JobRoom extends DurableObject<Env> {
 
   /** `GET /events?after=N`: replay then live, as SSE. */
   override async fetch(request: Request): Promise<Response> {
+    if (!this.exists()) return new Response(null, { status: 404 });
     const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
     return serveEvents({
       after: Number.isInteger(after) && after >= 0 ? after : 0,
@@ -196,7 +215,7 @@ export class JobRoom extends DurableObject<Env> {
   }
 
   private push(event: JobEvent, key: string | null): LoggedEvent | null {
-    if (this.isDone()) return null;
+    if (!this.exists() || this.isDone()) return null;
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
@@ -215,6 +234,7 @@ export class JobRoom extends DurableObject<Env> {
   }
 
   private isDone(): boolean {
+    if (!this.exists()) return false;
     return this.ctx.storage.sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;
   }
 
