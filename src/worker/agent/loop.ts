@@ -52,11 +52,18 @@ export interface AgentRecord {
   checks: CheckRun[];
   /** Prompt tokens of each model call, in order (the prompt-size figure). */
   promptTokensPerTurn: number[];
+  /** Model replies with neither text nor a tool call; each used up a step of the budget. */
+  emptyReplies: number;
 }
 
 /** A fresh, empty record. */
 export function newRecord(): AgentRecord {
-  return { usage: { steps: 0, promptTokens: 0, completionTokens: 0 }, checks: [], promptTokensPerTurn: [] };
+  return {
+    usage: { steps: 0, promptTokens: 0, completionTokens: 0 },
+    checks: [],
+    promptTokensPerTurn: [],
+    emptyReplies: 0,
+  };
 }
 
 /** Drives the model until it calls `finish`; throws `LimitError` when a budget runs out first. */
@@ -107,15 +114,24 @@ async function drive(
     usage.promptTokens += reply.usage.promptTokens;
     usage.completionTokens += reply.usage.completionTokens;
     record.promptTokensPerTurn.push(reply.usage.promptTokens);
-    messages.push(reply.message);
+    if (reply.toolCalls.length === 0 && reply.text === null) {
+      // OpenAI refuses an assistant message with no content and no tool calls, so an empty reply
+      // stays out of the transcript; the nudge says what happened. It costs a step, so a model
+      // that keeps saying nothing runs out of budget instead of looping.
+      if (usage.steps + record.emptyReplies >= config.maxSteps) throw stepsSpent(config, record);
+      record.emptyReplies += 1;
+      messages.push({ role: "user", content: EMPTY_REPLY_NUDGE });
+      continue;
+    }
+    if (reply.message) messages.push(reply.message);
     if (reply.text) emit({ type: "message", data: { text: reply.text } }, `message ${turn}`);
     if (reply.toolCalls.length === 0) {
       messages.push({ role: "user", content: "Use the tools to make the change, then call `finish`." });
       continue;
     }
     for (const [i, call] of reply.toolCalls.entries()) {
-      if (call.name !== "finish" && usage.steps >= config.maxSteps) {
-        throw new LimitError(`The agent used all ${config.maxSteps} steps before finishing.`);
+      if (call.name !== "finish" && usage.steps + record.emptyReplies >= config.maxSteps) {
+        throw stepsSpent(config, record);
       }
       const ctx = {
         sandbox: io.sandbox,
@@ -154,6 +170,15 @@ async function drive(
     }
   }
   throw new LimitError(`The model answered ${maxTurns} times without finishing.`);
+}
+
+const EMPTY_REPLY_NUDGE =
+  "Your last reply was empty. Call a tool to make the change, or call `finish` if the work is done.";
+
+function stepsSpent(config: AgentConfig, record: AgentRecord): LimitError {
+  const empty = record.emptyReplies;
+  const note = empty === 0 ? "" : ` (${empty} of them on empty model replies)`;
+  return new LimitError(`The agent used all ${config.maxSteps} steps before finishing${note}.`);
 }
 
 function commandOf(args: string): string | null {
