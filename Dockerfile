@@ -2,16 +2,19 @@
 # `npm run deploy` ships (wrangler.toml [[containers]]), or any Docker host. Node 24, git and
 # bubblewrap (for SANDBOX_BACKEND=local), production dependencies only, one bundled entry file.
 
+# Both stages run scripts/build-service.mjs, as test/sandbox-service/image.test.ts does, so the
+# image and its test build the same way.
+
 # Build stage: all dependencies, to bundle our TypeScript (packages stay external).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
+COPY scripts/build-service.mjs ./scripts/
 COPY src/protocol ./src/protocol
 COPY src/sandbox-service ./src/sandbox-service
-RUN npx esbuild src/sandbox-service/server.ts --bundle --platform=node --format=esm \
-      --target=node24 --packages=external --outfile=dist/sandbox-service.mjs
+RUN node scripts/build-service.mjs bundle
 
 # Runtime stage: git and bubblewrap, production dependencies, the bundle; runs as the `node` user.
 FROM node:24-bookworm-slim
@@ -21,7 +24,8 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8788 SANDBOX_BACKEND=modal
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY scripts/build-service.mjs ./scripts/
+RUN node scripts/build-service.mjs install && npm cache clean --force && rm -r scripts
 COPY --from=build /app/dist/sandbox-service.mjs ./dist/sandbox-service.mjs
 USER node
 EXPOSE 8788

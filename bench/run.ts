@@ -6,6 +6,7 @@ import { benchAgent } from "./agent";
 import { benchCode } from "./code";
 import { benchLoad } from "./load";
 import { benchSandbox } from "./sandbox";
+import { benchSandboxTimeout } from "./sandbox-timeout";
 import { benchSlackAck } from "./slack-ack";
 import { type Row, table } from "./stats";
 
@@ -14,6 +15,7 @@ const rows: Row[] = [
   ...(await benchSlackAck()),
   ...(await benchAgent()),
   ...(await benchSandbox()),
+  ...(await benchSandboxTimeout()),
   ...(await benchLoad()),
 ];
 const out = `${table(rows)}\n\n_${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}_\n`;

@@ -1,24 +1,58 @@
 /**
  * The bubblewrap jail every command in a local sandbox runs in: no network (all namespaces
- * unshared), no capabilities, a read-only /usr and a short list of /etc entries, a private /tmp,
- * and the workspace read-write at /workspace. Nothing of the service's environment gets in.
+ * unshared), no capabilities, a read-only /usr and a short list of /etc entries, the workspace
+ * read-write at /workspace, and /tmp and HOME (/root) either the sandbox's own persistent
+ * directories or, for the service's helpers, empty throwaway ones. Nothing of the service's
+ * environment gets in.
  */
 import { existsSync, lstatSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import type { ExecResult } from "../protocol/sandbox";
 import type { ExecSpec } from "./backends/types";
+import { locateBwrap } from "./bwrap-path";
 import { HeadTailCapture } from "./output-cap";
 import { type ProcessOutcome, runProcess } from "./process-run";
 
 /** Where the repo root appears inside the sandbox. */
 export const SANDBOX_WORKDIR = "/workspace";
+/** HOME inside the sandbox: root's home, as in the containers agents usually work in (and on Modal). */
+export const SANDBOX_HOME = "/root";
+/** Read-only directory of `python` / `pip` links, made only for names the host's /usr lacks. */
+export const SHIM_DIR = "/opt/sandbox-shims";
+
+const SYSTEM_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 const SANDBOX_ENV: Record<string, string> = {
-  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-  HOME: "/tmp",
+  // `pip install --user` puts its scripts in ~/.local/bin, which persists with HOME.
+  PATH: [...SYSTEM_PATH, SHIM_DIR, `${SANDBOX_HOME}/.local/bin`].join(":"),
+  HOME: SANDBOX_HOME,
   LANG: "C.UTF-8",
   TERM: "dumb",
   CI: "true",
+  // Debian marks its Python "externally managed"; /usr is read-only here anyway, so a plain
+  // `pip install` falls back to a user install in HOME instead of refusing outright.
+  PIP_BREAK_SYSTEM_PACKAGES: "1",
 };
+
+/** The names agents type and what provides them on Debian when the alias package is absent. */
+const ALIASES: [alias: string, target: string][] = [
+  ["python", "python3"],
+  ["pip", "pip3"],
+];
+
+/** Links `SHIM_DIR/alias` → the first `target` in `dirs`, for each alias none of `dirs` has. */
+export function toolShims(
+  dirs: string[],
+  exists: (path: string) => boolean = existsSync,
+): { link: string; target: string }[] {
+  const shims: { link: string; target: string }[] = [];
+  for (const [alias, target] of ALIASES) {
+    if (dirs.some((dir) => exists(join(dir, alias)))) continue;
+    const found = dirs.map((dir) => join(dir, target)).find((path) => exists(path));
+    if (found) shims.push({ link: `${SHIM_DIR}/${alias}`, target: found });
+  }
+  return shims;
+}
 
 /** What of the host's /etc a build needs: users, TLS roots, time zone, loader and resolver files. */
 const ETC_ENTRIES = [
@@ -60,12 +94,25 @@ function systemArgs(): string[] {
     else args.push("--ro-bind", host, host);
   }
   for (const entry of ETC_ENTRIES) args.push("--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`);
+  // The host's /usr is the sandbox's, so what exists on the host is what the sandbox would find.
+  args.push("--dir", SHIM_DIR);
+  for (const { link, target } of toolShims(SYSTEM_PATH)) args.push("--symlink", target, link);
   systemBinds = args;
   return args;
 }
 
+/** A sandbox's own host directories for /tmp and HOME; an absent one is an empty tmpfs per command. */
+export interface SandboxDirs {
+  tmpDir?: string;
+  homeDir?: string;
+}
+
+function mountAt(hostDir: string | undefined, target: string): string[] {
+  return hostDir ? ["--bind", hostDir, target] : ["--tmpfs", target];
+}
+
 /** The bwrap arguments (without the bwrap binary) that run `argv` jailed with `workspace` at /workspace. */
-export function bwrapArgs(workspace: string, argv: string[]): string[] {
+export function bwrapArgs(workspace: string, argv: string[], dirs: SandboxDirs = {}): string[] {
   const env = Object.entries(SANDBOX_ENV).flatMap(([key, value]) => ["--setenv", key, value]);
   return [
     "--unshare-all",
@@ -74,16 +121,18 @@ export function bwrapArgs(workspace: string, argv: string[]): string[] {
     "--clearenv",
     ...env,
     ...systemArgs(),
-    ...["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"],
+    ...["--proc", "/proc", "--dev", "/dev"],
+    ...mountAt(dirs.tmpDir, "/tmp"),
+    ...mountAt(dirs.homeDir, SANDBOX_HOME),
     ...["--bind", workspace, SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR],
-    // Everything outside /workspace, /tmp and /dev is read-only, the root directory included.
+    // Everything outside /workspace, /tmp, HOME and /dev is read-only, the root directory included.
     ...["--remount-ro", "/", "--hostname", "sandbox", "--cap-drop", "ALL"],
     "--",
     ...argv,
   ];
 }
 
-export interface IsolatedRun {
+export interface IsolatedRun extends SandboxDirs {
   /** Host directory bound read-write at /workspace. */
   workspace: string;
   argv: string[];
@@ -93,15 +142,15 @@ export interface IsolatedRun {
   /** Receives stdout; also stderr when `onStderr` is absent. */
   onStdout(chunk: Buffer): void;
   onStderr?(chunk: Buffer): void;
-  /** Path of the bwrap binary; `/usr/bin/bwrap` by default. */
+  /** Path of the bwrap binary; `locateBwrap()` (BWRAP_PATH, then PATH) by default. */
   bwrapPath?: string;
 }
 
 /** Runs one command in the jail; a timeout or abort kills the jail and everything in it. */
 export function runIsolated(run: IsolatedRun): Promise<ProcessOutcome> {
   return runProcess({
-    file: run.bwrapPath ?? "/usr/bin/bwrap",
-    args: bwrapArgs(run.workspace, run.argv),
+    file: run.bwrapPath ?? locateBwrap(),
+    args: bwrapArgs(run.workspace, run.argv, run),
     env: {},
     stdin: run.stdin,
     timeoutMs: run.timeoutMs,
@@ -119,7 +168,7 @@ export function runIsolated(run: IsolatedRun): Promise<ProcessOutcome> {
 export async function execIsolated(
   workspace: string,
   spec: ExecSpec,
-  options: { signal?: AbortSignal; bwrapPath?: string } = {},
+  options: SandboxDirs & { signal?: AbortSignal; bwrapPath?: string } = {},
 ): Promise<ExecResult & { aborted: boolean }> {
   const capture = new HeadTailCapture(spec.maxOutputBytes);
   const outcome = await runIsolated({
@@ -129,6 +178,8 @@ export async function execIsolated(
     timeoutMs: spec.timeoutMs,
     signal: options.signal,
     bwrapPath: options.bwrapPath,
+    tmpDir: options.tmpDir,
+    homeDir: options.homeDir,
     onStdout: (chunk) => capture.push(chunk),
   });
   const { text, truncated } = capture.result();

@@ -12,6 +12,8 @@ import { createLocalBackend } from "./backends/local";
 import { ModalBackend } from "./backends/modal";
 import { type ModalBackendOptions, modalOptionsFromEnv } from "./backends/modal-config";
 import type { Backend } from "./backends/types";
+import { locateBwrap } from "./bwrap-path";
+import { ServiceError } from "./errors";
 import { execIsolated } from "./isolate";
 import { sweepOrphans } from "./janitor";
 import { DEFAULT_MAX_SANDBOXES } from "./limits";
@@ -24,13 +26,27 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
+/** Finds bwrap (BWRAP_PATH, then PATH) or stops the service saying how to install it. */
+function bubblewrapPath(env: NodeJS.ProcessEnv): string {
+  try {
+    return locateBwrap(env);
+  } catch (error) {
+    if (error instanceof ServiceError && error.detail) fail(error.detail);
+    throw error;
+  }
+}
+
 /** Runs `true` in a jail once, so a missing or unusable bwrap stops the service at startup. */
-async function checkBubblewrap(root: string): Promise<void> {
+async function checkBubblewrap(root: string, bwrapPath: string): Promise<void> {
   const workspace = join(root, ".startup-check");
   await mkdir(workspace, { recursive: true });
   try {
-    const result = await execIsolated(workspace, { argv: ["true"], timeoutMs: 10_000, maxOutputBytes: 4096 });
-    if (result.exitCode !== 0) fail(`bubblewrap does not work here: ${result.output.trim()}`);
+    const spec = { argv: ["true"], timeoutMs: 10_000, maxOutputBytes: 4096 };
+    const result = await execIsolated(workspace, spec, { bwrapPath });
+    if (result.exitCode !== 0)
+      fail(
+        `bubblewrap does not work here (${result.output.trim()}); SANDBOX_BACKEND=modal needs no bubblewrap`,
+      );
   } catch (error) {
     fail(`bubblewrap cannot be started: ${String(error)}`);
   } finally {
@@ -58,14 +74,16 @@ async function main(): Promise<void> {
   const maxSandboxes = Number(env.MAX_SANDBOXES || DEFAULT_MAX_SANDBOXES);
   if (!Number.isInteger(maxSandboxes) || maxSandboxes < 1)
     fail(`MAX_SANDBOXES must be a positive integer, not ${env.MAX_SANDBOXES}`);
+  // Before anything is made on disk, so a missing bwrap leaves nothing behind.
+  const bwrapPath = modalOptions ? "" : bubblewrapPath(env);
   const ownRoot = !env.SANDBOX_ROOT;
   const root = env.SANDBOX_ROOT || (await mkdtemp(join(tmpdir(), "sandbox-service-")));
 
   let backend: Backend;
   if (modalOptions) backend = new ModalBackend(modalOptions);
   else {
-    backend = await createLocalBackend({ root });
-    await checkBubblewrap(root);
+    backend = await createLocalBackend({ root, bwrapPath });
+    await checkBubblewrap(root, bwrapPath);
   }
   const swept = await sweepOrphans(backend);
   if (swept.length > 0)

@@ -12,14 +12,33 @@ async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
+/** Who a valid bearer token says is calling. */
+export interface ApiCaller {
+  /** The token's name (`name:token`), null for a plain token. */
+  name: string | null;
+  /**
+   * The tenant whose limits apply: the name, or for a plain token a digest of the configured token
+   * that matched, never of the header, so spelling the header differently is not another tenant.
+   */
+  tenant: string;
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)]
+    .slice(0, 16)
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
 /**
  * Throws 401 unless `header` is `Bearer <one of the configured tokens>`; 401 too when none is
- * configured. Returns the matching token's name (null for a plain token without one).
+ * configured. The scheme is case-insensitive (RFC 9110 11.1) and, as RFC 6750's `1*SP` allows,
+ * any run of whitespace may separate it from the token; surrounding whitespace is ignored.
  */
 export async function requireBearer(
   header: string | undefined,
   configured: string | undefined,
-): Promise<string | null> {
+): Promise<ApiCaller> {
   const tokens = parseTokens(configured);
   if (tokens.length === 0) {
     throw new ApiError(
@@ -32,12 +51,13 @@ export async function requireBearer(
       },
     );
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   const presented = await digest(match?.[1] ?? "");
-  let found: ApiToken | null = null;
+  let found: { entry: ApiToken; digest: ArrayBuffer } | null = null;
   for (const entry of tokens) {
     // Every token is compared, whatever the outcome, so timing says nothing about which one matched.
-    if (crypto.subtle.timingSafeEqual(presented, await digest(entry.token))) found = entry;
+    const expected = await digest(entry.token);
+    if (crypto.subtle.timingSafeEqual(presented, expected)) found = { entry, digest: expected };
   }
   if (!match || !found) {
     throw new ApiError(
@@ -50,5 +70,6 @@ export async function requireBearer(
       },
     );
   }
-  return found.name;
+  const { name } = found.entry;
+  return { name, tenant: name ? `api:${name}` : `api:#${hex(found.digest)}` };
 }

@@ -1,14 +1,15 @@
 // Faults at the vendors' wire, through the whole system: the sandbox service dropping out mid-job
-// (back within the step retry window: the job resumes; gone for good: a clear failure, and the
-// sandbox is still terminated once the service is reachable), and the model API answering 429 and
-// 500 (retried with backoff by the SDK and the durable steps, then a clear failure).
+// (back once the step's retry has begun: the job resumes; away until the step gave up: a clear
+// failure, and the sandbox is still terminated once the service is reachable), and the model API
+// answering 429 and 500 (retried with backoff by the SDK and the durable steps, then a clear
+// failure). Outages end on what the Worker does, so they hold under any retry schedule or load.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import type { Turn } from "../stand-ins/openai-script";
-import { type FlakyService, startFlakyService } from "./flaky-service";
+import { type FlakyService, type Refusal, startFlakyService } from "./flaky-service";
 import { postCode, type System, startSystem } from "./harness";
 import { collectEvents, type ParsedEvent } from "./sse";
 
@@ -51,44 +52,37 @@ async function sandboxes(): Promise<unknown[]> {
   return ((await list.json()) as { sandboxes: unknown[] }).sandboxes;
 }
 
-/** Polls the service (another process's state) until no sandbox is left, or the deadline passes. */
-async function noSandboxLeft(ms: number): Promise<unknown[]> {
-  const deadline = Date.now() + ms;
-  let left = await sandboxes();
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250)); // the cleanup step retries on its own schedule
-    left = await sandboxes();
-  }
-  return left;
-}
+const isExec = (r: Refusal) => r.method === "POST" && r.path.endsWith("/exec");
+const isTerminate = (r: Refusal) => r.method === "DELETE" && r.path.startsWith("/v1/sandboxes/");
 
 describe("the sandbox service drops out mid-job", () => {
-  it("resumes when the service is back within the step retry window", async () => {
+  it("resumes when the service is back before the step's retries run out", async () => {
     const events = await run("[outage-short]", [
       bash("echo one > one.txt"),
       async () => {
-        await flaky.down();
-        // The outage lasts a few seconds: shorter than the steps' 1+2+4+8 s of retries.
-        setTimeout(() => void flaky.up(), 2_500);
+        flaky.down();
+        // Back as soon as the step's first attempt has been refused: its retry finds the service.
+        void flaky.whenRefused(isExec).then(() => flaky.up());
         return bash("echo two > two.txt");
       },
       finish,
     ]);
     expect(events.at(-1)).toMatchObject({ type: "done", data: { status: "succeeded", usage: { steps: 2 } } });
+    expect(flaky.refused.filter(isExec)).toHaveLength(1);
     const head = system.github.pulls.at(-1)?.head ?? "";
     expect(await system.github.git("acme", "api", "show", `refs/heads/${head}:two.txt`)).toBe("two\n");
-    expect(await noSandboxLeft(10_000)).toEqual([]);
+    // The sandbox goes before `done`.
+    expect(await sandboxes()).toEqual([]);
   });
 
   it("fails with a clear error when it stays away, and the sandbox is still terminated", async () => {
-    // Away for longer than the exec step's retries (1+2+4+8 s), back within the cleanup step's
-    // (2+4+8+16+32 s), whether the job cleans up before or after it ends.
-    let back: Promise<void> = Promise.resolve();
+    // Away through every attempt of the exec step, back once the cleanup step's first terminate has
+    // been refused: its retry finds the service.
     const events = await run("[outage-long]", [
       bash("echo one > one.txt"),
       async () => {
-        await flaky.down();
-        back = new Promise((resolve) => setTimeout(resolve, 25_000)).then(() => flaky.up());
+        flaky.down();
+        void flaky.whenRefused(isTerminate).then(() => flaky.up());
         return bash("echo two > two.txt");
       },
       finish,
@@ -98,8 +92,12 @@ describe("the sandbox service drops out mid-job", () => {
       /sandbox service kept failing/i,
     );
     expect(events.at(-1)).toMatchObject({ type: "done", data: { status: "failed" } });
-    await back;
-    expect(await noSandboxLeft(60_000)).toEqual([]);
+    // The exec was retried before the step gave up, and only then did the cleanup begin.
+    const order = flaky.refused.filter((r) => isExec(r) || isTerminate(r)).map((r) => r.method);
+    expect(order.length).toBeGreaterThan(2);
+    expect(order.at(-1)).toBe("DELETE");
+    expect(order.slice(0, -1).every((m) => m === "POST")).toBe(true);
+    expect(await sandboxes()).toEqual([]);
   }, 150_000);
 });
 
@@ -125,6 +123,6 @@ describe("the model API fails", () => {
     expect(events.find((e) => e.type === "error")?.data).toMatchObject({ code: "model_error" });
     expect(String(events.find((e) => e.type === "error")?.data.message)).toMatch(/model API kept failing/i);
     expect(events.at(-1)).toMatchObject({ type: "done", data: { status: "failed" } });
-    expect(await noSandboxLeft(10_000)).toEqual([]);
+    expect(await sandboxes()).toEqual([]);
   }, 120_000);
 });

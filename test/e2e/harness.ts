@@ -23,6 +23,8 @@ export interface SystemOptions {
   github?: Omit<GitHubStandInOptions, "token">;
 }
 
+type DurableBinding = "JOB_ROOM" | "TENANT_LIMITER";
+
 export interface System {
   /** The Worker's base URL. */
   url: string;
@@ -35,6 +37,14 @@ export interface System {
   service: RunningService;
   /** Logs workerd printed, for debugging a failed test. */
   logs(): string;
+  /** Ids of the Durable Objects of `binding` that have storage on disk (their SQLite files). */
+  durableObjectIds(binding: DurableBinding): Promise<string[]>;
+  /**
+   * The tables in the SQLite storage of `binding`'s object `name`, workerd's own (`_cf_KV`, alarms)
+   * included; only miniflare's bookkeeping (`__miniflare_do_name`, written by the local runtime
+   * for any object it starts) is left out.
+   */
+  durableObjectTables(binding: DurableBinding, name: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -95,6 +105,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         .getLogs()
         .map((l) => `${l.level}: ${l.message}`)
         .join("\n"),
+    durableObjectIds: (binding) => worker.getWorker().listDurableObjectIds(binding),
+    async durableObjectTables(binding, name) {
+      const storage = await worker.getWorker().getDurableObjectStorage(binding, { name });
+      const rows = await storage.exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_miniflare\\_%' ESCAPE '\\' ORDER BY name",
+      );
+      return rows.map((r) => r.name);
+    },
     async close() {
       await worker.close();
       await service.close();

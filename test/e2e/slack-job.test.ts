@@ -28,7 +28,7 @@ const TRAJECTORY = [
 
 let slack: SlackStandIn;
 let system: System;
-let ackMs = 0;
+let ackBody = "";
 let calls: SlackCall[] = [];
 
 beforeAll(async () => {
@@ -47,10 +47,13 @@ beforeAll(async () => {
     text: `<${system.github.webUrl}/acme/api> [slack-e2e] greet the world`,
     responseUrl: slack.responseUrl(),
   });
-  const started = performance.now();
+  // The parent post waits until the ack is in: an ack that waited for the job's Slack work would
+  // never come. (How fast it comes is bench/slack-ack.ts's business.)
+  const release = slack.hold("chat.postMessage");
   const response = await postSlack(system.url, SIGNING_SECRET, body);
-  ackMs = performance.now() - started;
   expect(response.status).toBe(200);
+  ackBody = await response.text();
+  release();
   // The final reply, whatever the outcome (a failure shows its reason in the assertions below).
   const final = /^:(white_check_mark|x|no_entry_sign):/;
   calls = await slack.waitFor(
@@ -69,8 +72,10 @@ const hasButton = (call: SlackCall | undefined) =>
   JSON.stringify(call?.args.blocks ?? "").includes("cancel_job");
 
 describe("/pr end to end", () => {
-  it("acks at once, before any of the job's work", () => {
-    expect(ackMs).toBeLessThan(1_000);
+  it("acks, empty, without waiting for the job's Slack calls; the parent is the job's first", () => {
+    expect(ackBody).toBe("");
+    expect(calls[0]).toMatchObject({ method: "chat.postMessage", args: { channel: "C0GENERAL" } });
+    expect(calls[0]?.args.thread_ts).toBeUndefined();
   });
 
   it("posts one parent in the channel and edits only it", () => {

@@ -1,5 +1,5 @@
 // POST /slack/events on the real Worker: Slack's signature rules (bad, stale, replayed → 401),
-// ssl_check and url_verification, usage for malformed /pr, a valid /pr acked fast while its job
+// ssl_check and url_verification, usage for malformed /pr, a valid /pr acked first while its job
 // goes on, and one job for a command Slack delivers twice.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTriggerId, postSlack, signHeaders, slashCommandBody } from "./slack-requests";
@@ -86,13 +86,14 @@ describe("/pr usage", () => {
 });
 
 describe("a valid /pr", () => {
-  it("is acked in well under 3 s, empty, while the job goes on and posts its parent", async () => {
-    const before = performance.now();
+  it("is acked, empty, without waiting for any call the job makes, while the job goes on and posts its parent", async () => {
+    // GitHub, the model and the sandbox service never answer here, and the parent post is held until
+    // the ack is in: an ack that waited for any of them would never come. (Its latency: bench/slack-ack.ts.)
+    const release = w.slack.hold("chat.postMessage");
     const response = await postSlack(w.url, w.signingSecret, command("acme/api@develop [ack] add a README"));
-    const ackMs = performance.now() - before;
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("");
-    expect(ackMs).toBeLessThan(1_000);
+    release();
     const calls = await w.slack.waitFor((c) => c.some((x) => String(x.args.text).includes("acme/api")));
     const parent = calls.find((c) => c.method === "chat.postMessage");
     expect(parent?.args.channel).toBe("C0GENERAL");

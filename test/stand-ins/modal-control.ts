@@ -22,6 +22,27 @@ export interface ControlSettings {
 
 const id = (prefix: string): string => `${prefix}-${randomBytes(11).toString("hex")}`;
 
+/**
+ * The `ENV` settings of an image and its bases (base first, so the image's own win), from the
+ * commands `ImageGetOrCreate` recorded: `ENV K=V K2=V2` or the legacy `ENV K V`, unquoted.
+ */
+export function imageEnv(images: Map<string, string[]>, imageId: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of images.get(imageId) ?? []) {
+    if (images.has(line)) Object.assign(env, imageEnv(images, line));
+    const match = /^ENV\s+(.+)$/.exec(line.trim());
+    if (!match?.[1]) continue;
+    const words = match[1].trim().split(/\s+/);
+    if (!words[0]?.includes("=")) env[words[0] ?? ""] = words.slice(1).join(" ");
+    else
+      for (const word of words) {
+        const at = word.indexOf("=");
+        if (at > 0) env[word.slice(0, at)] = word.slice(at + 1);
+      }
+  }
+  return env;
+}
+
 /** The handlers by SDK method key (camelCase), each checking the caller's token first. */
 export function controlHandlers(state: ModalStandIn, settings: ControlSettings): Record<string, Handler> {
   const auth = (context: CallContext): void => {
@@ -68,7 +89,8 @@ export function controlHandlers(state: ModalStandIn, settings: ControlSettings):
       if (name && state.live().some((s) => s.appId === r.appId && s.name === name))
         throw new ServerError(Status.ALREADY_EXISTS, `Sandbox with name '${name}' already exists`);
       const sandboxId = id("sbx");
-      const task = await StandInTask.create(join(settings.root, sandboxId), settings.exposed);
+      const env = imageEnv(state.images, String(definition.imageId ?? ""));
+      const task = await StandInTask.create(join(settings.root, sandboxId), settings.exposed, env);
       const tags = Object.fromEntries(r.tags.map((t) => [t.tagName, t.tagValue]));
       const record: StandInSandbox = {
         id: sandboxId,

@@ -1,6 +1,8 @@
-// One stand-in Modal sandbox: a directory per sandbox whose `workspace/` and `tmp/` appear at
-// /workspace and /tmp inside a bubblewrap jail (host /usr and /etc read-only, network shared so a
-// clone reaches loopback servers). Execs are real processes; their output is buffered by offset.
+// One stand-in Modal sandbox: a directory per sandbox whose `workspace/`, `tmp/` and `home/` appear
+// at /workspace, /tmp and /root inside a bubblewrap jail (host /usr and /etc read-only, network
+// shared so a clone reaches loopback servers) — like a container's filesystem, they outlive each
+// exec and go with the sandbox. Execs get the image's ENV and are real processes; their output is
+// buffered by offset.
 import { spawn } from "node:child_process";
 import { existsSync, lstatSync, readlinkSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -61,12 +63,17 @@ export class StandInTask {
     readonly dir: string,
     /** Host paths made visible read-only at the same place (e.g. bare repos for file:// clones). */
     private readonly exposed: string[],
+    /** The image's `ENV` settings, over the defaults, as a container of that image gets them. */
+    private readonly imageEnv: Record<string, string> = {},
   ) {}
 
-  static async create(dir: string, exposed: string[]): Promise<StandInTask> {
-    await mkdir(join(dir, "workspace"), { recursive: true });
-    await mkdir(join(dir, "tmp"), { recursive: true });
-    return new StandInTask(dir, exposed);
+  static async create(
+    dir: string,
+    exposed: string[],
+    imageEnv: Record<string, string> = {},
+  ): Promise<StandInTask> {
+    for (const sub of ["workspace", "tmp", "home"]) await mkdir(join(dir, sub), { recursive: true });
+    return new StandInTask(dir, exposed, imageEnv);
   }
 
   /** Starts `argv` in `workdir`; the fs-tools path is answered by a shell script doing the same. */
@@ -84,13 +91,20 @@ export class StandInTask {
         ];
     }
     const expose = this.exposed.flatMap((p) => ["--ro-bind", p, p]);
+    const env = {
+      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      HOME: "/root",
+      LANG: "C.UTF-8",
+      ...this.imageEnv,
+    };
     const args = [
       ...["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"],
-      ...["--clearenv", "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-      ...["--setenv", "HOME", "/root", "--setenv", "LANG", "C.UTF-8", "--dir", "/root"],
+      "--clearenv",
+      ...Object.entries(env).flatMap(([key, value]) => ["--setenv", key, value]),
       ...systemBinds(),
       ...["--proc", "/proc", "--dev", "/dev"],
       ...["--bind", join(this.dir, "workspace"), "/workspace", "--bind", join(this.dir, "tmp"), "/tmp"],
+      ...["--bind", join(this.dir, "home"), "/root"],
       ...expose,
       ...["--chdir", workdir || "/", "--", ...command],
     ];

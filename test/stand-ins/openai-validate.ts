@@ -1,6 +1,7 @@
 // The request checks OpenAI itself makes that a buggy agent loop would trip over (missing model or
-// messages, tool messages that answer nothing, tool calls left unanswered), with OpenAI's error
-// JSON shape and wording, so the stand-in fails where the real API would.
+// messages, a message without content — an assistant's may be null only beside tool calls —,
+// tool messages that answer nothing, tool calls left unanswered), with OpenAI's error JSON shape
+// and wording, so the stand-in fails where the real API would.
 
 export interface OpenAIError {
   status: number;
@@ -79,6 +80,8 @@ function validateMessages(messages: unknown[]): OpenAIError | undefined {
         "invalid_value",
       );
     }
+    const contentError = validateContent(message, i);
+    if (contentError) return contentError;
     if (message.role === "tool") {
       if (!pending) {
         return openAIError(
@@ -107,6 +110,39 @@ function validateMessages(messages: unknown[]): OpenAIError | undefined {
     }
   }
   return unansweredError(pending);
+}
+
+/** Content is required on every message; only an assistant's that carries tool calls may be null. */
+function validateContent(message: Json, i: number): OpenAIError | undefined {
+  const param = `messages.[${i}].content`;
+  const calls = message.tool_calls;
+  if (message.role === "assistant" && Array.isArray(calls) && calls.length === 0) {
+    return openAIError(
+      400,
+      `Invalid 'messages[${i}].tool_calls': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
+      `messages.[${i}].tool_calls`,
+      "empty_array",
+    );
+  }
+  const withCalls = message.role === "assistant" && Array.isArray(calls) && calls.length > 0;
+  const { content } = message;
+  if (content === undefined) {
+    if (withCalls) return undefined;
+    return openAIError(400, `Missing required parameter: '${param}'.`, param, "missing_required_parameter");
+  }
+  if (content === null) {
+    if (withCalls) return undefined;
+    return openAIError(400, "Invalid value for 'content': expected a string, got null.", param);
+  }
+  if (typeof content !== "string" && !Array.isArray(content)) {
+    return openAIError(
+      400,
+      `Invalid type for '${param}': expected one of a string or array of objects, but got ${typeof content} instead.`,
+      param,
+      "invalid_type",
+    );
+  }
+  return undefined;
 }
 
 function unansweredError(pending: { index: number; ids: Set<string> } | undefined): OpenAIError | undefined {

@@ -37,6 +37,15 @@ export interface OpenAIStandInOptions {
   models?: string[];
 }
 
+export interface RejectedRequest {
+  method: string;
+  path: string;
+  /** The parsed JSON body, or undefined when it was not JSON. */
+  body: unknown;
+  status: number;
+  error: OpenAIError["body"]["error"];
+}
+
 export interface OpenAIStandIn {
   /** Base URL for `new OpenAI({ baseURL })`, ending in `/v1`. */
   url: string;
@@ -45,6 +54,11 @@ export interface OpenAIStandIn {
   requests: ChatRequest[];
   /** Errors thrown by function turns (each answered 400); tests should assert it stays empty. */
   errors: unknown[];
+  /**
+   * Every request refused as OpenAI would refuse it (bad auth, URL or body), with the error it got;
+   * scripted faults are not listed. Tests of a client should assert it stays empty.
+   */
+  rejected: RejectedRequest[];
   /** Replaces the script for requests whose first user message contains `key` (or the default). */
   setScript(script: Script, key?: string): void;
   /** Turns not yet replayed by the script for `key` (or the default script). */
@@ -60,12 +74,24 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
   if (opts.script) book.set(opts.script);
   const requests: ChatRequest[] = [];
   const errors: unknown[] = [];
+  const rejected: RejectedRequest[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const path = new URL(req.url ?? "/", "http://x").pathname.replace(/\/+$/, "");
+    let parsed: unknown;
+    try {
+      parsed = body.length === 0 ? undefined : JSON.parse(body.toString("utf8"));
+    } catch {
+      // Not JSON at all: OpenAI answers the same 400 as for a non-object body.
+      parsed = undefined;
+    }
+    const reject = (error: OpenAIError) => {
+      rejected.push({ method: req.method ?? "", path, body: parsed, status: error.status, ...error.body });
+      sendError(res, error);
+    };
     const authError = checkAuth(req.headers.authorization, apiKey);
-    if (authError) return sendError(res, authError);
+    if (authError) return reject(authError);
     if (req.method === "GET" && path === "/v1/models") {
       const data = models.map((id) => ({
         id,
@@ -76,20 +102,13 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
       return sendJson(res, 200, { object: "list", data }, openAIHeaders());
     }
     if (path !== "/v1/chat/completions") {
-      return sendError(res, openAIError(404, `Invalid URL (${req.method} ${path})`));
+      return reject(openAIError(404, `Invalid URL (${req.method} ${path})`));
     }
     if (req.method !== "POST") {
-      return sendError(res, openAIError(405, `Invalid method for URL (${req.method} ${path})`));
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString("utf8"));
-    } catch {
-      // Not JSON at all: OpenAI answers the same 400 as for a non-object body.
-      parsed = undefined;
+      return reject(openAIError(405, `Invalid method for URL (${req.method} ${path})`));
     }
     const invalid = validateChatRequest(parsed);
-    if (invalid) return sendError(res, invalid);
+    if (invalid) return reject(invalid);
     const request = parsed as ChatRequest;
     requests.push(request);
     const next = book.take(request);
@@ -124,6 +143,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     apiKey,
     requests,
     errors,
+    rejected,
     setScript: (script, key) => book.set(script, key),
     remaining: (key) => book.remaining(key),
     close: () => server.close(),

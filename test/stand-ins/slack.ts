@@ -1,10 +1,12 @@
 // A loopback Slack Web API for tests: chat.postMessage, chat.update, chat.postEphemeral and
 // auth.test in Slack's real JSON shapes (form or JSON bodies, bearer token), plus a response_url
-// receiver. Every call is recorded with its arrival time; faults (429 + Retry-After, a platform
-// error such as not_in_channel) can be queued per method. Tests await calls, they never poll.
+// receiver; each refuses text and Block Kit beyond Slack's limits as Slack does (slack-blocks.ts).
+// Every call is recorded with its arrival time; faults (429 + Retry-After, a platform error such
+// as not_in_channel) can be queued per method. Tests await calls, they never poll.
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import { listenLoopback, readBody, sendJson } from "./loopback-server";
+import { checkMessage } from "./slack-blocks";
 
 export interface SlackCall {
   /** `chat.postMessage`…, or `response_url` for posts to a response URL. */
@@ -29,6 +31,11 @@ export interface SlackStandIn {
   responseUrl(): string;
   /** The next `times` calls of `method` get `fault` instead of success. */
   fail(method: string, fault: SlackFault, times?: number): void;
+  /**
+   * Calls of `method` wait unanswered (and unrecorded) until the returned function is called: a test
+   * proves what does not wait for them, such as a slash command's ack.
+   */
+  hold(method: string): () => void;
   /** Resolves with the calls so far once `predicate` holds over them (checked on every call). */
   waitFor(predicate: (calls: SlackCall[]) => boolean, timeoutMs?: number): Promise<SlackCall[]>;
   close(): Promise<void>;
@@ -41,6 +48,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
   const faults = new Map<string, SlackFault[]>();
   const messages = new Map<string, Record<string, unknown>>();
   const events = new EventEmitter();
+  const holds = new Map<string, Promise<void>>();
   let clock = 1_700_000_000_000;
   let responses = 0;
 
@@ -53,7 +61,9 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
     const url = new URL(req.url ?? "/", "http://stand-in");
     const args = parseArgs(req, (await readBody(req)).toString("utf8"));
     if (req.method === "POST" && url.pathname.startsWith("/response/")) {
-      const response = { ok: true };
+      // A refusal is `{ ok: false, error }` in the body; sent with status 200, so only a client that
+      // reads the body (as ours must) notices it.
+      const response = checkMessage(args) ?? { ok: true };
       record({
         method: "response_url",
         at: Date.now(),
@@ -65,6 +75,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
       return;
     }
     const method = url.pathname.replace(/^\/api\//, "");
+    await holds.get(method);
     const answer = (
       status: number,
       response: Record<string, unknown>,
@@ -86,6 +97,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
     if (fault) return answer(200, { ok: false, error: fault.error });
     const channel = typeof args.channel === "string" ? args.channel : "";
     const hasContent = typeof args.text === "string" || Array.isArray(args.blocks);
+    const refusal = method.startsWith("chat.") ? checkMessage(args) : undefined;
     switch (method) {
       case "auth.test":
         return answer(200, {
@@ -101,6 +113,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
       case "chat.postMessage": {
         if (!channel) return answer(200, { ok: false, error: "channel_not_found" });
         if (!hasContent) return answer(200, { ok: false, error: "no_text" });
+        if (refusal) return answer(200, { ...refusal });
         clock += 1;
         const ts = `${Math.floor(clock / 1000)}.${String(clock % 1000).padStart(3, "0")}100`;
         const message = {
@@ -120,6 +133,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
         const existing = messages.get(key);
         if (!existing) return answer(200, { ok: false, error: "message_not_found" });
         if (!hasContent) return answer(200, { ok: false, error: "no_text" });
+        if (refusal) return answer(200, { ...refusal });
         const message = { ...existing, text: args.text ?? "", blocks: args.blocks };
         messages.set(key, message);
         return answer(200, { ok: true, channel, ts: args.ts, text: message.text, message });
@@ -128,6 +142,7 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
         if (!channel || typeof args.user !== "string")
           return answer(200, { ok: false, error: "user_not_in_channel" });
         if (!hasContent) return answer(200, { ok: false, error: "no_text" });
+        if (refusal) return answer(200, { ...refusal });
         return answer(200, { ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.000200` });
       default:
         return answer(200, { ok: false, error: "unknown_method" });
@@ -143,6 +158,19 @@ export async function startSlackStandIn(opts: { token?: string } = {}): Promise<
       const queue = faults.get(method) ?? [];
       for (let i = 0; i < times; i++) queue.push(fault);
       faults.set(method, queue);
+    },
+    hold(method) {
+      let release = () => {};
+      holds.set(
+        method,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        holds.delete(method);
+        release();
+      };
     },
     waitFor(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {

@@ -1,10 +1,12 @@
 /**
  * The local backend: one directory per sandbox under a root, its `workspace/` subdirectory bound
- * at /workspace in a bubblewrap jail for every command. The clone happens on the host into a
- * hidden staging directory and is then moved into the (still empty) workspace.
+ * at /workspace in a bubblewrap jail for every command, and its `tmp/` and `home/` at /tmp and
+ * /root, so a script written there by one command is there for the next, until terminate removes
+ * the lot. The clone happens on the host into a staging directory and is then moved into the
+ * (still empty) workspace.
  */
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type {
   ChangeSet,
@@ -14,6 +16,7 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
@@ -27,7 +30,7 @@ export { execIsolated, runIsolated } from "../isolate";
 export interface LocalBackendOptions {
   /** Directory holding one subdirectory per sandbox; created if missing. */
   root: string;
-  /** Path of the bwrap binary; `/usr/bin/bwrap` by default. */
+  /** Path of the bwrap binary; by default `BWRAP_PATH`, else `bwrap` on PATH, looked up at each create. */
   bwrapPath?: string;
 }
 
@@ -35,6 +38,10 @@ interface LocalSandbox {
   info: SandboxInfo;
   dir: string;
   workspace: string;
+  /** Bound at /tmp (mode 1777, like a real /tmp) and at HOME for the agent's commands. */
+  tmpDir: string;
+  homeDir: string;
+  bwrapPath: string;
   /** Aborted by terminate: kills every command still running. */
   stop: AbortController;
   /** Operations in flight, awaited before the directory is removed. */
@@ -56,12 +63,20 @@ export class LocalBackend implements Backend {
     if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
     const existing = this.byJob.get(jobId);
     if (existing) return { sandbox: (await existing).info, created: false };
+    // Checked on every create: a bwrap uninstalled after startup must not surface as a failed command.
+    const bwrapPath = this.options.bwrapPath ?? locateBwrap();
+    checkBwrap(bwrapPath);
     // Addressed by job id (the Worker stores no sandbox id); the directory name is a digest.
     const id = jobId;
     const dir = join(this.options.root, createHash("sha256").update(jobId).digest("hex").slice(0, 32));
     const making = (async (): Promise<LocalSandbox> => {
       const workspace = join(dir, "workspace");
+      const tmpDir = join(dir, "tmp");
+      const homeDir = join(dir, "home");
       await mkdir(workspace, { recursive: true, mode: 0o700 });
+      await mkdir(tmpDir, { mode: 0o700 });
+      await chmod(tmpDir, 0o1777);
+      await mkdir(homeDir, { mode: 0o700 });
       if (this.closed) {
         await rm(dir, { recursive: true, force: true });
         throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
@@ -71,6 +86,9 @@ export class LocalBackend implements Backend {
         info,
         dir,
         workspace,
+        tmpDir,
+        homeDir,
+        bwrapPath,
         stop: new AbortController(),
         inFlight: new Set(),
       };
@@ -148,7 +166,8 @@ export class LocalBackend implements Backend {
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
     const sandbox = this.live(id);
-    const run = execIsolated(sandbox.workspace, spec, this.jail(sandbox));
+    const { tmpDir, homeDir } = sandbox;
+    const run = execIsolated(sandbox.workspace, spec, { ...this.jail(sandbox), tmpDir, homeDir });
     const { aborted, ...result } = await this.track(sandbox, run);
     if (aborted) throw new ServiceError(404, "sandbox not found", "terminated while the command ran");
     return result;
@@ -191,8 +210,9 @@ export class LocalBackend implements Backend {
     return sandbox;
   }
 
-  private jail(sandbox: LocalSandbox): { signal: AbortSignal; bwrapPath?: string } {
-    return { signal: sandbox.stop.signal, bwrapPath: this.options.bwrapPath };
+  /** What the service's own helpers (file access, change-set git) get: no /tmp or HOME of the agent's. */
+  private jail(sandbox: LocalSandbox): { signal: AbortSignal; bwrapPath: string } {
+    return { signal: sandbox.stop.signal, bwrapPath: sandbox.bwrapPath };
   }
 
   /** Remembers `work` until it settles, so terminate can wait for it before deleting files. */

@@ -4,13 +4,20 @@
  * service at startup with a message naming the variable.
  */
 
-/** Debian with git, a shell and common build tools; Modal builds it once and caches it by content. */
+/**
+ * Debian with what agents reach for — git, python (python-is-python3), pip, rg, node, build tools —
+ * the same commands and HOME (/root) as a local sandbox; Modal builds it once and caches it by
+ * content. The container's filesystem lives as long as the sandbox, so /tmp and HOME persist
+ * across commands and vanish with it.
+ */
 export const DEFAULT_BASE_IMAGE = "debian:bookworm-slim";
 export const DEFAULT_IMAGE_COMMANDS = [
   "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " +
     "git ca-certificates curl bash coreutils procps build-essential pkg-config python3 python3-pip " +
-    "python3-venv nodejs npm jq ripgrep unzip xz-utils && rm -rf /var/lib/apt/lists/*",
-  "RUN mkdir -p /workspace",
+    "python3-venv python-is-python3 nodejs npm jq ripgrep unzip xz-utils && rm -rf /var/lib/apt/lists/*",
+  "RUN mkdir -p /workspace /root",
+  // As in the local jail: HOME is root's, and pip installs instead of refusing Debian's Python.
+  "ENV HOME=/root PIP_BREAK_SYSTEM_PACKAGES=1",
 ];
 
 /** Package registries and GitHub: what agent commands may reach under the default policy. */

@@ -37,9 +37,13 @@ function argvBytes(argv: string[]): number {
   return argv.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
 }
 
-/** The wrapper script: `$1` seconds, then the command; stderr joined to stdout when asked. */
-function wrapperScript(merge: boolean, fromFile: boolean): string {
-  const redirect = merge ? "exec 2>&1; " : "";
+/**
+ * The wrapper script: `$1` seconds, then the command; stderr joined to stdout when asked. Without
+ * stdin the command reads /dev/null, as in the local jail: Modal's exec stdin is always a pipe, and
+ * tools such as `rg PATTERN` search a piped stdin instead of the working directory.
+ */
+function wrapperScript(merge: boolean, fromFile: boolean, stdin: boolean): string {
+  const redirect = (merge ? "exec 2>&1; " : "") + (stdin ? "" : "exec </dev/null; ");
   const timeout = `exec timeout -k ${KILL_AFTER_SECONDS} "$s"`;
   if (!fromFile) return `${redirect}s=$1; shift; ${timeout} "$@"`;
   // argv arrives NUL-separated in a file: bash's mapfile reads it back exactly.
@@ -60,13 +64,21 @@ export async function runInModal(sandbox: Sandbox, run: ModalRun): Promise<Modal
   const seconds = Math.max(1, Math.ceil(run.timeoutMs / 1000));
   const started = performance.now();
   let command: string[];
+  const hasStdin = run.stdin !== undefined;
   if (argvBytes(run.argv) <= MAX_ARGV_BYTES) {
-    command = ["bash", "-c", wrapperScript(run.mergeStderr, false), "sh", String(seconds), ...run.argv];
+    command = [
+      "bash",
+      "-c",
+      wrapperScript(run.mergeStderr, false, hasStdin),
+      "sh",
+      String(seconds),
+      ...run.argv,
+    ];
   } else {
     const file = `/tmp/.argv-${randomUUID()}`;
     const joined = Buffer.concat(run.argv.map((arg) => Buffer.from(`${arg}\0`)));
     await sandbox.filesystem.writeBytes(joined, file);
-    command = ["bash", "-c", wrapperScript(run.mergeStderr, true), "sh", String(seconds), file];
+    command = ["bash", "-c", wrapperScript(run.mergeStderr, true, hasStdin), "sh", String(seconds), file];
   }
   const process = await sandbox.exec(command, {
     mode: "binary",

@@ -57,11 +57,18 @@ export interface AgentRecord {
   checks: CheckRun[];
   /** Prompt tokens of each model call, in order (the prompt-size figure). */
   promptTokensPerTurn: number[];
+  /** Model replies with neither text nor a tool call; each used up a step of the budget. */
+  emptyReplies: number;
 }
 
 /** A fresh, empty record. */
 export function newRecord(): AgentRecord {
-  return { usage: { steps: 0, promptTokens: 0, completionTokens: 0 }, checks: [], promptTokensPerTurn: [] };
+  return {
+    usage: { steps: 0, promptTokens: 0, completionTokens: 0 },
+    checks: [],
+    promptTokensPerTurn: [],
+    emptyReplies: 0,
+  };
 }
 
 /** The state before the first turn: the system prompt and the task. */
@@ -132,8 +139,22 @@ async function drive(
       usage.promptTokens += reply.usage.promptTokens;
       usage.completionTokens += reply.usage.completionTokens;
       record.promptTokensPerTurn.push(reply.usage.promptTokens);
-      messages.push(reply.message);
       state.turn = turn;
+      if (reply.toolCalls.length === 0 && reply.text === null) {
+        // OpenAI refuses an assistant message with no content and no tool calls, so an empty reply
+        // stays out of the transcript; the nudge says what happened. It costs a step, so a model
+        // that keeps saying nothing runs out of budget instead of looping.
+        if (usage.steps + record.emptyReplies >= config.maxSteps) throw stepsSpent(config, record);
+        record.emptyReplies += 1;
+        messages.push({ role: "user", content: EMPTY_REPLY_NUDGE });
+        await io.checkpoint(
+          { turn, from: saved, messages: messages.slice(saved), record, nudged: state.nudged },
+          [],
+        );
+        saved = messages.length;
+        continue;
+      }
+      if (reply.message) messages.push(reply.message);
       const events = reply.text
         ? [{ event: { type: "message", data: { text: reply.text } } as JobEvent, key: `message ${turn}` }]
         : [];
@@ -153,8 +174,8 @@ async function drive(
     const offset = toolCallsOf(messages).length - calls.length;
     for (const [n, call] of calls.entries()) {
       const i = offset + n;
-      if (call.name !== "finish" && usage.steps >= config.maxSteps) {
-        throw new LimitError(`The agent used all ${config.maxSteps} steps before finishing.`);
+      if (call.name !== "finish" && usage.steps + record.emptyReplies >= config.maxSteps) {
+        throw stepsSpent(config, record);
       }
       const ctx = {
         sandbox: io.sandbox,
@@ -220,6 +241,15 @@ function toolCallsOf(messages: Message[]): ToolCall[] {
     );
   }
   return [];
+}
+
+const EMPTY_REPLY_NUDGE =
+  "Your last reply was empty. Call a tool to make the change, or call `finish` if the work is done.";
+
+function stepsSpent(config: AgentConfig, record: AgentRecord): LimitError {
+  const empty = record.emptyReplies;
+  const note = empty === 0 ? "" : ` (${empty} of them on empty model replies)`;
+  return new LimitError(`The agent used all ${config.maxSteps} steps before finishing${note}.`);
 }
 
 function commandOf(args: string): string | null {

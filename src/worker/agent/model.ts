@@ -27,8 +27,13 @@ export interface ToolCall {
 }
 
 export interface ModelReply {
-  /** The assistant message exactly as it goes back into the transcript. */
-  message: ChatCompletionAssistantMessageParam;
+  /**
+   * The assistant message exactly as it goes back into the transcript; null for an empty reply
+   * (no text, no tool calls), which OpenAI refuses as a message (`content` may be null only
+   * beside `tool_calls`).
+   */
+  message: ChatCompletionAssistantMessageParam | null;
+  /** What the model said, or null when it said nothing but whitespace. */
   text: string | null;
   toolCalls: ToolCall[];
   usage: { promptTokens: number; completionTokens: number };
@@ -72,21 +77,30 @@ function toReply(completion: ChatCompletion): ModelReply {
     }
   }
   const text = choice.message.content?.trim() ? choice.message.content : null;
-  const message: ChatCompletionAssistantMessageParam = { role: "assistant", content: text };
-  if (toolCalls.length > 0) {
-    message.tool_calls = toolCalls.map((c) => ({
-      id: c.id,
-      type: "function",
-      function: { name: c.name, arguments: c.arguments },
-    }));
-  }
   return {
-    message,
+    message: assistantMessage(text, toolCalls),
     text,
     toolCalls,
     usage: {
       promptTokens: completion.usage?.prompt_tokens ?? 0,
       completionTokens: completion.usage?.completion_tokens ?? 0,
     },
+  };
+}
+
+/** The transcript's copy of a reply: text, tool calls or both; null when there is neither. */
+export function assistantMessage(
+  text: string | null,
+  toolCalls: ToolCall[],
+): ChatCompletionAssistantMessageParam | null {
+  if (toolCalls.length === 0) return text === null ? null : { role: "assistant", content: text };
+  return {
+    role: "assistant",
+    content: text,
+    tool_calls: toolCalls.map((c) => ({
+      id: c.id,
+      type: "function",
+      function: { name: c.name, arguments: c.arguments },
+    })),
   };
 }

@@ -30,7 +30,7 @@ export interface SlackTarget {
   responseUrl: string;
 }
 
-/** Creates the tables; cheap to call on every Durable Object start. */
+/** Creates the tables (IF NOT EXISTS: safe to repeat); only a room that holds a job has them. */
 export function migrate(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

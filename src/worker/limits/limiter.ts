@@ -40,6 +40,10 @@ export class TenantLimiter extends DurableObject<Env> {
   async admit(request: AdmitRequest): Promise<Admission> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
+    // The only await comes first: while it waits, other admissions run, so everything after it
+    // (the Idempotency-Key lookup included) is decided in one synchronous step. Deciding the key
+    // before the await let two requests with one key both pass the lookup at the cap.
+    if (this.runningCount() >= request.maxConcurrent) await this.releaseEnded(now);
     sql.exec("DELETE FROM hits WHERE at <= ?", now - MINUTE_MS);
     sql.exec("DELETE FROM idempotency WHERE at <= ?", now - IDEMPOTENCY_MS);
     if (request.idempotencyKey !== undefined) {
@@ -67,8 +71,6 @@ export class TenantLimiter extends DurableObject<Env> {
         limit: request.perMinute,
       };
     }
-    if (this.runningCount() >= request.maxConcurrent) await this.releaseEnded(now);
-    // Decided without an await in between, so concurrent admissions cannot both take the last slot.
     if (this.runningCount() >= request.maxConcurrent) {
       return { kind: "limited", reason: "concurrency", retryAfterSeconds: 30, limit: request.maxConcurrent };
     }

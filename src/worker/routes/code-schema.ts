@@ -13,11 +13,14 @@ export const MAX_PROMPT_CHARS = 20_000;
 export const codeRequestSchema = z
   .object({
     repoUrl: z.string().min(1).max(300).describe("`owner/repo` or `https://github.com/owner/repo`"),
+    // Length before trimming and "not blank" as a pattern, so the published schema (maxLength,
+    // pattern) refuses exactly what this refuses.
     prompt: z
       .string()
+      .max(MAX_PROMPT_CHARS)
       .trim()
       .min(1)
-      .max(MAX_PROMPT_CHARS)
+      .regex(/\S/, "must not be blank")
       .describe("What the agent should do, in plain words."),
     baseBranch: z
       .string()

@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requireBearer } from "../auth";
+import { type ApiCaller, requireBearer } from "../auth";
 import { ApiError } from "../errors";
 import { parseRepo } from "../github/repo";
 import { budgetConfig, resolveBudget } from "../jobs/budget";
@@ -18,10 +18,10 @@ import { codeRequestSchema, MAX_BODY_BYTES } from "./code-schema";
 /** An `Idempotency-Key`: printable ASCII, as the IETF draft's examples (UUIDs, say). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | null } }>().post(
+export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }>().post(
   "/",
   async (c, next) => {
-    c.set("tokenName", await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS));
+    c.set("caller", await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS));
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(type)) {
       throw new ApiError(415, "Unsupported media type", "Send the body as `Content-Type: application/json`.");
@@ -61,7 +61,7 @@ export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | n
     if (typeof limits === "string") {
       throw new ApiError(400, "Invalid request", limits, { field: limits.split(":")[0] });
     }
-    const tokenName = c.get("tokenName");
+    const { name: tokenName, tenant } = c.get("caller");
     const idempotencyKey = c.req.header("idempotency-key");
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ApiError(
@@ -73,8 +73,6 @@ export const code = new Hono<{ Bindings: Env; Variables: { tokenName: string | n
         },
       );
     }
-    const bearer = c.req.header("authorization") ?? "";
-    const tenant = tokenName ? `api:${tokenName}` : `api:#${await digestHex(bearer)}`;
     const admission = await admitJob(
       c.env,
       tenant,

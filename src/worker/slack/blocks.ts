@@ -2,9 +2,10 @@
  * The thread's parent message, rendered from a ThreadView: repo, prompt, requester, status,
  * elapsed time, step count, a link to the live events and — while the job runs — a Cancel button.
  * Once the job is over the button is gone and the outcome (PR link or reason) takes its place.
+ * Whatever the prompt or the error holds, every piece is cut to fit Slack's Block Kit limits.
  */
 import type { types } from "@slack/bolt";
-import { clip, codeSpan, escapeMrkdwn, formatDuration, stepSummary } from "./format";
+import { clip, codeSpan, escapeClip, formatDuration, SECTION_TEXT_MAX, stepSummary } from "./format";
 import type { ThreadView } from "./view";
 
 /** The Cancel button's `action_id`; its `value` is the job id. */
@@ -14,6 +15,13 @@ export interface SlackMessage {
   text: string;
   blocks: types.KnownBlock[];
 }
+
+/** How much of the prompt the parent quotes (before escaping). */
+const PROMPT_CHARS = 600;
+/** A failure's reason or the status line, escaped: long enough to read, well inside a section. */
+const REASON_CHARS = 1_500;
+const TITLE_CHARS = 300;
+const FALLBACK_CHARS = 1_000;
 
 const PHASE_ICON: Record<ThreadView["phase"], string> = {
   queued: ":hourglass_flowing_sand:",
@@ -28,7 +36,8 @@ const PHASE_ICON: Record<ThreadView["phase"], string> = {
 export function parentMessage(view: ThreadView, githubUrl: string, now: number): SlackMessage {
   const repoUrl = `${githubUrl.replace(/\/+$/, "")}/${view.repo}`;
   const base = view.baseBranch ? ` → ${codeSpan(view.baseBranch, 80)}` : "";
-  const header = `*<${repoUrl}|${escapeMrkdwn(view.repo)}>*${base}\n>${escapeMrkdwn(clip(view.prompt, 600)).replace(/\n/g, "\n>")}`;
+  const title = `*<${repoUrl}|${escapeClip(view.repo, 200)}>*${base}\n>`;
+  const header = title + escapeClip(clip(view.prompt, PROMPT_CHARS), SECTION_TEXT_MAX - title.length, true);
   const elapsed = view.usage ? view.usage.durationMs : now - Date.parse(view.createdAt);
   const steps = `${view.steps} step${view.steps === 1 ? "" : "s"}`;
   const context = [
@@ -38,8 +47,8 @@ export function parentMessage(view: ThreadView, githubUrl: string, now: number):
     `<${view.eventsUrl}|Live events>`,
   ].join(" · ");
   const blocks: types.KnownBlock[] = [
-    { type: "section", text: { type: "mrkdwn", text: header } },
-    { type: "section", text: { type: "mrkdwn", text: statusLine(view) } },
+    section(header),
+    section(statusLine(view)),
     { type: "context", elements: [{ type: "mrkdwn", text: context }] },
   ];
   if (view.status === "running") {
@@ -63,20 +72,26 @@ export function parentMessage(view: ThreadView, githubUrl: string, now: number):
       ],
     });
   }
-  return { text: `${view.repo}: ${plainStatus(view)}`, blocks };
+  // The notification text: mrkdwn too, so escaped, and short (it is only a fallback for blocks).
+  return { text: escapeClip(`${view.repo}: ${plainStatus(view)}`, FALLBACK_CHARS), blocks };
+}
+
+/** A mrkdwn section; the cut is a last guard, the parts above are sized to fit already. */
+function section(text: string): types.KnownBlock {
+  return { type: "section", text: { type: "mrkdwn", text: clip(text, SECTION_TEXT_MAX) } };
 }
 
 function statusLine(view: ThreadView): string {
   if (view.status === "succeeded" && view.pr) {
-    return `:white_check_mark: Pull request opened: <${view.pr.url}|#${view.pr.number} ${escapeMrkdwn(view.pr.title)}>`;
+    return `:white_check_mark: Pull request opened: <${view.pr.url}|#${view.pr.number} ${escapeClip(view.pr.title, TITLE_CHARS)}>`;
   }
   if (view.status === "succeeded") return ":white_check_mark: Done";
   if (view.status === "failed")
-    return `:x: Failed: ${escapeMrkdwn(view.error?.message ?? "no reason recorded")}`;
+    return `:x: Failed: ${escapeClip(view.error?.message ?? "no reason recorded", REASON_CHARS)}`;
   if (view.status === "cancelled")
-    return `:no_entry_sign: ${escapeMrkdwn(view.error?.message ?? "Cancelled")}`;
+    return `:no_entry_sign: ${escapeClip(view.error?.message ?? "Cancelled", REASON_CHARS)}`;
   const last = view.lastStep ? `\nLast step: ${codeSpan(stepSummary(view.lastStep.input))}` : "";
-  return `${PHASE_ICON[view.phase]} ${escapeMrkdwn(view.statusMessage)}${last}`;
+  return `${PHASE_ICON[view.phase]} ${escapeClip(view.statusMessage, REASON_CHARS)}${last}`;
 }
 
 function plainStatus(view: ThreadView): string {

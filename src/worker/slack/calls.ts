@@ -80,6 +80,9 @@ export function slackCalls(client: webApi.WebClient): SlackCalls {
           kind: "failed",
           error: `response_url ${response.status}: ${detail.slice(0, 200)}`,
         });
+      // Slack may refuse in the body alone (`{"ok":false,"error":"invalid_blocks"}`).
+      const refused = refusalOf(detail);
+      if (refused) throw new SlackCallError({ kind: "failed", error: `response_url: ${refused}` });
     },
   };
 }
@@ -101,6 +104,19 @@ function classify(error: unknown): SlackFailure {
     return CANNOT_POST.has(code) ? { kind: "cannot_post", error: code } : { kind: "failed", error: code };
   }
   return { kind: "failed", error: error instanceof Error ? error.message : String(error) };
+}
+
+/** The `error` of an `{ ok: false }` JSON body; null for any other body (Slack may answer `ok`). */
+function refusalOf(body: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed !== "object" || parsed === null || !("ok" in parsed) || parsed.ok !== false)
+      return null;
+    return "error" in parsed && typeof parsed.error === "string" ? parsed.error : "not ok";
+  } catch {
+    // A plain-text answer such as "ok" is success.
+    return null;
+  }
 }
 
 function retryAfterMs(headers: Headers): number {

@@ -1,24 +1,62 @@
 /**
  * Small text helpers for Slack's mrkdwn: escaping what users typed (so a prompt cannot ping
- * `<!channel>`), durations, token counts and the usage line the final reply carries.
+ * `<!channel>`), cutting text to Slack's limits without breaking a character or an entity,
+ * durations, token counts and the usage line the final reply carries.
  */
 import type { Usage } from "../../protocol/events";
+
+/** Slack refuses a section block's text beyond this many characters (`invalid_blocks`). */
+export const SECTION_TEXT_MAX = 3_000;
+/** Slack refuses a message's `text` beyond this many characters (`msg_too_long`). */
+export const MESSAGE_TEXT_MAX = 40_000;
 
 /** Escapes the three characters Slack treats as markup. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Text for an inline code span: escaped, one line, no backticks, at most `max` characters. */
+/** Text for an inline code span: escaped, one line, no backticks, at most `max` characters inside. */
 export function codeSpan(text: string, max = 120): string {
   const flat = text.replace(/\s+/g, " ").replace(/`/g, "'").trim();
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return `\`${escapeMrkdwn(cut)}\``;
+  return `\`${escapeClip(flat, max)}\``;
 }
 
-/** At most `max` characters, with an ellipsis when cut. */
+/**
+ * At most `max` UTF-16 units (what Slack's limits count, or fewer), with an ellipsis when cut;
+ * never half of a surrogate pair.
+ */
 export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  if (end > 0 && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * `text` escaped for mrkdwn — with `quote`, every line break continues a `>` block quote — and
+ * cut with an ellipsis so the result is at most `max` units long, never inside `&amp;` or a pair.
+ */
+export function escapeClip(text: string, max: number, quote = false): string {
+  const pieces: string[] = [];
+  let total = 0;
+  for (const point of text) {
+    const piece = ESCAPES[point] ?? (quote && point === "\n" ? "\n>" : point);
+    pieces.push(piece);
+    total += piece.length;
+  }
+  if (total <= max) return pieces.join("");
+  let out = "";
+  for (const piece of pieces) {
+    if (out.length + piece.length > max - 1) break;
+    out += piece;
+  }
+  return `${out}…`;
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }
 
 /** `2h 3m`, `3m 12s` or `12s`. */

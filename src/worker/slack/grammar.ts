@@ -72,6 +72,9 @@ function unescapeSlack(text: string): string {
     .replace(/&amp;/g, "&");
 }
 
+/** What the user typed, quoted back short: cut at a character boundary, never inside a pair. */
 function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  if (text.length <= 80) return text;
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(76)) ? 76 : 77;
+  return `${text.slice(0, end)}...`;
 }

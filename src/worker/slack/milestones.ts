@@ -1,15 +1,21 @@
 /**
  * Thread replies at the moments worth a notification: the sandbox is ready, the tests ran (the
  * first time, and whenever their outcome flips), and the end — PR link, reason for a failure or
- * cancellation, and the usage. Everything else only edits the parent message.
+ * cancellation, and the usage. Everything else only edits the parent message. Replies are plain
+ * text messages; what they quote is cut so a reply stays a few thousand characters at most.
  */
 import type { LoggedEvent } from "../../protocol/events";
-import { codeSpan, escapeMrkdwn, stepSummary, usageLine } from "./format";
+import { codeSpan, escapeClip, stepSummary, usageLine } from "./format";
 import type { ThreadView } from "./view";
 
 /** Commands that run a test suite, in the ecosystems an agent meets most. */
 const TEST_COMMAND =
   /\b((npm|pnpm|yarn|bun)\s+(run\s+)?test|npx\s+(vitest|jest|mocha)|vitest|jest|pytest|python3?\s+-m\s+(pytest|unittest)|go\s+test|cargo\s+(test|nextest)|make\s+(test|check)|mvn\b.*\btest|gradlew?\b.*\btest|rspec|dotnet\s+test|phpunit|mix\s+test|ctest|tox)\b/;
+
+/** How much of a failure's reason the final reply quotes, escaped (Slack allows 40,000). */
+const REASON_CHARS = 3_000;
+const STATUS_CHARS = 500;
+const TITLE_CHARS = 300;
 
 /** What the replies remember between events: the last test outcome seen. */
 export interface MilestoneMemory {
@@ -23,7 +29,7 @@ export function milestoneReply(
   view: () => ThreadView,
 ): string | null {
   if (event.type === "status" && event.data.phase === "working") {
-    return `:package: Sandbox ready. ${escapeMrkdwn(event.data.message)}.`;
+    return `:package: Sandbox ready. ${escapeClip(event.data.message, STATUS_CHARS)}.`;
   }
   if (event.type === "step") {
     const command = stepSummary(event.data.input);
@@ -46,14 +52,14 @@ export function finalReply(view: ThreadView): string {
     const pr = view.pr;
     const size = `${pr.filesChanged} file${pr.filesChanged === 1 ? "" : "s"}, +${pr.additions} −${pr.deletions}`;
     const draft = pr.draft ? " (draft)" : "";
-    return `:white_check_mark: Pull request opened${draft}: <${pr.url}|#${pr.number} ${escapeMrkdwn(pr.title)}> (${size})${usage}`;
+    return `:white_check_mark: Pull request opened${draft}: <${pr.url}|#${pr.number} ${escapeClip(pr.title, TITLE_CHARS)}> (${size})${usage}`;
   }
   if (view.status === "cancelled") {
-    return `:no_entry_sign: Cancelled. ${escapeMrkdwn(view.error?.message ?? "")}${usage}`;
+    return `:no_entry_sign: Cancelled. ${escapeClip(view.error?.message ?? "", REASON_CHARS)}${usage}`;
   }
   if (view.status === "failed") {
     const reason = view.error
-      ? `${escapeMrkdwn(view.error.message)} (${codeSpan(view.error.code, 60)})`
+      ? `${escapeClip(view.error.message, REASON_CHARS)} (${codeSpan(view.error.code, 60)})`
       : "no reason was recorded";
     return `:x: The job failed: ${reason}${usage}`;
   }
