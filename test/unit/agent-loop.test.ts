@@ -177,7 +177,6 @@ describe("resuming from a checkpoint", () => {
       },
     };
     const first = initialState(task);
-    saved.push(...structuredClone(first.messages));
     await expect(runAgent(task, config(), checkpointing, first)).rejects.toThrow("runtime died");
     const resumed = { ...first, turn: savedTurn, messages: structuredClone(saved) };
     const result = await runAgent(task, config(), checkpointing, resumed);

@@ -119,8 +119,8 @@ async function drive(
   const testCommands = task.context?.testCommands ?? [];
   const known = [...testCommands, ...(task.context?.lintCommands ?? [])];
   const maxTurns = config.maxSteps * 2 + 2;
-  /** Messages before this index are saved in the room. */
-  let saved = messages.length;
+  /** Messages before this index are saved in the room: none before the first turn's save. */
+  let saved = state.turn === 0 ? 0 : messages.length;
   let pending = unanswered(messages);
   /** The turn that was in flight when the last attempt died, if this run resumes one. */
   const resumedTurn = pending.length > 0 ? state.turn : -1;
