@@ -26,3 +26,12 @@ export function originOf(url: string): string {
     return "the configured URL";
   }
 }
+
+/**
+ * Whether an answer's text is a failed fetch reported as a response: wrangler dev's outbound
+ * proxy answers a connection it could not make with a 500 whose body is the error ("TypeError:
+ * fetch failed"), where deployed workerd throws instead.
+ */
+export function isFetchFailure(text: string): boolean {
+  return /^(TypeError: )?fetch failed\b|\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/.test(text.trim());
+}

@@ -6,7 +6,7 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { Failure } from "../github/failure";
-import { originOf, redact } from "../redact";
+import { isFetchFailure, originOf, redact } from "../redact";
 
 /** The openai error `error` described, or null when it is not one. */
 export function describeModelFailure(error: unknown, baseUrl: string, model: string): Failure | null {
@@ -15,8 +15,12 @@ export function describeModelFailure(error: unknown, baseUrl: string, model: str
   if (error instanceof APIConnectionTimeoutError) {
     return { message: `The model API at ${at} did not answer in time.`, retryable: true };
   }
-  if (error instanceof APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${redact(error.cause.message).slice(0, 200)}` : "";
+  // Under wrangler dev a refused connection comes back as a 500 with the fetch error as its text.
+  const proxied = error.status !== undefined && error.status >= 500 && error.error === undefined;
+  const detail = proxied ? error.message.replace(/^\d+ /, "") : "";
+  if (error instanceof APIConnectionError || (proxied && isFetchFailure(detail))) {
+    const why = error.cause instanceof Error ? error.cause.message : detail;
+    const cause = why ? `: ${redact(why).slice(0, 200)}` : "";
     return {
       // Retryable: a connection cut in the middle of a long streamed reply looks the same.
       message: `The model API is unreachable at ${at} (connection refused, DNS failure or no network; check OPENAI_BASE_URL)${cause}.`,

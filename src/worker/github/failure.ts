@@ -4,7 +4,7 @@
  * `retryable` says whether retrying the step can help: Octokit's retry plugin has already retried
  * faults and its throttling plugin has waited out every rate limit short enough to wait for.
  */
-import { originOf, redact } from "../redact";
+import { isFetchFailure, originOf, redact } from "../redact";
 
 export interface Failure {
   message: string;
@@ -30,14 +30,17 @@ export function describeGitHubFailure(error: unknown, now = Date.now()): Failure
   const url = e.request?.url ?? "";
   const call = `${e.request?.method ?? "GET"} ${pathOf(url)}`;
   const said = redact(bodyMessage(e) ?? e.message).slice(0, 200);
-  // Octokit reports a fetch that got no answer as a 500 without a response.
-  if (!e.response || e.status === 0) {
+  const headers = e.response?.headers ?? {};
+  // Octokit reports a fetch that got no answer as a 500 without a response; under wrangler dev the
+  // outbound proxy answers for it, with a 5xx and the fetch error as text. GitHub itself always
+  // sends x-github-request-id. Not retried: the retry plugin already tried it again three times.
+  const noAnswer = !e.response || e.status === 0;
+  if (noAnswer || (e.status >= 500 && !headers["x-github-request-id"] && isFetchFailure(said))) {
     return {
-      message: `GitHub is unreachable at ${originOf(url)} (connection refused, DNS failure or no network; check GITHUB_API_URL): ${said}`,
+      message: `GitHub is unreachable at ${originOf(url)} (connection refused, DNS failure or no network; check GITHUB_API_URL): ${noAnswer ? said : `${e.status} ${said}`}`,
       retryable: false,
     };
   }
-  const headers = e.response.headers ?? {};
   const limited = rateLimit(e.status, headers, said, now);
   if (limited)
     return { message: `GitHub rate limit reached (${e.status}) on ${call}: ${limited}`, retryable: false };
