@@ -32,7 +32,8 @@ reportConfiguration(vars);
 // The sandbox service gets its own settings and the basics a process needs, never the Worker's
 // secrets (model key, GitHub and Slack tokens, API tokens), whether from .dev.vars or the shell.
 const SERVICE_KEY = /^(SANDBOX_|MODAL_)|^(PORT|HOST|BWRAP_PATH|MAX_SANDBOXES)$/;
-const BASICS = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))$|^(https?|no|all)_proxy$/i;
+const BASICS =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))$|^(https?|no|all)_proxy$/i;
 const pick = (source, pattern) => Object.fromEntries(Object.entries(source).filter(([k]) => pattern.test(k)));
 const serviceEnv = { ...pick(process.env, BASICS), ...pick(vars, SERVICE_KEY) };
 const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
@@ -93,7 +94,9 @@ process.on("SIGTERM", () => stop(0));
 function reportConfiguration(values) {
   const missing = missingJobKeys(values);
   const named = new Set(missing.flatMap((m) => m.keys));
-  const placeholders = Object.keys(PLACEHOLDERS).filter((key) => !named.has(key) && isPlaceholder(values, key));
+  const placeholders = Object.keys(PLACEHOLDERS).filter(
+    (key) => !named.has(key) && isPlaceholder(values, key),
+  );
   if (missing.length === 0 && placeholders.length === 0) return;
   say(`${VARS} is not complete:`);
   for (const m of missing) say(`  missing ${m.text}`);
