@@ -9,7 +9,7 @@ import { type SlackWorker, startSlackWorker } from "./slack-worker";
 
 const placeholder = (key: string) => PLACEHOLDERS[key] ?? "";
 
-describe.each([
+describe.each<{ name: string; secrets: Record<string, string>; keys: string[]; says: RegExp }>([
   {
     name: "no OPENAI_API_KEY",
     secrets: { OPENAI_API_KEY: "" },
