@@ -8,7 +8,11 @@ import { describeModelFailure } from "../../src/worker/agent/model-failure";
 import { describeGitHubFailure } from "../../src/worker/github/failure";
 import { redact } from "../../src/worker/redact";
 
-const request = { method: "POST", url: "https://api.github.com/repos/acme/api/git/blobs", headers: {} };
+const request = {
+  method: "POST" as const,
+  url: "https://api.github.com/repos/acme/api/git/blobs",
+  headers: {},
+};
 const gitHubError = (status: number, data: unknown, headers: Record<string, string> = {}) =>
   new RequestError(`${status}`, status, {
     request,
