@@ -37,7 +37,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     };
     const record = newRecord();
     // Read before anything can fail; an invalid configuration is refused by the routes, so here it
-    // means a change since the job was admitted, and the first step reports it (not_configured).
+    // means a change since the job was admitted, and the job ends not_configured before any step.
     const configured = readConfig(this.env);
     const price = configured.ok ? configured.config.price : null;
     const usage = () => ({
@@ -73,7 +73,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       sandboxId = sandbox.id;
       await room.remember("sandboxId", sandbox.id);
       await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
-      const cloneUrl = `${d.config.github.webUrl.replace(/\/+$/, "")}/${owner}/${name}.git`;
+      const cloneUrl = `${this.env.GITHUB_URL.replace(/\/+$/, "")}/${owner}/${name}.git`;
       const clone = await durableStep(step, "clone", "sandbox", () =>
         d.sandboxes.clone(sandbox.id, { url: cloneUrl, ref: base.baseBranch }),
       );
