@@ -48,3 +48,22 @@ export class LimitError extends JobError {
     this.name = "LimitError";
   }
 }
+
+/** The deployment's configuration is invalid or lacks a key jobs need; the message names them. */
+export class ConfigError extends JobError {
+  constructor(message: string) {
+    super("not_configured", message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The model API failed; the message names the cause, `retryable` whether another attempt can help. */
+export class ModelError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "ModelError";
+  }
+}

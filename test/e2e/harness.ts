@@ -19,6 +19,8 @@ export interface SystemOptions {
   vars?: Record<string, string>;
   /** Replace generated secrets (an empty CODE_API_TOKENS, say), or add optional ones. */
   secretsOverride?: Record<string, string>;
+  /** Secrets only the Worker gets, over those the stand-ins accept (a wrong key, say). */
+  workerSecrets?: Record<string, string>;
   /** GitHub stand-in options beyond its token (a GitHub App, say). */
   github?: Omit<GitHubStandInOptions, "token">;
 }
@@ -88,7 +90,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           GITHUB_WRITE_INTERVAL_MS: "0",
           ...options.vars,
         },
-        secrets,
+        secrets: { ...secrets, ...options.workerSecrets },
       },
     ],
   });

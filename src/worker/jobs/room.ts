@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
+import { configOf } from "../config";
 import { deps } from "../deps";
 import { openSlackThread } from "../slack/room-thread";
 import type { SlackThread } from "../slack/thread";
@@ -15,14 +16,12 @@ import { Subscribers, serveEvents } from "./sse";
 
 /** A job that makes no progress (no event, no step result) for this long is re-driven or ended. */
 function stallMs(env: Env): number {
-  const seconds = Number(env.JOB_STALL_SECONDS);
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 600) * 1000;
+  return configOf(env).watchdog.stallMs;
 }
 
 /** Workflow attempts at one job before the watchdog gives up on it. */
 function maxAttempts(env: Env): number {
-  const n = Number(env.JOB_MAX_ATTEMPTS);
-  return Number.isInteger(n) && n > 0 ? n : 3;
+  return configOf(env).watchdog.maxAttempts;
 }
 
 export class JobRoom extends DurableObject<Env> {

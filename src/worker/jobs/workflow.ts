@@ -8,11 +8,12 @@ import type { JobEvent, JobStatus } from "../../protocol/events";
 import { newRecord, runAgent } from "../agent/loop";
 import { gatherRepoContext } from "../agent/repo-context";
 import type { FinishInput } from "../agent/tools";
-import { deps } from "../deps";
-import { JobError, LimitError } from "../errors";
+import { notConfigured, readConfig } from "../config";
+import { type Deps, deps } from "../deps";
+import { ConfigError, JobError, LimitError } from "../errors";
 import { gitHubFor } from "../github/client";
 import { resumableStep } from "./checkpoints";
-import { costUsd, priceOf } from "./cost";
+import { costUsd } from "./cost";
 import { durableStep, messageOf } from "./durable";
 import { publishJob } from "./publish-step";
 
@@ -31,13 +32,14 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const step = resumableStep(attempt, room);
     const job = await room.job();
     if (!job) return "failed";
-    const d = deps(this.env);
-    const budget = job.limits ?? d.budgets.defaults;
     const emit = async (e: JobEvent, key: string) => {
       await room.append(e, key);
     };
     const record = newRecord();
-    const price = priceOf(this.env.MODEL_PRICES, this.env.OPENAI_MODEL);
+    // Read before anything can fail; an invalid configuration is refused by the routes, so here it
+    // means a change since the job was admitted, and the job ends not_configured before any step.
+    const configured = readConfig(this.env);
+    const price = configured.ok ? configured.config.price : null;
     const usage = () => ({
       ...record.usage,
       ...(price ? { costUsd: costUsd(price, record.usage.promptTokens, record.usage.completionTokens) } : {}),
@@ -46,7 +48,15 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const repo = { owner, repo: name };
     let sandboxId: string | null = null;
     let outcome: { status: JobStatus; prUrl?: string; error?: { code: string; message: string } };
+    // Built inside the try, so that a configuration problem ends the job like any other failure.
+    let built: Deps | null = null;
     try {
+      const unconfigured = notConfigured(this.env);
+      if (unconfigured)
+        throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
+      const d = deps(this.env);
+      built = d;
+      const budget = job.limits ?? d.budgets.defaults;
       const base = await durableStep(step, "prepare", "github", async () => {
         const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get(repo);
         // Without push access the branch goes to a fork (see fork-step.ts).
@@ -144,11 +154,12 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       outcome = { status: "failed", error: failure };
     }
     // The sandbox goes before `done`, so whoever sees `done` sees nothing left running.
-    if (sandboxId !== null) {
+    if (sandboxId !== null && built !== null) {
       const id = sandboxId;
+      const sandboxes = built.sandboxes;
       await step
         .do("cleanup", { retries: { limit: 5, delay: "2 seconds", backoff: "exponential" } }, () =>
-          d.sandboxes.terminate(id).then(() => true),
+          sandboxes.terminate(id).then(() => true),
         )
         .then(() => room.remember("sandboxId", null))
         .catch((error: unknown) =>
