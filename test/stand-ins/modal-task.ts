@@ -70,7 +70,13 @@ export class StandInTask {
   }
 
   /** Starts `argv` in `workdir`; the fs-tools path is answered by a shell script doing the same. */
-  start(execId: string, argv: string[], workdir: string, timeoutSecs: number): TaskExec {
+  start(
+    execId: string,
+    argv: string[],
+    workdir: string,
+    timeoutSecs: number,
+    env: Record<string, string> = {},
+  ): TaskExec {
     let command = argv;
     if (argv[0] === FS_TOOLS_PATH) {
       const request = JSON.parse(argv[1] ?? "{}") as Record<string, { path: string }>;
@@ -88,6 +94,7 @@ export class StandInTask {
       ...["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"],
       ...["--clearenv", "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
       ...["--setenv", "HOME", "/root", "--setenv", "LANG", "C.UTF-8", "--dir", "/root"],
+      ...Object.entries(env).flatMap(([name, value]) => ["--setenv", name, value]),
       ...systemBinds(),
       ...["--proc", "/proc", "--dev", "/dev"],
       ...["--bind", join(this.dir, "workspace"), "/workspace", "--bind", join(this.dir, "tmp"), "/tmp"],
