@@ -11,6 +11,7 @@ import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import { silentLogger } from "../../src/sandbox-service/log";
 import { type GitHubStandIn, type GitHubStandInOptions, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
+import { type ServiceHook, type ServiceTap, startServiceTap } from "./service-tap";
 
 export interface SystemOptions {
   /** Stream model replies (the default) or not. */
@@ -21,6 +22,8 @@ export interface SystemOptions {
   secretsOverride?: Record<string, string>;
   /** GitHub stand-in options beyond its token (a GitHub App, say). */
   github?: Omit<GitHubStandInOptions, "token">;
+  /** Put a tap (service-tap.ts) between the Worker and the sandbox service, calling this hook. */
+  serviceHook?: ServiceHook;
 }
 
 export interface System {
@@ -33,6 +36,8 @@ export interface System {
   openai: OpenAIStandIn;
   github: GitHubStandIn;
   service: RunningService;
+  /** The tap in front of the service, when `serviceHook` was given. */
+  tap?: ServiceTap;
   /** Logs workerd printed, for debugging a failed test. */
   logs(): string;
   close(): Promise<void>;
@@ -61,6 +66,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     host: "127.0.0.1",
     log: silentLogger,
   });
+  const tap = options.serviceHook ? await startServiceTap(service.url, options.serviceHook) : undefined;
   const worker = createTestHarness({
     workers: [
       {
@@ -72,7 +78,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           GITHUB_API_URL: github.apiUrl,
           GITHUB_URL: github.webUrl,
           SLACK_API_URL: "http://127.0.0.1:9/api/",
-          SANDBOX_SERVICE_URL: service.url,
+          SANDBOX_SERVICE_URL: tap?.url ?? service.url,
           AGENT_COMMAND_TIMEOUT_SECONDS: "20",
           // The stand-in has no secondary rate limit to respect; keep publishing fast.
           GITHUB_WRITE_INTERVAL_MS: "0",
@@ -90,6 +96,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     openai,
     github,
     service,
+    ...(tap ? { tap } : {}),
     logs: () =>
       worker
         .getLogs()
@@ -97,6 +104,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         .join("\n"),
     async close() {
       await worker.close();
+      await tap?.close();
       await service.close();
       await openai.close();
       await github.close();

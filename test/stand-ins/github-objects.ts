@@ -23,6 +23,8 @@ export interface RepoInfo {
   pushable?: boolean;
   /** False when the token's user is no collaborator: a private repository is then invisible to it. */
   collaborator?: boolean;
+  /** False when the stand-in's GitHub App is not installed on it. */
+  appInstalled?: boolean;
   /** The repository this one is a fork of. */
   parent?: RepoInfo;
 }

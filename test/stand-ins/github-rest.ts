@@ -115,7 +115,8 @@ export async function serveRest(
       }
       const params = matchTemplate(appRoute.template, path) ?? {};
       if (appRoute.template.startsWith("/app/")) return app.createToken(Number(params.installation_id), body);
-      if (!world.repo(params.owner ?? "", params.repo ?? "")) throw new GitHubError(404, "Not Found");
+      const target = world.repo(params.owner ?? "", params.repo ?? "");
+      if (!target || target.appInstalled === false) throw new GitHubError(404, "Not Found");
       return app.repoInstallation(world, params.owner ?? "");
     }
     if (!route || !template) {

@@ -46,6 +46,8 @@ export interface RepoOptions {
   pushable?: boolean;
   /** False when the token's user is no collaborator: a private repo then answers it 404, as a missing one. */
   collaborator?: boolean;
+  /** False when the App is not installed on it: its installation lookup answers 404. */
+  appInstalled?: boolean;
 }
 
 /** A file for `createRepo`: text, bytes, or either with a mode (`100755`, or `120000` for a symlink). */
@@ -130,6 +132,7 @@ export class GitHubWorld {
       draftsSupported: options.draftsSupported ?? true,
       pushable: options.pushable ?? true,
       collaborator: options.collaborator ?? true,
+      appInstalled: options.appInstalled ?? true,
     });
     return sha;
   }
