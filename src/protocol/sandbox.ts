@@ -34,7 +34,7 @@ export interface CloneRequest {
   ref?: string;
   /**
    * What `origin` points at once the clone is done (`url` when absent): the plain repository URL,
-   * so nothing in the sandbox names the proxy the clone came through.
+   * so the agent's git sees the repository's own address, not the proxy the clone came through.
    */
   remoteUrl?: string;
 }
