@@ -22,11 +22,21 @@ export interface SandboxInfo {
 /**
  * `POST /v1/sandboxes/:id/clone` — a partial clone (`--filter=blob:none`) of one branch into the
  * workspace root. Idempotent: cloning again returns the existing checkout's head.
+ *
+ * An optional `Clone-Ticket: <ticket>` request header (base64url) is sent by that one git process
+ * to `url` as `Authorization: Bearer <ticket>` — through git's environment
+ * (`GIT_CONFIG_COUNT`/`http.extraHeader`), never argv, a file or the clone's config — and is never
+ * logged. The Worker uses it to clone a private repository through its read-only git proxy.
  */
 export interface CloneRequest {
   url: string;
   /** Branch to check out; the remote's default branch when absent. */
   ref?: string;
+  /**
+   * What `origin` points at once the clone is done (`url` when absent): the plain repository URL,
+   * so the agent's git sees the repository's own address, not the proxy the clone came through.
+   */
+  remoteUrl?: string;
 }
 
 export interface CloneResult {

@@ -28,6 +28,7 @@ import {
 import { type Logger, silentLogger } from "./log";
 import { checkRepoPath } from "./repo-path";
 import {
+  cloneAuth,
   cloneSchema,
   createSandboxSchema,
   execSchema,
@@ -120,7 +121,7 @@ export function createServiceApp(options: ServiceOptions): Hono {
 
   app.post("/v1/sandboxes/:id/clone", async (c) => {
     const request = await readJson(c, cloneSchema);
-    return c.json(await backend.clone(c.req.param("id"), request));
+    return c.json(await backend.clone(c.req.param("id"), request, cloneAuth(c.req.header("clone-ticket"))));
   });
 
   app.post("/v1/sandboxes/:id/exec", async (c) => {

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import type { CloneAuth } from "./backends/types";
 import { badRequest, ServiceError } from "./errors";
 import { cloneUrlProblem } from "./git-clone";
 import { MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits";
@@ -18,15 +19,18 @@ export const createSandboxSchema = z.object({
     .regex(/^[^\p{Cc}]+$/u, "must not contain control characters"),
 });
 
+const cloneUrl = z
+  .string()
+  .min(1)
+  .max(4096)
+  .superRefine((url, ctx) => {
+    const problem = cloneUrlProblem(url);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 export const cloneSchema = z.object({
-  url: z
-    .string()
-    .min(1)
-    .max(4096)
-    .superRefine((url, ctx) => {
-      const problem = cloneUrlProblem(url);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
+  url: cloneUrl,
+  remoteUrl: cloneUrl.optional(),
   ref: z
     .string()
     .min(1)
@@ -35,6 +39,17 @@ export const cloneSchema = z.object({
     .regex(/^(?!-)(?!.*\.\.)(?!.*@\{)[^\p{Cc} ~^:?*[\\]+$/u, "must be a branch or tag name")
     .optional(),
 });
+
+/**
+ * The clone's `Clone-Ticket` header as the header git sends (`Authorization: Bearer …`); base64url
+ * only, so it can never break out of that one header line. Never echoed in an error.
+ */
+export function cloneAuth(ticket: string | undefined): CloneAuth | undefined {
+  if (ticket === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,256}$/.test(ticket))
+    throw badRequest("Clone-Ticket: must be 16-256 base64url characters");
+  return { httpHeader: `Authorization: Bearer ${ticket}` };
+}
 
 export const execSchema = z.object({
   argv: z.array(z.string().refine(noNul, "must not contain NUL")).min(1).max(10_000),

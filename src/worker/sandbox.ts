@@ -1,7 +1,8 @@
 /**
  * The `Sandbox` interface the agent loop owns (hands only: run a command, read and write a file),
  * and the HTTP client for the sandbox service that implements it. No secret is ever sent to the
- * service; only the service's own bearer token, which it does not pass to sandboxes.
+ * service; only the service's own bearer token, which it does not pass to sandboxes, and for a
+ * private repository the job's clone ticket (read-only, one repository, revoked after the clone).
  */
 import type {
   ChangeSet,
@@ -40,8 +41,13 @@ export class SandboxService {
     return this.call("POST", "/v1/sandboxes", { jobId });
   }
 
-  clone(id: string, request: CloneRequest): Promise<CloneResult> {
-    return this.call("POST", `/v1/sandboxes/${encodeURIComponent(id)}/clone`, request);
+  /**
+   * `ticket` is the job's clone ticket for the Worker's git proxy (jobs/clone-ticket.ts): sent as
+   * the `Clone-Ticket` header, which the service hands to that one git process and nothing else.
+   */
+  clone(id: string, request: CloneRequest, ticket?: string): Promise<CloneResult> {
+    const headers: Record<string, string> = ticket === undefined ? {} : { "clone-ticket": ticket };
+    return this.call("POST", `/v1/sandboxes/${encodeURIComponent(id)}/clone`, request, headers);
   }
 
   changes(id: string): Promise<ChangeSet> {
@@ -80,7 +86,12 @@ export class SandboxService {
     };
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
     let response: Response;
     try {
       response = await this.fetcher(new URL(path, this.baseUrl), {
@@ -88,6 +99,7 @@ export class SandboxService {
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...extraHeaders,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });

@@ -240,14 +240,17 @@ describe("GitHub stand-in", () => {
     expect(gh.violations).toEqual([]);
   });
 
-  it("answers 404 for unknown repos and 401 without a valid token, in GitHub's shape", async () => {
+  it("answers 404 for unknown repos, 401 for a wrong token or an anonymous write, in GitHub's shape", async () => {
     const missing = await octokit.rest.repos.get({ owner: "acme", repo: "nope" }).catch((e: unknown) => e);
     expect(missing).toMatchObject({ name: "HttpError", status: 404 });
     expect((missing as { response: { data: unknown } }).response.data).toMatchObject({
       message: "Not Found",
     });
     const anonymous = new Octokit({ baseUrl: gh.apiUrl, log });
-    expect(await statusOf(anonymous.rest.repos.get({ owner: "acme", repo: "api" }))).toBe(401);
+    // Public repositories are readable without a token, as on GitHub; writes are not.
+    expect(await statusOf(anonymous.rest.repos.get({ owner: "acme", repo: "api" }))).toBeUndefined();
+    const write = anonymous.rest.git.createBlob({ owner: "acme", repo: "api", content: "x" });
+    expect(await statusOf(write)).toBe(401);
     const wrong = new Octokit({ auth: "ghp_wrong", baseUrl: gh.apiUrl, log });
     expect(await statusOf(wrong.rest.repos.get({ owner: "acme", repo: "api" }))).toBe(401);
     expect(gh.violations).toEqual([]);

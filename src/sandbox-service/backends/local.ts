@@ -23,7 +23,7 @@ import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
-import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";
+import type { Backend, CloneAuth, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
 
@@ -115,7 +115,7 @@ export class LocalBackend implements Backend {
     return [...this.sandboxes.values()].map((s) => ({ id: s.info.id, jobId: s.info.jobId }));
   }
 
-  async clone(id: string, request: CloneRequest): Promise<CloneResult> {
+  async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
     const url = redactUrl(request.url);
     if (sandbox.clone) {
@@ -126,7 +126,7 @@ export class LocalBackend implements Backend {
         throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${sandbox.clone.url}`);
       return sandbox.clone.result;
     }
-    const result = this.track(sandbox, this.cloneInto(sandbox, request));
+    const result = this.track(sandbox, this.cloneInto(sandbox, request, auth));
     sandbox.clone = { url, ref: request.ref, result };
     try {
       sandbox.base = await result;
@@ -137,7 +137,11 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private async cloneInto(sandbox: LocalSandbox, request: CloneRequest): Promise<CloneResult> {
+  private async cloneInto(
+    sandbox: LocalSandbox,
+    request: CloneRequest,
+    auth?: CloneAuth,
+  ): Promise<CloneResult> {
     const staging = join(sandbox.dir, "staging");
     await rm(staging, { recursive: true, force: true });
     await mkdir(join(staging, "home"), { recursive: true, mode: 0o700 });
@@ -146,6 +150,8 @@ export class LocalBackend implements Backend {
       const result = await partialClone({
         url: request.url,
         ref: request.ref,
+        remoteUrl: request.remoteUrl,
+        auth,
         dest,
         home: join(staging, "home"),
         timeoutMs: CLONE_TIMEOUT_MS,

@@ -80,9 +80,29 @@ function limiters(writeIntervalMs: number): object {
  */
 export async function gitHubFor(config: GitHubConfig, repo: RepoRef): Promise<GitHubClient> {
   if (!config.app) return gitHubClient(config, config.token);
+  return gitHubClient(config, await installationToken(config.app, config, repo));
+}
+
+/**
+ * The credential the Worker's git proxy clones `repo` with: the PAT, or with an App an installation
+ * token for this one repository that may only read its contents (`contents: read`), so even the
+ * proxy's credential cannot push. Undefined when neither is configured (public repos only).
+ */
+export async function cloneCredential(config: GitHubConfig, repo: RepoRef): Promise<string | undefined> {
+  if (!config.app) return config.token || undefined;
+  return installationToken(config.app, config, repo, { contents: "read" });
+}
+
+/** An installation token of the App narrowed to `repo`, with `permissions` when given (else the installation's). */
+async function installationToken(
+  appConfig: NonNullable<GitHubConfig["app"]>,
+  config: GitHubConfig,
+  repo: RepoRef,
+  permissions?: { contents: "read" | "write" },
+): Promise<string> {
   const app = new GitHub({
     authStrategy: createAppAuth,
-    auth: { appId: config.app.appId, privateKey: pkcs8(config.app.privateKey) },
+    auth: { appId: appConfig.appId, privateKey: pkcs8(appConfig.privateKey) },
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
@@ -95,6 +115,7 @@ export async function gitHubFor(config: GitHubConfig, repo: RepoRef): Promise<Gi
   const { data: minted } = await app.rest.apps.createInstallationAccessToken({
     installation_id: installation.id,
     repositories: [repo.repo],
+    ...(permissions ? { permissions } : {}),
   });
-  return gitHubClient(config, minted.token);
+  return minted.token;
 }

@@ -11,6 +11,7 @@ import { deps } from "../deps";
 import { openSlackThread } from "../slack/room-thread";
 import type { SlackThread } from "../slack/thread";
 import { lastCheckpointAt, migrateCheckpoints, readCheckpoint, writeCheckpoint } from "./checkpoints";
+import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
 import { Subscribers, serveEvents } from "./sse";
 
@@ -139,6 +140,22 @@ export class JobRoom extends DurableObject<Env> {
 
   async recall(key: "sandboxId" | "workflowId"): Promise<string | null> {
     return this.exists() ? getValue<string>(this.ctx.storage.sql, key) : null;
+  }
+
+  /** A ticket for the job's one clone through the git proxy (clone-ticket.ts); null once the job is over. */
+  async issueCloneTicket(): Promise<string | null> {
+    return this.isDone() ? null : issueTicket(this.ctx.storage.sql);
+  }
+
+  async revokeCloneTicket(): Promise<void> {
+    revokeTicket(this.ctx.storage.sql);
+  }
+
+  /** The repository (`owner/name`) a live clone ticket lets the git proxy read, else null. */
+  async redeemCloneTicket(ticket: string): Promise<string | null> {
+    const job = this.job();
+    if (!job || this.isDone()) return null;
+    return (await ticketValid(this.ctx.storage.sql, ticket)) ? job.repo : null;
   }
 
   /** The result a previous attempt saved for step `name` (see checkpoints.ts). */

@@ -13,6 +13,7 @@ import { type Deps, deps } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
 import { gitHubFor } from "../github/client";
 import { resumableStep } from "./checkpoints";
+import { clonePrivate, gitProxyUrl, notFound } from "./clone-step";
 import { costUsd } from "./cost";
 import { durableStep, messageOf } from "./durable";
 import { publishJob } from "./publish-step";
@@ -58,11 +59,15 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       built = d;
       const budget = job.limits ?? d.budgets.defaults;
       const base = await durableStep(step, "prepare", "github", async () => {
-        const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get(repo);
+        const { data } = await gitHubFor(d.github, repo)
+          .then((github) => github.rest.repos.get(repo))
+          .catch(notFound(job.repo));
         // Without push access the branch goes to a fork (see fork-step.ts).
         return {
           baseBranch: job.baseBranch ?? data.default_branch,
           canPush: data.permissions?.push !== false,
+          // Internal repositories (GitHub Enterprise) need a credential to clone, as private ones do.
+          private: data.private || (data.visibility ?? "public") !== "public",
         };
       });
       await emit(
@@ -73,9 +78,15 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       sandboxId = sandbox.id;
       await room.remember("sandboxId", sandbox.id);
       await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
-      const cloneUrl = `${this.env.GITHUB_URL.replace(/\/+$/, "")}/${owner}/${name}.git`;
+      const repoUrl = `${this.env.GITHUB_URL.replace(/\/+$/, "")}/${owner}/${name}.git`;
       const clone = await durableStep(step, "clone", "sandbox", () =>
-        d.sandboxes.clone(sandbox.id, { url: cloneUrl, ref: base.baseBranch }),
+        base.private === true
+          ? clonePrivate(d.sandboxes, room, sandbox.id, {
+              url: gitProxyUrl(this.env.PUBLIC_URL || job.origin, jobId),
+              ref: base.baseBranch,
+              remoteUrl: repoUrl,
+            }).catch(notFound(job.repo))
+          : d.sandboxes.clone(sandbox.id, { url: repoUrl, ref: base.baseBranch }),
       );
       const hands = d.sandboxes.sandbox(sandbox.id);
       const context = await durableStep(step, "context", "sandbox", () => gatherRepoContext(hands));
