@@ -28,11 +28,13 @@ import {
 import { type Logger, silentLogger } from "./log";
 import { checkRepoPath } from "./repo-path";
 import {
+  blobRangeSchema,
   cloneSchema,
   createSandboxSchema,
   execSchema,
   fileContentSchema,
   janitorSchema,
+  parseOrThrow,
   readJson,
 } from "./schemas";
 
@@ -175,6 +177,15 @@ export function createServiceApp(options: ServiceOptions): Hono {
   });
 
   app.get("/v1/sandboxes/:id/changes", async (c) => c.json(await backend.changes(c.req.param("id"))));
+
+  app.get("/v1/sandboxes/:id/blobs/:sha", async (c) => {
+    const { offset, length, sha } = parseOrThrow(blobRangeSchema, {
+      sha: c.req.param("sha"),
+      ...(c.req.query("offset") === undefined ? {} : { offset: c.req.query("offset") }),
+      ...(c.req.query("length") === undefined ? {} : { length: c.req.query("length") }),
+    });
+    return c.json(await backend.readBlob(c.req.param("id"), sha, offset, length));
+  });
 
   return app;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -14,7 +15,9 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith } from "../blob-range";
 import { collectChanges } from "../change-set";
+import { jailedGit } from "../jailed-git";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
@@ -167,6 +170,13 @@ export class LocalBackend implements Backend {
     const sandbox = this.live(id);
     if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(sandbox, collectChanges(sandbox.workspace, sandbox.base.headSha, this.jail(sandbox)));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    const git = jailedGit(sandbox.workspace, this.jail(sandbox));
+    return this.track(sandbox, readBlobRangeWith(git, sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {
