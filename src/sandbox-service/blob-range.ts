@@ -10,7 +10,7 @@ import { GIT, type GitRunner } from "./jailed-git";
 
 // $0 is the blob id, $1 the 1-based first byte, $2 the byte count, then the git argv.
 const SCRIPT = [
-  'sha=$0 from=$1 count=$2; shift 2',
+  "sha=$0 from=$1 count=$2; shift 2",
   'info=$(printf "%s\\n" "$sha" | "$@" cat-file --batch-check) || exit 1',
   'printf "%s\\n" "$info"',
   'case "$info" in *" blob "*) ;; *) exit 0 ;; esac',
@@ -26,7 +26,10 @@ export async function readBlobRangeWith(
 ): Promise<BlobRange> {
   const output = await git(["/bin/sh", "-c", SCRIPT, sha, String(offset + 1), String(length), ...GIT]);
   const eol = output.indexOf(0x0a);
-  const [, type, sizeText] = output.subarray(0, eol < 0 ? output.length : eol).toString("utf8").split(" ");
+  const [, type, sizeText] = output
+    .subarray(0, eol < 0 ? output.length : eol)
+    .toString("utf8")
+    .split(" ");
   if (eol < 0 || type !== "blob" || sizeText === undefined) {
     throw new ServiceError(404, "blob not found", `the sandbox's repository has no blob ${sha}`);
   }

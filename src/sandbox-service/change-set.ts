@@ -89,14 +89,17 @@ export async function collectChangesWith(git: GitRunner, baseSha: string): Promi
     '"$@" add -A && exec "$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$0" --';
   const entries = parseRawDiff(await git(["/bin/sh", "-c", script, baseSha, ...GIT]));
   const present = entries.filter((e) => e.status !== "deleted");
-  if (present.length === 0) return { baseSha, changes: entries.map(({ path }) => ({ path, status: "deleted" })) };
+  if (present.length === 0)
+    return { baseSha, changes: entries.map(({ path }) => ({ path, status: "deleted" })) };
   const numstat = [...GIT, "diff", "--cached", "--numstat", "-z", "--no-renames", "--no-ext-diff"];
   const binary = parseBinaryPaths(await git([...numstat, "--no-textconv", baseSha, "--"]));
   const wanted = [...new Set(present.map((e) => e.sha))];
   const sizes = parseBatchCheck(await git([...GIT, "cat-file", "--batch-check"], lines(wanted)));
   const links = [...new Set(present.filter((e) => e.mode === "120000").map((e) => e.sha))];
   const targets =
-    links.length === 0 ? new Map<string, Buffer>() : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], lines(links)));
+    links.length === 0
+      ? new Map<string, Buffer>()
+      : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], lines(links)));
   const changes = entries.map((entry): Change => {
     if (entry.status === "deleted") return { path: entry.path, status: "deleted" };
     const { path, status, mode, sha } = entry;

@@ -17,10 +17,10 @@ import type {
 } from "../../protocol/sandbox";
 import { readBlobRangeWith } from "../blob-range";
 import { collectChanges } from "../change-set";
-import { jailedGit } from "../jailed-git";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
+import { jailedGit } from "../jailed-git";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
 import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";

@@ -6,9 +6,9 @@
 import type { Sandbox } from "modal";
 import { SandboxFilesystemIsADirectoryError, SandboxFilesystemNotADirectoryError } from "modal";
 import type { CloneRequest, CloneResult, ExecResult, FileMode } from "../../protocol/sandbox";
-import type { GitRunner } from "../jailed-git";
 import { ServiceError } from "../errors";
 import { cloneFailure, redactUrl } from "../git-clone";
+import type { GitRunner } from "../jailed-git";
 import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_FILE_BYTES, MAX_HELPER_OUTPUT_BYTES } from "../limits";
 import { ByteCollector, HeadTailCapture } from "../output-cap";
 import { READ_SCRIPT, readScriptResult, WRITE_SCRIPT, writeScriptResult } from "../sandbox-files";
