@@ -121,6 +121,15 @@ export interface BlobRange {
   contentBase64: string;
 }
 
+/**
+ * `POST /v1/sandboxes/:id/blobs` with `{ shas: string[] }` (1 to 1000 ids) — those blobs whole, in
+ * order, as `{ blobs: BlobRange[] }` (each with `offset` 0): for many small files in one call.
+ * Together they may hold at most 1 MiB (413 otherwise); 404 when one is missing.
+ */
+export interface BlobsRequest {
+  shas: string[];
+}
+
 /** Error body of every non-2xx answer (`application/problem+json`). */
 export interface SandboxProblem {
   type?: string;

@@ -29,6 +29,7 @@ import { type Logger, silentLogger } from "./log";
 import { checkRepoPath } from "./repo-path";
 import {
   blobRangeSchema,
+  blobsSchema,
   cloneSchema,
   createSandboxSchema,
   execSchema,
@@ -185,6 +186,11 @@ export function createServiceApp(options: ServiceOptions): Hono {
       ...(c.req.query("length") === undefined ? {} : { length: c.req.query("length") }),
     });
     return c.json(await backend.readBlob(c.req.param("id"), sha, offset, length));
+  });
+
+  app.post("/v1/sandboxes/:id/blobs", async (c) => {
+    const { shas } = await readJson(c, blobsSchema);
+    return c.json({ blobs: await backend.readBlobs(c.req.param("id"), shas) });
   });
 
   return app;

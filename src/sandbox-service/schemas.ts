@@ -61,6 +61,14 @@ export const blobRangeSchema = z.object({
   length: z.coerce.number().int().min(1).max(MAX_BLOB_RANGE_BYTES).default(MAX_BLOB_RANGE_BYTES),
 });
 
+/** The body of `POST /v1/sandboxes/:id/blobs`: blobs read whole, together at most 1 MiB. */
+export const blobsSchema = z.object({
+  shas: z
+    .array(z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full lowercase blob id"))
+    .min(1)
+    .max(1000),
+});
+
 /** Validates `input` with `schema`; 400 naming the bad field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);

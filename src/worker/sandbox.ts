@@ -5,6 +5,7 @@
  */
 import type {
   BlobRange,
+  BlobsRequest,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -59,6 +60,17 @@ export class SandboxService {
       "GET",
       `/v1/sandboxes/${encodeURIComponent(id)}/blobs/${encodeURIComponent(sha)}?${query}`,
     );
+  }
+
+  /** Small blobs read whole in one call (together at most `BLOB_PIECE_BYTES`), by sha. */
+  async readBlobs(id: string, shas: string[]): Promise<Map<string, Uint8Array>> {
+    const request: BlobsRequest = { shas };
+    const { blobs } = await this.call<{ blobs: BlobRange[] }>(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs`,
+      request,
+    );
+    return new Map(blobs.map((b) => [b.sha, Buffer.from(b.contentBase64, "base64")]));
   }
 
   /** The whole blob `sha` of `size` bytes, read in pieces of at most `BLOB_PIECE_BYTES`. */

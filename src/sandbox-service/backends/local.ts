@@ -15,7 +15,7 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
-import { readBlobRangeWith } from "../blob-range";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
@@ -170,6 +170,12 @@ export class LocalBackend implements Backend {
     const sandbox = this.live(id);
     if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(sandbox, collectChanges(sandbox.workspace, sandbox.base.headSha, this.jail(sandbox)));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
   }
 
   async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {

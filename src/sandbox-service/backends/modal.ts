@@ -14,7 +14,7 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
-import { readBlobRangeWith } from "../blob-range";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
@@ -183,6 +183,12 @@ export class ModalBackend implements Backend {
     const state = this.live(id);
     if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(state, collectChangesWith(modalGit(state.sandbox), state.base.headSha));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const state = this.live(id);
+    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, readBlobsWith(modalGit(state.sandbox), shas));
   }
 
   async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {

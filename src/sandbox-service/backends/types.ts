@@ -59,6 +59,8 @@ export interface Backend {
   changes(id: string): Promise<ChangeSet>;
   /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (404 when it has none). */
   readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange>;
+  /** Blobs read whole, in order; together at most 1 MiB (413 otherwise). */
+  readBlobs(id: string, shas: string[]): Promise<BlobRange[]>;
   /** Kills what runs and frees the sandbox; idempotent; works on `owned()` ids this process never made. */
   terminate(id: string): Promise<void>;
   /** Terminates every sandbox; the backend accepts nothing afterwards. */

@@ -9,8 +9,16 @@ import type { GitHubClient } from "./client";
 import type { PlannedEntry, Present } from "./publish-plan";
 import type { RepoRef } from "./repo";
 
-/** Reads a blob's bytes from the sandbox (in bounded pieces). */
-export type BlobReader = (sha: string, size: number) => Promise<Uint8Array>;
+/** Where blob contents come from: the sandbox, in calls of at most `BLOB_PIECE_BYTES`. */
+export interface BlobReader {
+  /** One blob of any size, read in pieces. */
+  read(sha: string, size: number): Promise<Uint8Array>;
+  /** Small blobs whole, together at most `BLOB_PIECE_BYTES`, by sha. */
+  readMany(shas: string[]): Promise<Map<string, Uint8Array>>;
+}
+
+/** Contents moved per sandbox call (the service's own bound). */
+const PIECE_BYTES = 1024 * 1024;
 
 type TreeEntry = {
   path: string;
@@ -63,7 +71,7 @@ export async function uploadBlobs(
   read: BlobReader,
 ): Promise<number> {
   for (const file of files)
-    await createBlob(octokit, where, file.path, file.sha, await read(file.sha, file.size));
+    await createBlob(octokit, where, file.path, file.sha, await read.read(file.sha, file.size));
   return files.length;
 }
 
@@ -79,6 +87,7 @@ export async function writeTreeBatch(
   batch: PlannedEntry[],
   read: BlobReader,
 ): Promise<string> {
+  const contents = await readInline(batch, read);
   const tree: TreeEntry[] = [];
   for (const entry of batch) {
     if (entry.kind === "delete") {
@@ -90,7 +99,8 @@ export async function writeTreeBatch(
       tree.push({ path, mode, type: "blob", sha });
       continue;
     }
-    const bytes = await read(sha, entry.size);
+    const bytes = contents.get(sha);
+    if (!bytes) throw new Error(`no content read for ${path}`);
     const text = asText(bytes);
     if (text !== null) tree.push({ path, mode, type: "blob", content: text });
     else {
@@ -100,6 +110,31 @@ export async function writeTreeBatch(
   }
   const { data } = await octokit.rest.git.createTree({ ...where, base_tree: baseTree, tree });
   return data.sha;
+}
+
+/** The contents of a batch's inline entries, read in as few bounded calls as fit. */
+async function readInline(batch: PlannedEntry[], read: BlobReader): Promise<Map<string, Uint8Array>> {
+  const contents = new Map<string, Uint8Array>();
+  let shas: string[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (shas.length === 0) return;
+    for (const [sha, content] of await read.readMany(shas)) contents.set(sha, content);
+    shas = [];
+    bytes = 0;
+  };
+  for (const entry of batch) {
+    if (entry.kind !== "inline" || contents.has(entry.sha) || shas.includes(entry.sha)) continue;
+    if (entry.size > PIECE_BYTES) {
+      contents.set(entry.sha, await read.read(entry.sha, entry.size));
+      continue;
+    }
+    if (bytes + entry.size > PIECE_BYTES) await flush();
+    shas.push(entry.sha);
+    bytes += entry.size;
+  }
+  await flush();
+  return contents;
 }
 
 type Listing = Map<string, { type: string; sha: string; mode: string }>;

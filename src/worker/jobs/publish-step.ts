@@ -106,7 +106,10 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
     });
     return client;
   };
-  const read: BlobReader = (sha, size) => deps.sandboxes.readBlob(input.sandboxId, sha, size);
+  const read: BlobReader = {
+    read: (sha, size) => deps.sandboxes.readBlob(input.sandboxId, sha, size),
+    readMany: (shas) => deps.sandboxes.readBlobs(input.sandboxId, shas),
+  };
   const plan = planPublish(changes);
   const { blobGroups, treeBatches } = plan;
   for (const [i, files] of blobGroups.entries()) {
