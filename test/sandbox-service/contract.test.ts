@@ -223,6 +223,22 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
     expect((await h.call("GET", `/v1/sandboxes/${sandbox.id}/blobs/${"0".repeat(40)}`)).status).toBe(404);
     // A commit id is no blob.
     expect((await h.call("GET", `/v1/sandboxes/${sandbox.id}/blobs/${repo.headSha}`)).status).toBe(404);
+    // Many small blobs whole in one call, at most 1 MiB together.
+    const small = (
+      await exec(sandbox, { argv: ["sh", "-c", "printf 'a\\0b' | git hash-object -w --stdin"] })
+    ).output.trim();
+    const many = await h.call<{ blobs: BlobRange[] }>("POST", `/v1/sandboxes/${sandbox.id}/blobs`, {
+      shas: [small, blobSha(Buffer.from("before\n"))],
+    });
+    expect(many.status, JSON.stringify(many.body)).toBe(200);
+    expect(many.body.blobs.map((b) => [b.sha, Buffer.from(b.contentBase64, "base64").toString()])).toEqual([
+      [small, "a\0b"],
+      [blobSha(Buffer.from("before\n")), "before\n"],
+    ]);
+    const blobs = `/v1/sandboxes/${sandbox.id}/blobs`;
+    expect((await h.call("POST", blobs, { shas: [small, sha] })).status).toBe(413);
+    expect((await h.call("POST", blobs, { shas: [small, "0".repeat(40)] })).status).toBe(404);
+    expect((await h.call("POST", blobs, { shas: [] })).status).toBe(400);
   });
 
   it("runs an idempotent exec once per key", async () => {
