@@ -43,7 +43,7 @@ export function deps(env: Env): Deps {
     ...(env.GITHUB_APP_ID && env.GITHUB_APP_PRIVATE_KEY
       ? { app: { appId: env.GITHUB_APP_ID, privateKey: env.GITHUB_APP_PRIVATE_KEY } }
       : {}),
-    writeIntervalMs: nonNegativeInt(env.GITHUB_WRITE_INTERVAL_MS, 1000),
+    writeIntervalMs: nonNegativeInt(env.GITHUB_WRITE_INTERVAL_MS, 750),
     maxRateLimitWaitSeconds: 60,
   };
   return {
