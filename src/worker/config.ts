@@ -37,7 +37,7 @@ const fields = z.object({
   GITHUB_APP_PRIVATE_KEY: secret("GITHUB_APP_PRIVATE_KEY"),
   GITHUB_API_URL: httpUrl("https://api.github.com"),
   GITHUB_URL: httpUrl("https://github.com"),
-  GITHUB_WRITE_INTERVAL_MS: wholeNumber(1000, 0),
+  GITHUB_WRITE_INTERVAL_MS: wholeNumber(750, 0),
   SANDBOX_SERVICE_URL: httpUrl("http://127.0.0.1:8788"),
   SANDBOX_SERVICE_TOKEN: secret("SANDBOX_SERVICE_TOKEN"),
   AGENT_MAX_STEPS: wholeNumber(40),

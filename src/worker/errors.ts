@@ -67,3 +67,15 @@ export class ModelError extends Error {
     this.name = "ModelError";
   }
 }
+
+/** A Workflow step returned more than Workflows keep (1 MiB): a bug in what the step returns. */
+export class StepResultTooLarge extends Error {
+  constructor(
+    readonly step: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`Step "${step}" returned ${bytes} bytes, over the ${limit} bytes a Workflow step result may hold.`);
+    this.name = "StepResultTooLarge";
+  }
+}

@@ -5,6 +5,8 @@
  * private repository the job's clone ticket (read-only, one repository, revoked after the clone).
  */
 import type {
+  BlobRange,
+  BlobsRequest,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -29,6 +31,9 @@ export interface Sandbox {
   writeFile(path: string, content: Uint8Array): Promise<void>;
 }
 
+/** The largest piece of a blob one sandbox service call moves (the service's own maximum). */
+export const BLOB_PIECE_BYTES = 1024 * 1024;
+
 /** Client for one sandbox service (`SANDBOX_SERVICE_URL`, `SANDBOX_SERVICE_TOKEN`). */
 export class SandboxService {
   constructor(
@@ -52,6 +57,42 @@ export class SandboxService {
 
   changes(id: string): Promise<ChangeSet> {
     return this.call("GET", `/v1/sandboxes/${encodeURIComponent(id)}/changes`);
+  }
+
+  /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (`length` ≤ 1 MiB). */
+  blobRange(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const query = `offset=${offset}&length=${length}`;
+    return this.call(
+      "GET",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs/${encodeURIComponent(sha)}?${query}`,
+    );
+  }
+
+  /** Small blobs read whole in one call (together at most `BLOB_PIECE_BYTES`), by sha. */
+  async readBlobs(id: string, shas: string[]): Promise<Map<string, Uint8Array>> {
+    const request: BlobsRequest = { shas };
+    const { blobs } = await this.call<{ blobs: BlobRange[] }>(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs`,
+      request,
+    );
+    return new Map(blobs.map((b) => [b.sha, Buffer.from(b.contentBase64, "base64")]));
+  }
+
+  /** The whole blob `sha` of `size` bytes, read in pieces of at most `BLOB_PIECE_BYTES`. */
+  async readBlob(id: string, sha: string, size: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    do {
+      const piece = await this.blobRange(id, sha, offset, BLOB_PIECE_BYTES);
+      const content = Buffer.from(piece.contentBase64, "base64");
+      if (piece.size !== size || offset + content.length > size || (content.length === 0 && offset < size)) {
+        throw new SandboxError(`blob ${sha} is ${piece.size} bytes, not the ${size} listed`, 409, false);
+      }
+      bytes.set(content, offset);
+      offset += content.length;
+    } while (offset < size);
+    return bytes;
   }
 
   /** Idempotent: a sandbox that is already gone counts as terminated. */

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { chmod, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -16,11 +17,13 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
+import { jailedGit } from "../jailed-git";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
 import type { Backend, CloneAuth, ExecSpec, FileData, OwnedSandbox } from "./types";
@@ -192,6 +195,19 @@ export class LocalBackend implements Backend {
     const sandbox = this.live(id);
     if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(sandbox, collectChanges(sandbox.workspace, sandbox.base.headSha, this.jail(sandbox)));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    const git = jailedGit(sandbox.workspace, this.jail(sandbox));
+    return this.track(sandbox, readBlobRangeWith(git, sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {

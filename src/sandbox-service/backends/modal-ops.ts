@@ -6,10 +6,10 @@
 import type { Sandbox } from "modal";
 import { SandboxFilesystemIsADirectoryError, SandboxFilesystemNotADirectoryError } from "modal";
 import type { CloneRequest, CloneResult, ExecResult, FileMode } from "../../protocol/sandbox";
-import type { GitRunner } from "../change-set";
 import { ServiceError } from "../errors";
 import { cloneFailure, extraHeaderEnv, redactUrl } from "../git-clone";
-import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_CHANGE_SET_BYTES, MAX_FILE_BYTES } from "../limits";
+import type { GitRunner } from "../jailed-git";
+import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_FILE_BYTES, MAX_HELPER_OUTPUT_BYTES } from "../limits";
 import { ByteCollector, HeadTailCapture } from "../output-cap";
 import { READ_SCRIPT, readScriptResult, WRITE_SCRIPT, writeScriptResult } from "../sandbox-files";
 import { MODAL_WORKDIR, runInModal } from "./modal-exec";
@@ -96,16 +96,12 @@ export async function modalClone(
   return { headSha, ref: ref || (request.ref ?? "HEAD") };
 }
 
-/** Git inside the sandbox for the change set: stdout kept whole, failures as `ServiceError`s. */
+/** Git inside the sandbox for the change set and blob reads: stdout kept whole, failures as `ServiceError`s. */
 export function modalGit(sandbox: Sandbox): GitRunner {
   return async (argv, stdin) => {
-    const result = await collect(sandbox, argv, MAX_CHANGE_SET_BYTES, HELPER_TIMEOUT_MS, stdin);
+    const result = await collect(sandbox, argv, MAX_HELPER_OUTPUT_BYTES, HELPER_TIMEOUT_MS, stdin);
     if (result.stdout.overflowed)
-      throw new ServiceError(
-        413,
-        "change set too large",
-        `more than ${MAX_CHANGE_SET_BYTES} bytes of content`,
-      );
+      throw new ServiceError(413, "git output too large", `more than ${MAX_HELPER_OUTPUT_BYTES} bytes`);
     if (result.timedOut) throw new ServiceError(504, "git timed out", argv.slice(-3).join(" "), true);
     if (result.exitCode !== 0)
       throw new ServiceError(

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { AlreadyExistsError, type App, type Image, ModalClient, NotFoundError, type Sandbox } from "modal";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -14,6 +15,7 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
@@ -211,6 +213,18 @@ export class ModalBackend implements Backend {
     const state = this.live(id);
     if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(state, collectChangesWith(modalGit(state.sandbox), state.base.headSha));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const state = this.live(id);
+    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, readBlobsWith(modalGit(state.sandbox), shas));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const state = this.live(id);
+    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, readBlobRangeWith(modalGit(state.sandbox), sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {

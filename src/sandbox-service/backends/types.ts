@@ -4,6 +4,7 @@
  * applied. HTTP concerns (auth, base64, idempotency keys, problem+json) stay in app.ts.
  */
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -68,6 +69,10 @@ export interface Backend {
   writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void>;
   /** The work tree against the cloned commit; untracked files included, ignored ones not. */
   changes(id: string): Promise<ChangeSet>;
+  /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (404 when it has none). */
+  readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange>;
+  /** Blobs read whole, in order; together at most 1 MiB (413 otherwise). */
+  readBlobs(id: string, shas: string[]): Promise<BlobRange[]>;
   /** Kills what runs and frees the sandbox; idempotent; works on `owned()` ids this process never made. */
   terminate(id: string): Promise<void>;
   /** Terminates every sandbox; the backend accepts nothing afterwards. */

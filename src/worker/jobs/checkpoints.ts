@@ -5,6 +5,8 @@
  * model and tool steps rebuilds its transcript and usage exactly; events keep their dedupe keys.
  */
 import type { WorkflowStep } from "cloudflare:workers";
+import { NonRetryableError } from "cloudflare:workflows";
+import { checkStepResult } from "./step-size";
 
 /** Creates the checkpoint table (IF NOT EXISTS: safe to repeat), with the log's tables. */
 export function migrateCheckpoints(sql: SqlStorage): void {
@@ -52,7 +54,8 @@ type LooseStep = {
 /**
  * Wraps an attempt's `step` so each `do` replays the room's saved result when there is one, and
  * saves a fresh result before returning it. Names are counted as the engine counts them, so a
- * name used twice in one run maps to two checkpoints.
+ * name used twice in one run maps to two checkpoints. A result over the 1 MiB Workflows keep fails
+ * its step at once (step-size.ts), locally as in production.
  */
 export function resumableStep(step: WorkflowStep, store: CheckpointStore): WorkflowStep {
   const seen = new Map<string, number>();
@@ -62,6 +65,19 @@ export function resumableStep(step: WorkflowStep, store: CheckpointStore): Workf
     const key = n === 1 ? name : `${name}#${n}`;
     const saved = await store.checkpoint(key);
     if (saved) return saved.value;
+    const callback = rest.at(-1);
+    if (typeof callback === "function") {
+      rest[rest.length - 1] = async (...args: unknown[]) => {
+        const value: unknown = await callback(...args);
+        try {
+          checkStepResult(name, value);
+        } catch (error) {
+          // No retry can shrink it.
+          throw new NonRetryableError(error instanceof Error ? error.message : String(error));
+        }
+        return value;
+      };
+    }
     const value = await (step as unknown as LooseStep).do(name, ...rest);
     await store.saveCheckpoint(key, value);
     return value;

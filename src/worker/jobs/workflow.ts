@@ -110,6 +110,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
             maxTokens: budget.maxTokens,
             deadline: Date.parse(job.createdAt) + budget.maxMinutes * 60_000,
             commandTimeoutMs: budget.commandTimeoutSeconds * 1000,
+            maxFileBytes: d.policy.maxFileBytes,
             maxOutputChars: d.maxOutputChars,
             prompt: { maxChars: d.promptBudgetChars, keepRecent: 4 },
           },

@@ -12,6 +12,8 @@ export interface ToolContext {
   /** Unique per tool call and stable across retries: the sandbox runs it at most once. */
   idempotencyKey: string;
   commandTimeoutMs: number;
+  /** The publishing policy's per-file cap (PUBLISH_MAX_FILE_BYTES); a file over it is never published. */
+  maxFileBytes?: number;
 }
 
 /** A file the tool wants written: the whole new content, so writing it twice changes nothing. */
