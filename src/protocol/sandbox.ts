@@ -22,11 +22,21 @@ export interface SandboxInfo {
 /**
  * `POST /v1/sandboxes/:id/clone` — a partial clone (`--filter=blob:none`) of one branch into the
  * workspace root. Idempotent: cloning again returns the existing checkout's head.
+ *
+ * An optional `Clone-Ticket: <ticket>` request header (base64url) is sent by that one git process
+ * to `url` as `Authorization: Bearer <ticket>` — through git's environment
+ * (`GIT_CONFIG_COUNT`/`http.extraHeader`), never argv, a file or the clone's config — and is never
+ * logged. The Worker uses it to clone a private repository through its read-only git proxy.
  */
 export interface CloneRequest {
   url: string;
   /** Branch to check out; the remote's default branch when absent. */
   ref?: string;
+  /**
+   * What `origin` points at once the clone is done (`url` when absent): the plain repository URL,
+   * so the agent's git sees the repository's own address, not the proxy the clone came through.
+   */
+  remoteUrl?: string;
 }
 
 export interface CloneResult {
@@ -78,7 +88,10 @@ export interface FileContent {
 
 export type FileMode = "100644" | "100755" | "120000";
 
-/** One path in the change set, relative to the repository root, with its content at HEAD of the work tree. */
+/**
+ * One path in the change set, relative to the repository root: metadata only, so the list stays
+ * small whatever the files hold. Contents are read separately, in pieces (`BlobRange`).
+ */
 export type Change =
   | {
       path: string;
@@ -86,8 +99,15 @@ export type Change =
       mode: FileMode;
       /** Git blob id of the new content, as computed inside the sandbox. */
       sha: string;
-      /** File bytes (for a symlink, its target), base64. */
-      contentBase64: string;
+      /** Content length in bytes. */
+      size: number;
+      /**
+       * Git's own verdict (`diff --numstat`): a NUL in the first 8000 bytes or a `binary`
+       * attribute. A hint for publishing; text that is not valid UTF-8 is still found there.
+       */
+      binary: boolean;
+      /** For a symlink (`120000`): its target, which is the blob's content. */
+      target?: string;
     }
   | { path: string; status: "deleted" };
 
@@ -95,6 +115,29 @@ export type Change =
 export interface ChangeSet {
   baseSha: string;
   changes: Change[];
+}
+
+/**
+ * `GET /v1/sandboxes/:id/blobs/:sha?offset=&length=` — bytes `[offset, offset + length)` of a blob
+ * in the sandbox's repository (`length` at most `MAX_BLOB_RANGE_BYTES`, 1 MiB, which is also the
+ * default; `offset` at most the blob's size). 404 when the repository has no such blob.
+ */
+export interface BlobRange {
+  sha: string;
+  /** The whole blob's size in bytes. */
+  size: number;
+  offset: number;
+  /** The bytes of the range, base64; shorter than asked only at the blob's end. */
+  contentBase64: string;
+}
+
+/**
+ * `POST /v1/sandboxes/:id/blobs` with `{ shas: string[] }` (1 to 1000 ids) — those blobs whole, in
+ * order, as `{ blobs: BlobRange[] }` (each with `offset` 0): for many small files in one call.
+ * Together they may hold at most 1 MiB (413 otherwise); 404 when one is missing.
+ */
+export interface BlobsRequest {
+  shas: string[];
 }
 
 /** Error body of every non-2xx answer (`application/problem+json`). */

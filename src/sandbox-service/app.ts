@@ -28,11 +28,15 @@ import {
 import { type Logger, silentLogger } from "./log";
 import { checkRepoPath } from "./repo-path";
 import {
+  blobRangeSchema,
+  blobsSchema,
+  cloneAuth,
   cloneSchema,
   createSandboxSchema,
   execSchema,
   fileContentSchema,
   janitorSchema,
+  parseOrThrow,
   readJson,
 } from "./schemas";
 
@@ -120,7 +124,7 @@ export function createServiceApp(options: ServiceOptions): Hono {
 
   app.post("/v1/sandboxes/:id/clone", async (c) => {
     const request = await readJson(c, cloneSchema);
-    return c.json(await backend.clone(c.req.param("id"), request));
+    return c.json(await backend.clone(c.req.param("id"), request, cloneAuth(c.req.header("clone-ticket"))));
   });
 
   app.post("/v1/sandboxes/:id/exec", async (c) => {
@@ -175,6 +179,20 @@ export function createServiceApp(options: ServiceOptions): Hono {
   });
 
   app.get("/v1/sandboxes/:id/changes", async (c) => c.json(await backend.changes(c.req.param("id"))));
+
+  app.get("/v1/sandboxes/:id/blobs/:sha", async (c) => {
+    const { offset, length, sha } = parseOrThrow(blobRangeSchema, {
+      sha: c.req.param("sha"),
+      ...(c.req.query("offset") === undefined ? {} : { offset: c.req.query("offset") }),
+      ...(c.req.query("length") === undefined ? {} : { length: c.req.query("length") }),
+    });
+    return c.json(await backend.readBlob(c.req.param("id"), sha, offset, length));
+  });
+
+  app.post("/v1/sandboxes/:id/blobs", async (c) => {
+    const { shas } = await readJson(c, blobsSchema);
+    return c.json({ blobs: await backend.readBlobs(c.req.param("id"), shas) });
+  });
 
   return app;
 }

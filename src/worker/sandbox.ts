@@ -1,9 +1,12 @@
 /**
  * The `Sandbox` interface the agent loop owns (hands only: run a command, read and write a file),
  * and the HTTP client for the sandbox service that implements it. No secret is ever sent to the
- * service; only the service's own bearer token, which it does not pass to sandboxes.
+ * service; only the service's own bearer token, which it does not pass to sandboxes, and for a
+ * private repository the job's clone ticket (read-only, one repository, revoked after the clone).
  */
 import type {
+  BlobRange,
+  BlobsRequest,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -28,6 +31,9 @@ export interface Sandbox {
   writeFile(path: string, content: Uint8Array): Promise<void>;
 }
 
+/** The largest piece of a blob one sandbox service call moves (the service's own maximum). */
+export const BLOB_PIECE_BYTES = 1024 * 1024;
+
 /** Client for one sandbox service (`SANDBOX_SERVICE_URL`, `SANDBOX_SERVICE_TOKEN`). */
 export class SandboxService {
   constructor(
@@ -40,12 +46,53 @@ export class SandboxService {
     return this.call("POST", "/v1/sandboxes", { jobId });
   }
 
-  clone(id: string, request: CloneRequest): Promise<CloneResult> {
-    return this.call("POST", `/v1/sandboxes/${encodeURIComponent(id)}/clone`, request);
+  /**
+   * `ticket` is the job's clone ticket for the Worker's git proxy (jobs/clone-ticket.ts): sent as
+   * the `Clone-Ticket` header, which the service hands to that one git process and nothing else.
+   */
+  clone(id: string, request: CloneRequest, ticket?: string): Promise<CloneResult> {
+    const headers: Record<string, string> = ticket === undefined ? {} : { "clone-ticket": ticket };
+    return this.call("POST", `/v1/sandboxes/${encodeURIComponent(id)}/clone`, request, headers);
   }
 
   changes(id: string): Promise<ChangeSet> {
     return this.call("GET", `/v1/sandboxes/${encodeURIComponent(id)}/changes`);
+  }
+
+  /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (`length` ≤ 1 MiB). */
+  blobRange(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const query = `offset=${offset}&length=${length}`;
+    return this.call(
+      "GET",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs/${encodeURIComponent(sha)}?${query}`,
+    );
+  }
+
+  /** Small blobs read whole in one call (together at most `BLOB_PIECE_BYTES`), by sha. */
+  async readBlobs(id: string, shas: string[]): Promise<Map<string, Uint8Array>> {
+    const request: BlobsRequest = { shas };
+    const { blobs } = await this.call<{ blobs: BlobRange[] }>(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs`,
+      request,
+    );
+    return new Map(blobs.map((b) => [b.sha, Buffer.from(b.contentBase64, "base64")]));
+  }
+
+  /** The whole blob `sha` of `size` bytes, read in pieces of at most `BLOB_PIECE_BYTES`. */
+  async readBlob(id: string, sha: string, size: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    do {
+      const piece = await this.blobRange(id, sha, offset, BLOB_PIECE_BYTES);
+      const content = Buffer.from(piece.contentBase64, "base64");
+      if (piece.size !== size || offset + content.length > size || (content.length === 0 && offset < size)) {
+        throw new SandboxError(`blob ${sha} is ${piece.size} bytes, not the ${size} listed`, 409, false);
+      }
+      bytes.set(content, offset);
+      offset += content.length;
+    } while (offset < size);
+    return bytes;
   }
 
   /** Idempotent: a sandbox that is already gone counts as terminated. */
@@ -80,7 +127,12 @@ export class SandboxService {
     };
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
     let response: Response;
     try {
       response = await this.fetcher(new URL(path, this.baseUrl), {
@@ -88,6 +140,7 @@ export class SandboxService {
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...extraHeaders,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });

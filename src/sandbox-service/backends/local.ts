@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -16,14 +17,16 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
+import { jailedGit } from "../jailed-git";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
-import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";
+import type { Backend, CloneAuth, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
 
@@ -116,7 +119,7 @@ export class LocalBackend implements Backend {
     return [...this.sandboxes.values()].map((s) => ({ id: s.info.id, jobId: s.info.jobId }));
   }
 
-  async clone(id: string, request: CloneRequest): Promise<CloneResult> {
+  async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
     const url = redactUrl(request.url);
     if (sandbox.clone) {
@@ -127,7 +130,7 @@ export class LocalBackend implements Backend {
         throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${sandbox.clone.url}`);
       return sandbox.clone.result;
     }
-    const result = this.track(sandbox, this.cloneInto(sandbox, request));
+    const result = this.track(sandbox, this.cloneInto(sandbox, request, auth));
     sandbox.clone = { url, ref: request.ref, result };
     try {
       sandbox.base = await result;
@@ -138,7 +141,11 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private async cloneInto(sandbox: LocalSandbox, request: CloneRequest): Promise<CloneResult> {
+  private async cloneInto(
+    sandbox: LocalSandbox,
+    request: CloneRequest,
+    auth?: CloneAuth,
+  ): Promise<CloneResult> {
     const staging = join(sandbox.dir, "staging");
     await rm(staging, { recursive: true, force: true });
     await mkdir(join(staging, "home"), { recursive: true, mode: 0o700 });
@@ -147,6 +154,8 @@ export class LocalBackend implements Backend {
       const result = await partialClone({
         url: request.url,
         ref: request.ref,
+        remoteUrl: request.remoteUrl,
+        auth,
         dest,
         home: join(staging, "home"),
         timeoutMs: CLONE_TIMEOUT_MS,
@@ -187,6 +196,19 @@ export class LocalBackend implements Backend {
     const sandbox = this.live(id);
     if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(sandbox, collectChanges(sandbox.workspace, sandbox.base.headSha, this.jail(sandbox)));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    const git = jailedGit(sandbox.workspace, this.jail(sandbox));
+    return this.track(sandbox, readBlobRangeWith(git, sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {

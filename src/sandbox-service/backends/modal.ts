@@ -4,8 +4,10 @@
  * commands, git for the change set and file access all run inside the sandbox (see modal-ops.ts).
  */
 import { createHash } from "node:crypto";
+import { isIP } from "node:net";
 import { AlreadyExistsError, type App, type Image, ModalClient, NotFoundError, type Sandbox } from "modal";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -13,6 +15,7 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
@@ -20,7 +23,7 @@ import type { ModalBackendOptions } from "./modal-config";
 import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS } from "./modal-config";
 import { MODAL_WORKDIR } from "./modal-exec";
 import { modalClone, modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
-import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";
+import type { Backend, CloneAuth, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 interface ModalSandbox {
   info: SandboxInfo;
@@ -138,7 +141,7 @@ export class ModalBackend implements Backend {
     return found;
   }
 
-  async clone(id: string, request: CloneRequest): Promise<CloneResult> {
+  async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const state = this.live(id);
     const url = redactUrl(request.url);
     if (state.clone) {
@@ -148,7 +151,7 @@ export class ModalBackend implements Backend {
         throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${state.clone.url}`);
       return state.clone.result;
     }
-    const result = this.track(state, modalClone(state.sandbox, request));
+    const result = this.track(state, this.cloneThrough(state.sandbox, request, auth));
     state.clone = { url, ref: request.ref, result };
     try {
       state.base = await result;
@@ -160,6 +163,35 @@ export class ModalBackend implements Backend {
       await state.sandbox.updateNetworkPolicy({ outboundCidrAllowlist: [], outboundDomainAllowlist: [] });
     }
     return state.base;
+  }
+
+  /**
+   * The clone, with the clone URL's host let through the allowlist for its duration when it is not
+   * on it already (the Worker's git proxy for a private repository), and taken off again after.
+   */
+  private async cloneThrough(
+    sandbox: Sandbox,
+    request: CloneRequest,
+    auth?: CloneAuth,
+  ): Promise<CloneResult> {
+    const { network, allowedDomains } = this.options;
+    const host = new URL(request.url).hostname.replace(/^\[|\]$/g, "");
+    const widen =
+      network !== "open" && !allowedDomains.includes(host) && new URL(request.url).protocol !== "file:";
+    if (!widen) return modalClone(sandbox, request, auth);
+    const ip = isIP(host);
+    await sandbox.updateNetworkPolicy({
+      outboundCidrAllowlist: ip ? [`${host}/${ip === 4 ? 32 : 128}`] : [],
+      outboundDomainAllowlist: ip ? allowedDomains : [...allowedDomains, host],
+    });
+    try {
+      return await modalClone(sandbox, request, auth);
+    } finally {
+      await sandbox.updateNetworkPolicy({
+        outboundCidrAllowlist: [],
+        outboundDomainAllowlist: allowedDomains,
+      });
+    }
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
@@ -181,6 +213,18 @@ export class ModalBackend implements Backend {
     const state = this.live(id);
     if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(state, collectChangesWith(modalGit(state.sandbox), state.base.headSha));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const state = this.live(id);
+    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, readBlobsWith(modalGit(state.sandbox), shas));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const state = this.live(id);
+    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, readBlobRangeWith(modalGit(state.sandbox), sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {

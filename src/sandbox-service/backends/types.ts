@@ -4,6 +4,7 @@
  * applied. HTTP concerns (auth, base64, idempotency keys, problem+json) stay in app.ts.
  */
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -27,6 +28,15 @@ import type { OwnedSandbox } from "../../protocol/sandbox";
 /** A sandbox as its provider knows it (for Modal: found by the service's tag), for the janitor. */
 export type { OwnedSandbox };
 
+/**
+ * A header the clone's git sends to the clone URL (`Authorization: Bearer <clone ticket>`, from the
+ * request's `Clone-Ticket`): the Worker's short-lived, read-only, one-repository capability for its
+ * git proxy, revoked once the clone is done — not a GitHub credential.
+ */
+export interface CloneAuth {
+  httpHeader: string;
+}
+
 /** A file read from a sandbox. */
 export interface FileData {
   content: Uint8Array;
@@ -47,8 +57,11 @@ export interface Backend {
   list(): Promise<SandboxInfo[]>;
   /** Every sandbox of this service at the provider, including ones an earlier process left. */
   owned(): Promise<OwnedSandbox[]>;
-  /** Partial clone into the repo root, before isolation; idempotent. */
-  clone(id: string, request: CloneRequest): Promise<CloneResult>;
+  /**
+   * Partial clone into the repo root, before isolation; idempotent. `auth` goes to that one git
+   * process's environment only, never to argv, a file, the clone's config or a log.
+   */
+  clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult>;
   /** Runs one command isolated; exit code 124 with `timedOut` when the limit killed it. */
   exec(id: string, spec: ExecSpec): Promise<ExecResult>;
   readFile(id: string, path: string): Promise<FileData>;
@@ -56,6 +69,10 @@ export interface Backend {
   writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void>;
   /** The work tree against the cloned commit; untracked files included, ignored ones not. */
   changes(id: string): Promise<ChangeSet>;
+  /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (404 when it has none). */
+  readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange>;
+  /** Blobs read whole, in order; together at most 1 MiB (413 otherwise). */
+  readBlobs(id: string, shas: string[]): Promise<BlobRange[]>;
   /** Kills what runs and frees the sandbox; idempotent; works on `owned()` ids this process never made. */
   terminate(id: string): Promise<void>;
   /** Terminates every sandbox; the backend accepts nothing afterwards. */

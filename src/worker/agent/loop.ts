@@ -26,6 +26,8 @@ export interface AgentConfig {
   /** Absolute time (ms since epoch) after which no new model call starts. */
   deadline: number;
   commandTimeoutMs: number;
+  /** The publishing policy's per-file cap, which `edit` applies to what it writes. */
+  maxFileBytes?: number;
   /** Tool output beyond this is cut to head + tail before the model sees it. */
   maxOutputChars: number;
   /** How large the transcript may grow before old tool outputs are elided. */
@@ -182,6 +184,7 @@ async function drive(
         idempotencyKey: `${io.keyPrefix}:${turn}.${i}`,
         commandTimeoutMs: config.commandTimeoutMs,
         resumed: turn === resumedTurn,
+        ...(config.maxFileBytes === undefined ? {} : { maxFileBytes: config.maxFileBytes }),
       };
       const result = await runTool(call, ctx, config.maxOutputChars, io.durable, `${turn}.${i}`);
       if (result.kind === "finish") {

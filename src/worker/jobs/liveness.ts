@@ -4,6 +4,7 @@
  * evicted isolate — and the JobRoom's alarm starts the next attempt after `stallMs`, not after
  * the job's longest legitimate step. Pure decisions here; the room does the I/O.
  */
+import { configOf } from "../config";
 
 export interface LivenessConfig {
   heartbeatMs: number;
@@ -30,17 +31,7 @@ export function workflowId(jobId: string, attempt: number): string {
   return `${jobId}_${attempt}`;
 }
 
-function seconds(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return (value !== undefined && value !== "" && Number.isFinite(n) && n > 0 ? n : fallback) * 1000;
-}
-
-/** JOB_HEARTBEAT_SECONDS, JOB_STALL_SECONDS and JOB_MAX_ATTEMPTS, with their defaults. */
+/** JOB_HEARTBEAT_SECONDS, JOB_STALL_SECONDS and JOB_MAX_ATTEMPTS, from the validated config. */
 export function livenessConfig(env: Env): LivenessConfig {
-  const attempts = Number(env.JOB_MAX_ATTEMPTS);
-  return {
-    heartbeatMs: seconds(env.JOB_HEARTBEAT_SECONDS, 5),
-    stallMs: seconds(env.JOB_STALL_SECONDS, 30),
-    maxAttempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 3,
-  };
+  return configOf(env).liveness;
 }

@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
+import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { judge, type LivenessConfig, workflowId } from "./liveness";
 import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
 import {
@@ -126,6 +127,22 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   async complete(attempt: number, status: JobStatus, ending: Ending): Promise<void> {
     this.current(attempt);
     await this.finish(status, ending);
+  }
+
+  /** A ticket for the job's one clone through the git proxy (clone-ticket.ts); null once it is over. */
+  async issueCloneTicket(): Promise<string | null> {
+    return !this.job() || this.isDone() ? null : issueTicket(this.ctx.storage.sql);
+  }
+
+  async revokeCloneTicket(): Promise<void> {
+    if (this.job()) revokeTicket(this.ctx.storage.sql);
+  }
+
+  /** The repository (`owner/name`) a live clone ticket lets the git proxy read, else null. */
+  async redeemCloneTicket(ticket: string): Promise<string | null> {
+    const job = this.job();
+    if (!job || this.isDone()) return null;
+    return (await ticketValid(this.ctx.storage.sql, ticket)) ? job.repo : null;
   }
 
   /** Cancels a running job: stops its attempt, frees its sandbox, ends it `cancelled`. */

@@ -9,6 +9,7 @@ import { gatherRepoContext } from "../agent/repo-context";
 import type { Deps } from "../deps";
 import { gitHubFor } from "../github/client";
 import type { RepoRef } from "../github/repo";
+import { type CloneTickets, clonePrivate, gitProxyUrl, notFound } from "./clone-step";
 import { durableStep } from "./durable";
 import type { JobRecord } from "./log";
 import type { JobSetup } from "./progress";
@@ -18,6 +19,9 @@ export interface SetupInput {
   deps: Deps;
   repo: RepoRef;
   githubUrl: string;
+  /** The Worker's public URL, which private repositories are cloned through (its /git proxy). */
+  proxyBase: string;
+  room: CloneTickets;
   emit(event: JobEvent, key: string): Promise<void>;
 }
 
@@ -37,12 +41,18 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
   );
   await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(job.jobId));
   await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
-  const cloneUrl = `${input.githubUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;
+  const repoUrl = `${input.githubUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;
   const clone = await durableStep(step, "clone", "sandbox", () =>
-    d.sandboxes.clone(job.jobId, { url: cloneUrl, ref: base.baseBranch }),
+    base.private
+      ? clonePrivate(d.sandboxes, input.room, job.jobId, {
+          url: gitProxyUrl(input.proxyBase, job.jobId),
+          ref: base.baseBranch,
+          remoteUrl: repoUrl,
+        }).catch(notFound(job.repo))
+      : d.sandboxes.clone(job.jobId, { url: repoUrl, ref: base.baseBranch }),
   );
   const context = await durableStep(step, "context", "sandbox", () =>
     gatherRepoContext(d.sandboxes.sandbox(job.jobId)),
   );
-  return { ...base, headSha: clone.headSha, ref: clone.ref, context };
+  return { baseBranch: base.baseBranch, canPush: base.canPush, headSha: clone.headSha, ref: clone.ref, context };
 }

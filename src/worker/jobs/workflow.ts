@@ -8,10 +8,11 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import type { JobEvent, JobStatus } from "../../protocol/events";
 import { initialState, runAgent } from "../agent/loop";
 import type { FinishInput } from "../agent/tools";
-import { deps } from "../deps";
-import { JobError, LimitError } from "../errors";
+import { notConfigured, readConfig } from "../config";
+import { deps, sandboxService } from "../deps";
+import { ConfigError, JobError, LimitError } from "../errors";
 import { isSuperseded, startHeartbeat } from "./attempt";
-import { costUsd, priceOf } from "./cost";
+import { costUsd } from "./cost";
 import { durableStep, messageOf } from "./durable";
 import { livenessConfig } from "./liveness";
 import type { AgentState } from "./progress";
@@ -49,12 +50,13 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
   private async attempt(step: WorkflowStep, attempt: number, resume: Resume): Promise<Outcome> {
     const { job } = resume;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(job.jobId));
-    const d = deps(this.env);
-    const budget = job.limits ?? d.budgets.defaults;
     const emit = async (e: JobEvent, key: string) => {
       await room.append(attempt, e, key);
     };
-    const price = priceOf(this.env.MODEL_PRICES, this.env.OPENAI_MODEL);
+    // An invalid configuration is refused by the routes, so here it means a change since the job
+    // was admitted: the job ends not_configured before any step (inside the try, like any failure).
+    const configured = readConfig(this.env);
+    const price = configured.ok ? configured.config.price : null;
     let state: AgentState | null = resume.agent;
     const usage = () => {
       const u = state?.record.usage ?? { steps: 0, promptTokens: 0, completionTokens: 0 };
@@ -64,9 +66,14 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const repo = { owner, repo: name };
     let outcome: Outcome;
     try {
+      const unconfigured = notConfigured(this.env);
+      if (unconfigured) throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
+      const d = deps(this.env);
+      const budget = job.limits ?? d.budgets.defaults;
       let setup = resume.setup;
       if (!setup) {
-        setup = await setUpJob(step, { job, deps: d, repo, githubUrl: this.env.GITHUB_URL, emit });
+        const proxyBase = this.env.PUBLIC_URL || job.origin;
+        setup = await setUpJob(step, { job, deps: d, repo, githubUrl: this.env.GITHUB_URL, proxyBase, room, emit });
         await room.saveSetup(attempt, setup);
       }
       const hands = d.sandboxes.sandbox(job.jobId);
@@ -91,6 +98,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
             deadline: Date.parse(job.createdAt) + budget.maxMinutes * 60_000,
             commandTimeoutMs: budget.commandTimeoutSeconds * 1000,
             maxOutputChars: d.maxOutputChars,
+            maxFileBytes: d.policy.maxFileBytes,
             prompt: { maxChars: d.promptBudgetChars, keepRecent: 4 },
           },
           {
@@ -151,7 +159,9 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     // cannot be terminated now the room retries (reaper.ts).
     const sandboxFreed = await step
       .do("cleanup", { retries: { limit: 3, delay: "1 second", backoff: "exponential" } }, () =>
-        d.sandboxes.terminate(job.jobId).then(() => true),
+        sandboxService(this.env)
+          .terminate(job.jobId)
+          .then(() => true),
       )
       .catch((error: unknown) => {
         console.error("sandbox terminate failed; the JobRoom retries:", messageOf(error));

@@ -17,6 +17,8 @@ export interface ToolContext {
    * been applied. Commands are covered by their idempotency key; an edit checks the file instead.
    */
   resumed?: boolean;
+  /** The publishing policy's per-file cap (PUBLISH_MAX_FILE_BYTES); a file over it is never published. */
+  maxFileBytes?: number;
 }
 
 /** A file the tool wants written: the whole new content, so writing it twice changes nothing. */
