@@ -275,6 +275,8 @@ export async function startService(options: StartOptions): Promise<RunningServic
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (closeOptions.keepSandboxes) freezeRecords();
       await options.backend.close(closeOptions);
+      // A restart drops requests still waiting (a Modal command runs on): their callers retry.
+      if (closeOptions.keepSandboxes) server.closeAllConnections();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 5_000);
       force.unref();
