@@ -25,5 +25,5 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist/sandbox-service.mjs ./dist/sandbox-service.mjs
 USER node
 EXPOSE 8788
-# SIGTERM reaches node directly (exec form), so the service terminates its sandboxes before exiting.
+# SIGTERM reaches node directly (exec form): the service stops and keeps its sandboxes for the next one.
 CMD ["node", "dist/sandbox-service.mjs"]
