@@ -2,7 +2,6 @@
 // name, lifetimes, resources, network allowlist), the clone-only policy, a later process taking up
 // a job's sandbox by name, and the real server process: startup errors, JSON logs without secrets,
 // and a SIGTERM that keeps the sandboxes for the next process.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -17,6 +16,7 @@ import {
 } from "../../src/sandbox-service/backends/modal-config";
 import { type ModalStandIn, startModalStandIn } from "../stand-ins/modal";
 import { type BareRepo, makeBareRepo } from "./harness";
+import { listeningUrl, startServer, waitForLine } from "./server-process";
 
 let modal: ModalStandIn;
 let stateRoot: string;
@@ -119,31 +119,6 @@ function modalRecord(jobId: string) {
   );
 }
 
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox-service/server.ts"], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-async function waitForLine(
-  server: { child: ChildProcess; output: () => string },
-  text: string,
-): Promise<void> {
-  while (!server.output().includes(text)) {
-    if (server.child.exitCode !== null) throw new Error(`server exited: ${server.output()}`);
-    await once(server.child.stdout ?? server.child, "data");
-  }
-}
-
 describe("server process with SANDBOX_BACKEND=modal", () => {
   it("refuses to start without Modal credentials, saying which", async () => {
     const server = startServer({ SANDBOX_BACKEND: "modal", SANDBOX_SERVICE_TOKEN: "t" });
@@ -154,7 +129,7 @@ describe("server process with SANDBOX_BACKEND=modal", () => {
 
   it("serves, logs JSON without secrets, and keeps its sandboxes on SIGTERM (a restart)", async () => {
     const token = randomBytes(16).toString("hex");
-    const server = startServer({
+    const env = {
       SANDBOX_BACKEND: "modal",
       SANDBOX_SERVICE_TOKEN: token,
       MODAL_TOKEN_ID: modal.tokenId,
@@ -164,7 +139,8 @@ describe("server process with SANDBOX_BACKEND=modal", () => {
       MODAL_APP_NAME: "server-process-test",
       SANDBOX_STATE_DIR: join(stateRoot, "server"),
       PORT: "0",
-    });
+    };
+    const server = startServer(env);
     await waitForLine(server, "sandbox service listening");
     const url = /"url":"([^"]+)"/.exec(server.output())?.[1] ?? "";
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
@@ -182,8 +158,16 @@ describe("server process with SANDBOX_BACKEND=modal", () => {
     server.child.kill("SIGTERM");
     const [code] = await once(server.child, "exit");
     expect(code).toBe(0);
-    expect(modalRecord("sigterm")?.task.terminated).toBe(false);
-    await modalRecord("sigterm")?.task.terminate();
+    const kept = modalRecord("sigterm");
+    expect(kept?.task.terminated).toBe(false);
+    const next = startServer(env);
+    const nextUrl = await listeningUrl(next);
+    const found = await fetch(`${nextUrl}/v1/sandboxes/sigterm`, { headers });
+    expect(await found.json()).toEqual(created);
+    expect((await fetch(`${nextUrl}/v1/sandboxes/sigterm`, { method: "DELETE", headers })).status).toBe(204);
+    expect(kept?.task.terminated).toBe(true);
+    next.child.kill("SIGTERM");
+    await once(next.child, "exit");
     const lines = server.output().trim().split("\n");
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     for (const secret of [token, modal.tokenSecret, modal.tokenId])

@@ -3,14 +3,19 @@
 // exec idempotency keys survive; a key whose command the restart cut off answers "interrupted";
 // start-up keeps running jobs' sandboxes, the janitor still removes ended ones, and only
 // sandboxes past the maximum lifetime are reaped by the service itself.
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloneResult, ExecResult, SandboxInfo } from "../../src/protocol/sandbox";
 import { sandboxName } from "../../src/sandbox-service/job-name";
 import type { BackendKind } from "./contract-harness";
-import { type BareRepo, b64, makeBareRepo } from "./harness";
+import { type BareRepo, b64, makeBareRepo, serviceCaller } from "./harness";
 import { type Generation, type RestartHarness, startRestartHarness } from "./restart-harness";
+import { listeningUrl, type ServerProcess, startServer } from "./server-process";
 
 const JOB = "job/with:odd chars";
 const ENDED = "job-ended";
@@ -121,5 +126,44 @@ describe.each<BackendKind>(["local", "modal"])("restart, %s backend", (kind) => 
     expect(existsSync(join(h.root, sandboxName("job-old")))).toBe(false);
     if (h.modal) expect(h.modal.live().filter((s) => s.tags.jobId === "job-old")).toEqual([]);
     await reaping.service.close();
+  });
+});
+
+describe("the server process, local backend", () => {
+  it("keeps its sandboxes on SIGTERM; the next process on the same SANDBOX_ROOT serves them", async () => {
+    const root = await mkdtemp(join(tmpdir(), "sandbox-process-"));
+    const token = randomBytes(16).toString("hex");
+    const env = { SANDBOX_BACKEND: "local", SANDBOX_SERVICE_TOKEN: token, SANDBOX_ROOT: root, PORT: "0" };
+    const servers: ServerProcess[] = [];
+    const stop = async (server: ServerProcess): Promise<number> => {
+      const exited = once(server.child, "exit");
+      server.child.kill("SIGTERM");
+      const [code] = await exited;
+      return code as number;
+    };
+    try {
+      const first = startServer(env);
+      servers.push(first);
+      const call = serviceCaller(await listeningUrl(first), token);
+      expect((await call("POST", "/v1/sandboxes", { jobId: JOB })).status).toBe(201);
+      const appended = await call<ExecResult>("POST", `${at(JOB)}/exec`, append);
+      expect(appended.body.exitCode).toBe(0);
+      expect(await stop(first)).toBe(0);
+      expect(first.output()).toContain("sandboxes kept for the next process");
+      expect(existsSync(join(root, sandboxName(JOB), "workspace", "log.txt"))).toBe(true);
+
+      const second = startServer(env);
+      servers.push(second);
+      const again = serviceCaller(await listeningUrl(second), token);
+      expect((await again<ExecResult>("POST", `${at(JOB)}/exec`, append)).body).toEqual(appended.body);
+      const log = await again<ExecResult>("POST", `${at(JOB)}/exec`, { argv: ["cat", "log.txt"] });
+      expect(log.body.output).toBe("line\n");
+      expect((await again("DELETE", at(JOB))).status).toBe(204);
+      expect(await stop(second)).toBe(0);
+      expect(existsSync(join(root, sandboxName(JOB)))).toBe(false);
+    } finally {
+      for (const server of servers) if (server.child.exitCode === null) server.child.kill("SIGKILL");
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
