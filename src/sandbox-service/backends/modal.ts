@@ -6,7 +6,7 @@
  * name; what the service records about it (clone, exec keys) lives under `stateDir`.
  */
 import { join } from "node:path";
-import { AlreadyExistsError, type App, type Image, ModalClient, NotFoundError, type Sandbox } from "modal";
+import { AlreadyExistsError, type App, type Image, ModalClient, type Sandbox } from "modal";
 import type {
   ChangeSet,
   CloneRequest,
@@ -23,6 +23,7 @@ import { recordedSandboxes, SandboxState } from "../sandbox-state";
 import type { ModalBackendOptions } from "./modal-config";
 import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS } from "./modal-config";
 import { MODAL_WORKDIR } from "./modal-exec";
+import { findJobSandbox, isNotFound, listOwned, modalFailure } from "./modal-lookup";
 import { modalClone, modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
 import type { Backend, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
@@ -119,22 +120,6 @@ export class ModalBackend implements Backend {
     }
   }
 
-  /** The running sandbox named for `jobId` when it is this service's and that job's, else undefined. */
-  private async findByName(jobId: string): Promise<Sandbox | undefined> {
-    await this.appAndImage();
-    let sandbox: Sandbox;
-    try {
-      sandbox = await this.client.sandboxes.fromName(this.options.appName, sandboxName(jobId));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw modalFailure(error);
-    }
-    const tags = await sandbox.getTags();
-    if (tags.service === this.options.serviceTag && tags.jobId === jobId) return sandbox;
-    sandbox.detach();
-    return undefined;
-  }
-
   /** Holds `sandbox` as `jobId`'s, with the records the state directory has of it. */
   private async take(jobId: string, sandbox: Sandbox, fresh: boolean): Promise<ModalSandbox> {
     const state = new SandboxState(join(this.options.stateDir, sandboxName(jobId)));
@@ -197,16 +182,13 @@ export class ModalBackend implements Backend {
 
   async owned(): Promise<OwnedSandbox[]> {
     const { app } = await this.appAndImage();
-    const found: OwnedSandbox[] = [];
-    for await (const sandbox of this.client.sandboxes.list({
-      appId: app.appId,
-      tags: { service: this.options.serviceTag },
-    })) {
-      const { jobId } = await sandbox.getTags();
-      sandbox.detach();
-      if (jobId) found.push({ id: jobId, jobId });
-    }
-    return found;
+    return listOwned(this.client, app, this.options.serviceTag);
+  }
+
+  /** The running sandbox of `jobId` (by name, with this service's tags), else undefined. */
+  private async findByName(jobId: string): Promise<Sandbox | undefined> {
+    await this.appAndImage();
+    return findJobSandbox(this.client, this.options, jobId);
   }
 
   async clone(id: string, request: CloneRequest): Promise<CloneResult> {
@@ -337,16 +319,4 @@ export class ModalBackend implements Backend {
       state.inFlight.delete(work);
     }
   }
-}
-
-/** Modal's "no such sandbox", from the SDK's own error type or the raw gRPC status (5, NOT_FOUND). */
-function isNotFound(error: unknown): boolean {
-  return error instanceof NotFoundError || (error as { code?: unknown } | null)?.code === 5;
-}
-
-/** Errors of our own pass through; anything from Modal is a retryable 503 naming what failed. */
-function modalFailure(error: unknown): unknown {
-  if (error instanceof ServiceError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new ServiceError(503, "modal unavailable", message.slice(0, 500), true);
 }
