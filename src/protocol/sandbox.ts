@@ -127,6 +127,7 @@ export interface SandboxProblem {
  * The Worker's cron decides which jobs are over (their JobRoom is unknown or finished).
  */
 export interface OwnedSandbox {
+  /** The job id, as everywhere (kept for callers that address sandboxes by `id`). */
   id: string;
   jobId: string;
 }
