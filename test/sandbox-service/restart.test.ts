@@ -58,6 +58,13 @@ describe.each<BackendKind>(["local", "modal"])("restart, %s backend", (kind) => 
     expect(cloned.body.headSha).toBe(repo.headSha);
     const appended = await first.call<ExecResult>("POST", `${at(JOB)}/exec`, append);
     expect(appended.body).toMatchObject({ exitCode: 0, output: "appended\n" });
+    // The service's records of the sandbox are nowhere its commands can see (or forge).
+    const look = [
+      "sh",
+      "-c",
+      "find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o \\( -name sandbox.json -o -name clone.json -o -path '*/execs/*' \\) -print 2>/dev/null; true",
+    ];
+    expect((await first.call<ExecResult>("POST", `${at(JOB)}/exec`, { argv: look })).body.output).toBe("");
     const hanging = first.call("POST", `${at(JOB)}/exec`, hang).catch((error: unknown) => error);
     await untilFile(first, JOB, "started.txt");
     await first.service.close({ keepSandboxes: true });
