@@ -1,18 +1,23 @@
 /**
  * The sandbox service's HTTP API, shared by the Worker's client and the Node service.
- * Types only: this file is imported from both runtimes and must stay free of runtime code.
- * Every route sits under `/v1`, answers JSON, and needs `Authorization: Bearer <SANDBOX_SERVICE_TOKEN>`.
+ * Types only: this file is imported from both runtimes and must stay free of runtime code (the
+ * reply schemas are in sandbox-schemas.ts). Every route sits under `/v1`, answers JSON, and needs
+ * `Authorization: Bearer <SANDBOX_SERVICE_TOKEN>`. A sandbox is addressed by its job's id
+ * (URL-encoded in the path), so a caller never stores a sandbox id, and a restarted service
+ * serves the sandboxes of running jobs again (workspace, clone record, idempotency keys).
  */
 
 /**
  * `POST /v1/sandboxes` — idempotent on `jobId`: a second create returns the same sandbox
- * (201 when created, 200 when it already existed; either way the body is `SandboxInfo`).
+ * (201 when created, 200 when it already existed, also after a service restart; either way the
+ * body is `SandboxInfo`, whose `id` is the job id).
  */
 export interface CreateSandboxRequest {
   jobId: string;
 }
 
 export interface SandboxInfo {
+  /** The job id: every per-sandbox route takes it. */
   id: string;
   jobId: string;
   backend: "local" | "modal";
@@ -21,7 +26,8 @@ export interface SandboxInfo {
 
 /**
  * `POST /v1/sandboxes/:id/clone` — a partial clone (`--filter=blob:none`) of one branch into the
- * workspace root. Idempotent: cloning again returns the existing checkout's head.
+ * workspace root. Idempotent: cloning again returns the existing checkout's head (recorded on disk,
+ * so also after a service restart).
  *
  * An optional `Clone-Ticket: <ticket>` request header (base64url) is sent by that one git process
  * to `url` as `Authorization: Bearer <ticket>` — through git's environment
@@ -57,8 +63,10 @@ export interface ExecRequest {
   maxOutputBytes?: number;
   /**
    * A repeated key returns the first result and never runs the command twice (a repeat that
-   * arrives while the first call runs waits for it). Keys are per sandbox; reusing one for a
-   * different argv or stdin is refused with 409.
+   * arrives while the first call runs waits for it), also after a service restart. A key whose
+   * command was running when the service stopped answers `interrupted: true` (exit code 137)
+   * instead of running again. Keys are per sandbox; reusing one for a different argv or stdin is
+   * refused with 409.
    */
   idempotencyKey?: string;
 }
@@ -71,6 +79,8 @@ export interface ExecResult {
   truncated: boolean;
   timedOut: boolean;
   durationMs: number;
+  /** True when the sandbox service restarted while the command ran: its result is lost. */
+  interrupted?: boolean;
 }
 
 /**
@@ -111,7 +121,11 @@ export type Change =
     }
   | { path: string; status: "deleted" };
 
-/** `GET /v1/sandboxes/:id/changes` — everything in the work tree that differs from the cloned commit. */
+/**
+ * `GET /v1/sandboxes/:id/changes?base=<sha>` — everything in the work tree that differs from
+ * `base` (the clone's `headSha`, which the caller keeps); without `base`, from the commit the
+ * service recorded at clone time.
+ */
 export interface ChangeSet {
   baseSha: string;
   changes: Change[];
@@ -151,12 +165,12 @@ export interface SandboxProblem {
 }
 
 /**
- * `GET /v1/janitor` — every sandbox of this service at the provider (for Modal: found by its tag,
- * including ones an earlier service process left), by job. `POST /v1/janitor` with
+ * `GET /v1/janitor` — every sandbox of this service (for Modal: found by its tag at Modal), by job. `POST /v1/janitor` with
  * `{ jobIds: string[] }` terminates the sandboxes of those jobs and answers `{ terminated: OwnedSandbox[] }`.
  * The Worker's cron decides which jobs are over (their JobRoom is unknown or finished).
  */
 export interface OwnedSandbox {
+  /** The job id, as everywhere (kept for callers that address sandboxes by `id`). */
   id: string;
   jobId: string;
 }

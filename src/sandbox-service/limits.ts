@@ -29,3 +29,10 @@ export const MAX_REMEMBERED_EXECS = 256;
 export const DEFAULT_MAX_SANDBOXES = 16;
 /** `Retry-After` of that 429: sandboxes free up as jobs finish, within minutes. */
 export const CAPACITY_RETRY_AFTER_SECONDS = 30;
+/**
+ * Age past which the service terminates a sandbox on its own (`SANDBOX_MAX_LIFETIME_SECONDS`):
+ * the longest job ceiling (60 minutes) plus two hours, so only sandboxes of ended jobs qualify.
+ */
+export const DEFAULT_MAX_LIFETIME_SECONDS = 3 * 60 * 60;
+/** How often the service looks for sandboxes past that age (and once at start). */
+export const REAP_INTERVAL_MS = 15 * 60_000;

@@ -21,7 +21,18 @@ describe("config schema", () => {
       defaults: { maxSteps: 40, maxTokens: 2_000_000, maxMinutes: 20, commandTimeoutSeconds: 120 },
       ceilings: { maxSteps: 40, maxTokens: 2_000_000, maxMinutes: 20, commandTimeoutSeconds: 120 },
     });
-    expect(result.ok && result.config.watchdog).toEqual({ stallMs: 600_000, maxAttempts: 3 });
+    expect(result.ok && result.config.liveness).toEqual({
+      heartbeatMs: 5_000,
+      stallMs: 30_000,
+      maxAttempts: 3,
+    });
+  });
+
+  it("a stall window no longer than the heartbeat interval is refused", () => {
+    expect(problems({ JOB_HEARTBEAT_SECONDS: "10", JOB_STALL_SECONDS: "10" })).toEqual([
+      "JOB_STALL_SECONDS: (10) must exceed JOB_HEARTBEAT_SECONDS (10)",
+    ]);
+    expect(problems({ JOB_HEARTBEAT_SECONDS: "1", JOB_STALL_SECONDS: "3" })).toEqual([]);
   });
 
   it("a var that does not parse is a problem naming it, not a silent default", () => {

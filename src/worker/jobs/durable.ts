@@ -42,7 +42,9 @@ export async function durableStep<T>(
       } catch (error) {
         // No retry can shrink a result: it ends the job with its reason.
         if (error instanceof StepResultTooLarge) {
-          return { ok: false, code: "internal_error", message: error.message } as Rpc.Serializable<Outcome<T>>;
+          return { ok: false, code: "internal_error", message: error.message } as Rpc.Serializable<
+            Outcome<T>
+          >;
         }
         const refusal = asRefusal(error, kind);
         if (refusal) return refusal as Rpc.Serializable<Outcome<T>>;

@@ -28,12 +28,16 @@ export interface SetupInput {
 export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<JobSetup> {
   const { job, deps: d, repo, emit } = input;
   const base = await durableStep(step, "prepare", "github", async () => {
-    const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get({
-      owner: repo.owner,
-      repo: repo.repo,
-    });
-    // Without push access the branch goes to a fork (see fork-step.ts).
-    return { baseBranch: job.baseBranch ?? data.default_branch, canPush: data.permissions?.push !== false };
+    const { data } = await gitHubFor(d.github, repo)
+      .then((github) => github.rest.repos.get({ owner: repo.owner, repo: repo.repo }))
+      .catch(notFound(job.repo));
+    return {
+      baseBranch: job.baseBranch ?? data.default_branch,
+      // Without push access the branch goes to a fork (see fork-step.ts).
+      canPush: data.permissions?.push !== false,
+      // Internal repositories (GitHub Enterprise) need a credential to clone, as private ones do.
+      private: data.private || (data.visibility ?? "public") !== "public",
+    };
   });
   await emit(
     { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
@@ -54,5 +58,11 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
   const context = await durableStep(step, "context", "sandbox", () =>
     gatherRepoContext(d.sandboxes.sandbox(job.jobId)),
   );
-  return { baseBranch: base.baseBranch, canPush: base.canPush, headSha: clone.headSha, ref: clone.ref, context };
+  return {
+    baseBranch: base.baseBranch,
+    canPush: base.canPush,
+    headSha: clone.headSha,
+    ref: clone.ref,
+    context,
+  };
 }

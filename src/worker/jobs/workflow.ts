@@ -67,13 +67,22 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     let outcome: Outcome;
     try {
       const unconfigured = notConfigured(this.env);
-      if (unconfigured) throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
+      if (unconfigured)
+        throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
       const d = deps(this.env);
       const budget = job.limits ?? d.budgets.defaults;
       let setup = resume.setup;
       if (!setup) {
         const proxyBase = this.env.PUBLIC_URL || job.origin;
-        setup = await setUpJob(step, { job, deps: d, repo, githubUrl: this.env.GITHUB_URL, proxyBase, room, emit });
+        setup = await setUpJob(step, {
+          job,
+          deps: d,
+          repo,
+          githubUrl: this.env.GITHUB_URL,
+          proxyBase,
+          room,
+          emit,
+        });
         await room.saveSetup(attempt, setup);
       }
       const hands = d.sandboxes.sandbox(job.jobId);
