@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { AlreadyExistsError, type App, type Image, ModalClient, NotFoundError, type Sandbox } from "modal";
+import { AlreadyExistsError, type App, type Image, ModalClient, type Sandbox } from "modal";
 import type {
   BlobRange,
   ChangeSet,
