@@ -89,7 +89,7 @@ it("first run: .dev.vars 0600, the missing keys named, both started, no secret i
     process.kill(script?.pid ?? -(dev.child.pid ?? 0), "SIGINT");
   }
   expect(await dev.exited).toBe(0);
-  expect(dev.output()).toMatch(/"msg":"stopped"/);
+  expect(dev.output()).toMatch(/"msg":"stopped; sandboxes kept for the next process"/);
 }, 120_000);
 
 it("a wider .dev.vars is tightened with a warning; a child that fails makes it exit non-zero", async () => {

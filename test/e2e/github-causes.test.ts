@@ -32,9 +32,9 @@ describe("with the right token", () => {
 
   it("a missing repository says it does not exist or cannot be seen (404)", async () => {
     const error = await failure(system, "[404]", "acme/nope");
-    expect(error.code).toBe("github_error");
+    expect(error.code).toBe("repo_not_found");
     expect(error.message).toMatch(
-      /^GitHub answered 404 Not Found to GET \/api\/v3\/repos\/acme\/nope: it does not exist, or the credentials cannot see it \(a private repository/,
+      /^Repository acme\/nope was not found, or the GitHub credential has no access to it \(for a private repository/,
     );
   });
 

@@ -72,9 +72,13 @@ describe.each<BackendKind>(["local", "modal"])("clone with a ticket: %s backend"
     expect(requests.length).toBeGreaterThan(1);
     expect(requests.every((r) => r.authorization === `Bearer ${TICKET}`)).toBe(true);
     const run = async (command: string) => {
-      const answer = await h.call<ExecResult>("POST", `/v1/sandboxes/${sandbox.id}/exec`, {
-        argv: ["sh", "-c", command],
-      });
+      const answer = await h.call<ExecResult>(
+        "POST",
+        `/v1/sandboxes/${encodeURIComponent(sandbox.id)}/exec`,
+        {
+          argv: ["sh", "-c", command],
+        },
+      );
       return answer.body.output;
     };
     expect(await run("git remote get-url origin")).toBe("https://github.com/acme/vault.git\n");
@@ -86,7 +90,7 @@ describe.each<BackendKind>(["local", "modal"])("clone with a ticket: %s backend"
     expect(everywhere.toLowerCase()).not.toContain("extraheader");
     if (kind === "modal") {
       // The clone host was let through the allowlist for the clone only, then taken off again.
-      const modal = [...(h.modal?.sandboxes.values() ?? [])].find((s) => s.id === sandbox.id);
+      const modal = [...(h.modal?.sandboxes.values() ?? [])].find((s) => s.tags.jobId === sandbox.jobId);
       expect(JSON.stringify(modal?.network)).not.toContain("127.0.0.1");
       expect(h.modal?.calls.filter((c) => c.endsWith("TaskSetNetworkAccess")).length).toBeGreaterThanOrEqual(
         2,
