@@ -31,6 +31,18 @@ let root: string;
 let openai: OpenAIStandIn;
 let github: GitHubStandIn;
 let service: RunningService;
+
+/** Starts the sandbox service on `root` (adopting what an earlier process left there). */
+async function startSandboxService(port = 0): Promise<RunningService> {
+  const backend = await createLocalBackend({ root: join(root, "sandboxes") });
+  return startService({
+    backend,
+    token: secrets.SANDBOX_SERVICE_TOKEN,
+    port,
+    host: "127.0.0.1",
+    log: silentLogger,
+  });
+}
 let worker: DevWorker;
 
 beforeAll(async () => {
@@ -38,14 +50,7 @@ beforeAll(async () => {
   openai = await startOpenAIStandIn({ apiKey: secrets.OPENAI_API_KEY });
   github = await startGitHubStandIn({ token: secrets.GITHUB_TOKEN });
   await github.createRepo("acme", "api", { "README.md": "# api\n" });
-  const backend = await createLocalBackend({ root: join(root, "sandboxes") });
-  service = await startService({
-    backend,
-    token: secrets.SANDBOX_SERVICE_TOKEN,
-    port: 0,
-    host: "127.0.0.1",
-    log: silentLogger,
-  });
+  service = await startSandboxService();
   worker = await startDevWorker(
     {
       OPENAI_BASE_URL: openai.url,
@@ -211,5 +216,54 @@ it("a job whose runtime dies on every attempt ends `stalled` after the last one,
   expect(all.find((e) => e.type === "error")?.data).toMatchObject({ code: "stalled" });
   expect(String(all.find((e) => e.type === "error")?.data.message)).toMatch(/stopped 2 times/);
   expect(all.at(-1)).toMatchObject({ type: "done", data: { status: "failed" } });
+  expect(await liveSandboxes()).toEqual([]);
+}, 180_000);
+
+it("the whole dev system restarted mid-job (runtime and sandbox service) ends succeeded, commands once", async () => {
+  const asked: number[] = [];
+  openai.setScript(
+    byTurn(
+      [
+        bash("echo one >> log.txt"),
+        bash("echo two >> log.txt"),
+        "hang",
+        bash("echo three >> log.txt"),
+        finish("Survive a restart"),
+      ],
+      asked,
+    ),
+    "[system]",
+  );
+  const { response, jobId } = await startJob("[system] append lines");
+  const before = await collectEvents(response, {
+    until: (e) => e.type === "step" && e.data.n === 2,
+    timeoutMs: 30_000,
+  });
+  await eventually(() => asked.includes(2), "the hanging model call");
+  // Everything goes down: the runtime, then the sandbox service (keeping its sandboxes, as on SIGTERM).
+  await worker.kill();
+  const port = Number(new URL(service.url).port);
+  await service.close({ keepSandboxes: true });
+  // The model's hung call is answered once it is asked again (turn 2 was never saved).
+  openai.setScript(
+    byTurn(
+      [
+        bash("echo one >> log.txt"),
+        bash("echo two >> log.txt"),
+        bash("echo three >> log.txt"),
+        finish("Survive a restart"),
+      ],
+      asked,
+    ),
+    "[system]",
+  );
+  service = await startSandboxService(port);
+  expect(service.adopted).toBe(1);
+  await worker.start();
+  const all = await resume(jobId, before.events);
+  expect(all.at(-1)).toMatchObject({ type: "done", data: { status: "succeeded", usage: { steps: 3 } } });
+  const pull = github.pulls.at(-1);
+  expect(pull?.title).toBe("Survive a restart");
+  expect(await github.git("acme", "api", "show", `${pull?.headSha}:log.txt`)).toBe("one\ntwo\nthree\n");
   expect(await liveSandboxes()).toEqual([]);
 }, 180_000);
