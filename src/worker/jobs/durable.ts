@@ -18,7 +18,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: s
 /** What a step talks to, for the error code and message when it fails for good. */
 export type StepKind = "model" | "sandbox" | "github" | "internal";
 
-const RETRIES = {
+export const RETRIES = {
   retries: { limit: 4, delay: "1 second", backoff: "exponential" },
   // Long enough for the longest command a request may ask for (config.ts checks the ceiling).
   timeout: `${STEP_TIMEOUT_SECONDS} seconds`,
@@ -65,7 +65,8 @@ export async function durableStep<T>(
   return outcome.value;
 }
 
-function asRefusal(error: unknown, kind: StepKind): Outcome<never> | null {
+/** A failure a retry cannot fix, as the job's error; null for one worth retrying. */
+export function asRefusal(error: unknown, kind: StepKind): Outcome<never> | null {
   if (error instanceof JobError) return { ok: false, code: error.code, message: error.message };
   if (error instanceof SandboxError && !error.retryable) {
     return { ok: false, code: "sandbox_error", message: error.message };
@@ -85,12 +86,12 @@ function asRefusal(error: unknown, kind: StepKind): Outcome<never> | null {
 }
 
 /** A model or GitHub failure with its cause named (model-failure.ts, github/failure.ts). */
-function describe(error: unknown): { message: string; retryable: boolean } | null {
+export function describe(error: unknown): { message: string; retryable: boolean } | null {
   if (error instanceof ModelError) return { message: error.message, retryable: error.retryable };
   return describeGitHubFailure(error);
 }
 
-function describeKind(kind: StepKind): string {
+export function describeKind(kind: StepKind): string {
   return { model: "The model API", sandbox: "The sandbox service", github: "GitHub", internal: "A job step" }[
     kind
   ];

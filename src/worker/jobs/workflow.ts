@@ -13,12 +13,13 @@ import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
 import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
-import { durableStep, messageOf } from "./durable";
+import { messageOf } from "./durable";
 import { livenessConfig } from "./liveness";
 import type { AgentState } from "./progress";
 import { publishJob } from "./publish-step";
 import type { Ending, Resume } from "./room";
 import { setUpJob } from "./setup-step";
+import { turnCall } from "./turn-call";
 
 export interface CodeJobParams {
   jobId: string;
@@ -113,7 +114,8 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
           {
             model: d.model,
             sandbox: hands,
-            durable: (n, fn) => durableStep(step, n, n.startsWith("model") ? "model" : "sandbox", fn),
+            // Not Workflow steps: the saved turn and the exec records keep these results (turn-call.ts).
+            durable: (n, fn) => turnCall(n.startsWith("model") ? "model" : "sandbox", fn),
             emit,
             keyPrefix: job.jobId,
             checkpoint: (save, events) => room.saveTurn(attempt, save, events),
