@@ -7,6 +7,7 @@ import { type AgentConfig, immediate, initialState, runAgent } from "../../src/w
 import { assistantMessage, type Message, type Model, type ModelReply } from "../../src/worker/agent/model";
 import { LimitError } from "../../src/worker/errors";
 import { validateChatRequest } from "../stand-ins/openai-validate";
+import { agentConfig, agentIO } from "./agent-fixtures";
 import { memorySandbox } from "./memory-sandbox";
 
 interface Say {
@@ -38,24 +39,9 @@ function scripted(turns: Say[]) {
   return { model, prompts };
 }
 
-const config = (over: Partial<AgentConfig> = {}): AgentConfig => ({
-  maxSteps: 10,
-  maxTokens: 10_000_000,
-  deadline: Date.now() + 60_000,
-  commandTimeoutMs: 5000,
-  maxOutputChars: 20_000,
-  prompt: { maxChars: 60_000, keepRecent: 4 },
-  ...over,
-});
+const config = (over: Partial<AgentConfig> = {}): AgentConfig => agentConfig({ maxSteps: 10, ...over });
 
-const io = (model: Model) => ({
-  model,
-  sandbox: memorySandbox({ "a.txt": "a\n" }),
-  durable: immediate,
-  emit: async () => {},
-  keyPrefix: "job",
-  checkpoint: async () => {},
-});
+const io = (model: Model) => agentIO(model, memorySandbox({ "a.txt": "a\n" }));
 
 const task = { repo: "acme/api", baseBranch: "main", prompt: "do it" };
 const finish = { name: "finish", arguments: JSON.stringify({ title: "T", summary: "S" }) };

@@ -8,6 +8,7 @@ import { type AgentConfig, immediate, initialState, runAgent } from "../../src/w
 import type { Message, Model, ModelReply, ToolCall } from "../../src/worker/agent/model";
 import { transcriptChars } from "../../src/worker/agent/prompt-budget";
 import { LimitError } from "../../src/worker/errors";
+import { agentConfig, agentIO } from "./agent-fixtures";
 import { memorySandbox } from "./memory-sandbox";
 
 /** A Model that answers with one tool call per turn from `calls`, recording each prompt's size. */
@@ -38,24 +39,9 @@ function scripted(calls: Omit<ToolCall, "id">[]) {
   return { model, sizes };
 }
 
-const config = (over: Partial<AgentConfig> = {}): AgentConfig => ({
-  maxSteps: 100,
-  maxTokens: 10_000_000,
-  deadline: Date.now() + 60_000,
-  commandTimeoutMs: 5000,
-  maxOutputChars: 20_000,
-  prompt: { maxChars: 60_000, keepRecent: 4 },
-  ...over,
-});
+const config = (over: Partial<AgentConfig> = {}): AgentConfig => agentConfig({ maxSteps: 100, ...over });
 
-const io = (model: Model, sandbox: ReturnType<typeof memorySandbox>) => ({
-  model,
-  sandbox,
-  durable: immediate,
-  emit: async () => {},
-  keyPrefix: "job",
-  checkpoint: async () => {},
-});
+const io = agentIO;
 
 const task = { repo: "acme/api", baseBranch: "main", prompt: "read everything" };
 const newRun = () => initialState(task);
