@@ -3,7 +3,7 @@
 // reply is answered with a nudge instead of entering the transcript, and a model that only ever
 // says nothing is stopped by the step budget.
 import { describe, expect, it } from "vitest";
-import { type AgentConfig, immediate, initialState, runAgent } from "../../src/worker/agent/loop";
+import { type AgentConfig, initialState, runAgent } from "../../src/worker/agent/loop";
 import { assistantMessage, type Message, type Model, type ModelReply } from "../../src/worker/agent/model";
 import { LimitError } from "../../src/worker/errors";
 import { validateChatRequest } from "../stand-ins/openai-validate";

@@ -4,7 +4,7 @@
 // are told from lint runs.
 import { describe, expect, it } from "vitest";
 import { isCheck, ranTests } from "../../src/worker/agent/checks";
-import { type AgentConfig, immediate, initialState, runAgent } from "../../src/worker/agent/loop";
+import { type AgentConfig, initialState, runAgent } from "../../src/worker/agent/loop";
 import type { Message, Model, ModelReply, ToolCall } from "../../src/worker/agent/model";
 import { transcriptChars } from "../../src/worker/agent/prompt-budget";
 import { LimitError } from "../../src/worker/errors";
