@@ -12,7 +12,7 @@
  */
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
 import { parseSlackBody, readRawBody } from "./payload";
-import { verifySlackSignature } from "./signature";
+import { signingKey, verifySlackSignature } from "./signature";
 
 /** Slack gives up on a response after 3 s; we answer by then whatever the listener is doing. */
 export const ACK_GUARD_MS = 3_000;
@@ -46,6 +46,8 @@ export interface Lifetime {
 
 export class FetchReceiver implements Receiver {
   private app: App | null = null;
+  /** Imported on first use, then shared by every request: the secret does not change under us. */
+  private key: Promise<CryptoKey> | null = null;
 
   constructor(private readonly options: FetchReceiverOptions) {}
 
@@ -71,7 +73,10 @@ export class FetchReceiver implements Receiver {
     if (body === null) return text(400, "Unreadable request body.");
     // Slack's certificate check for slash commands: answered without doing anything.
     if (body.ssl_check !== undefined) return new Response(null, { status: 200 });
-    const check = await verifySlackSignature(this.options.signingSecret, raw, request.headers);
+    // An empty secret is refused by the check itself, so it is never imported.
+    const secret = this.options.signingSecret;
+    if (secret) this.key ??= signingKey(secret);
+    const check = await verifySlackSignature(this.key ? await this.key : secret, raw, request.headers);
     if (!check.ok) {
       console.warn(`slack: refused a request: ${check.reason}`);
       return text(401, "Invalid request signature.");
