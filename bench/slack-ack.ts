@@ -1,8 +1,11 @@
 // Slash-command ack latency: rounds of 20 concurrent signed `/pr` commands against the Worker on
 // workerd, each after a round of 20 concurrent GET /healthz on the same Worker (the harness's
 // floor, measured beside the acks so both meet the same machine), and the same commands answered
-// by Bolt's own HTTPReceiver on Node. Jobs point at stand-ins and fail at once (GitHub answers
-// 404); only the ack counts. The target is the ack p99 within 1.5× the floor's p99.
+// by Bolt's own HTTPReceiver on Node. Jobs point at stand-ins and fail at their first GitHub call
+// (404); only the ack counts. The target is the ack p99 within 1.5× the floor's p99. Everything a
+// job does runs in the one workerd process here (deployed, its Workflow runs elsewhere), so the
+// rounds run twice: with GitHub holding its answers until the round's acks are all in (the acks
+// beside 20 job starts — the target), and with GitHub answering at once (beside 20 whole jobs).
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
@@ -93,7 +96,16 @@ async function startBoltOnNode(
 
 /** The benchmark rows: p50/p99 on workerd and on Node, and their ratio. */
 export async function benchSlackAck(): Promise<Row[]> {
+  // While `held` is set, GitHub's answers wait for it; each round's settle releases it.
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  const hold = () => {
+    held = new Promise((resolve) => {
+      release = resolve;
+    });
+  };
   const github = await listenLoopback(async (_req, res) => {
+    await held;
     sendJson(res, 404, {
       message: "Not Found",
       documentation_url: "https://docs.github.com/rest",
@@ -122,35 +134,48 @@ export async function benchSlackAck(): Promise<Row[]> {
       await response.arrayBuffer();
       if (response.status !== 200) throw new Error(`healthz failed: ${response.status}`);
     };
-    const { samples: onWorkerd, floor } = await rounds(
-      (label) => command(worker.url, secret, worker.slack.responseUrl(), label),
-      async (sent) => {
-        await worker.slack.waitFor((calls) => ended(calls) >= sent, 120_000);
-      },
-      healthz,
-    );
+    const onWorkerd = async (gated: boolean) => {
+      const before = ended(worker.slack.calls);
+      return rounds(
+        (label) => command(worker.url, secret, worker.slack.responseUrl(), label),
+        async (sent) => {
+          release();
+          await worker.slack.waitFor((calls) => ended(calls) >= before + sent, 120_000);
+          if (gated) hold();
+        },
+        healthz,
+      );
+    };
+    hold();
+    const gated = await onWorkerd(true);
+    release();
+    held = null;
+    const open = await onWorkerd(false);
     const p = (samples: number[], q: number) => percentile(samples, q);
-    const label = `${CONCURRENCY} concurrent, ${onWorkerd.length} commands`;
+    const label = `${CONCURRENCY} concurrent, ${gated.samples.length} commands`;
+    const ratio = (r: { samples: number[]; floor: number[] }) =>
+      `${(p(r.samples, 0.99) / p(r.floor, 0.99)).toFixed(2)}×`;
     return [
       {
-        figure: `Slack /pr ack p50, Worker on workerd (${label})`,
-        value: ms(p(onWorkerd, 0.5)),
+        figure: `Slack /pr ack p50 / p99, Worker on workerd (${label}; jobs held at GitHub until the acks are in)`,
+        value: `${ms(p(gated.samples, 0.5))} / ${ms(p(gated.samples, 0.99))}`,
         target: "—",
       },
       {
-        figure: `Slack /pr ack p99, Worker on workerd (${label})`,
-        value: ms(p(onWorkerd, 0.99)),
+        figure: "GET /healthz p50 / p99, same Worker, rounds interleaved with those acks' (harness floor)",
+        value: `${ms(p(gated.floor, 0.5))} / ${ms(p(gated.floor, 0.99))}`,
         target: "—",
       },
       {
-        figure: "GET /healthz p50 / p99, same Worker, rounds interleaved with the acks' (harness floor)",
-        value: `${ms(p(floor, 0.5))} / ${ms(p(floor, 0.99))}`,
-        target: "—",
-      },
-      {
-        figure: "Slack /pr ack p99 / GET /healthz p99 (same run, same load)",
-        value: `${(p(onWorkerd, 0.99) / p(floor, 0.99)).toFixed(2)}×`,
+        figure: "Slack /pr ack p99 / GET /healthz p99 (same rounds)",
+        value: ratio(gated),
         target: "≤ 1.5×",
+      },
+      {
+        figure:
+          "the same with each round's 20 jobs running to their end beside the acks: ack p99 / healthz p99",
+        value: `${ms(p(open.samples, 0.99))} / ${ms(p(open.floor, 0.99))} (${ratio(open)})`,
+        target: "informational",
       },
       {
         figure: "Slack /pr ack p50, Bolt HTTPReceiver on Node (baseline)",
@@ -164,7 +189,7 @@ export async function benchSlackAck(): Promise<Row[]> {
       },
       {
         figure: "Slack /pr ack p99 ratio, workerd / Node (Node has no harness in front)",
-        value: (p(onWorkerd, 0.99) / p(onNode, 0.99)).toFixed(2),
+        value: (p(gated.samples, 0.99) / p(onNode, 0.99)).toFixed(2),
         target: "informational",
       },
     ];
