@@ -29,5 +29,5 @@ RUN node scripts/build-service.mjs install && npm cache clean --force && rm -r s
 COPY --from=build /app/dist/sandbox-service.mjs ./dist/sandbox-service.mjs
 USER node
 EXPOSE 8788
-# SIGTERM reaches node directly (exec form), so the service terminates its sandboxes before exiting.
+# SIGTERM reaches node directly (exec form): the service stops and keeps its sandboxes for the next one.
 CMD ["node", "dist/sandbox-service.mjs"]

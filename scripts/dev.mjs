@@ -1,48 +1,108 @@
 #!/usr/bin/env node
 // `npm run dev`: the whole system on this machine — the sandbox service (local bubblewrap backend)
 // and the Worker on workerd via `wrangler dev`, both configured from .dev.vars. Ctrl-C stops both.
-// On first run it writes .dev.vars from .dev.vars.example with fresh random tokens.
+// On first run it writes .dev.vars (mode 0600) from .dev.vars.example with fresh random tokens.
+// It says which keys jobs still lack, and starts anyway: the Worker then refuses jobs naming them.
+// Arguments go on to `wrangler dev` (`npm run dev -- --port 8790`). It exits non-zero when a
+// child fails to start or exits with an error.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { parseEnv } from "node:util";
+import { isPlaceholder, missingJobKeys, PLACEHOLDERS } from "../src/shared/job-keys.mjs";
 
 const VARS = ".dev.vars";
+const say = (line) => console.log(`[dev] ${line}`);
+
 if (!existsSync(VARS)) {
-  copyFileSync(".dev.vars.example", VARS);
-  const text = readFileSync(VARS, "utf8")
+  const text = readFileSync(".dev.vars.example", "utf8")
     .replace(/^CODE_API_TOKENS=.*$/m, `CODE_API_TOKENS=${randomBytes(24).toString("base64url")}`)
     .replace(/^SANDBOX_SERVICE_TOKEN=.*$/m, `SANDBOX_SERVICE_TOKEN=${randomBytes(24).toString("base64url")}`);
-  writeFileSync(VARS, text, { mode: 0o600 });
-  console.log(`[dev] wrote ${VARS} with fresh tokens; put your OpenAI and GitHub keys in it.`);
+  // Created 0600 in one step (`wx`: never over a file that appeared meanwhile): it holds secrets.
+  writeFileSync(VARS, text, { mode: 0o600, flag: "wx" });
+  say(`wrote ${VARS} with fresh tokens; put your OpenAI and GitHub keys in it.`);
+} else if ((statSync(VARS).mode & 0o077) !== 0) {
+  const was = (statSync(VARS).mode & 0o777).toString(8);
+  chmodSync(VARS, 0o600);
+  say(`warning: ${VARS} was readable by others (mode ${was}); it holds secrets, so it is now 0600.`);
 }
 const vars = parseEnv(readFileSync(VARS, "utf8"));
-const base = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+reportConfiguration(vars);
+
+// The sandbox service gets its own settings and the basics a process needs, never the Worker's
+// secrets (model key, GitHub and Slack tokens, API tokens), whether from .dev.vars or the shell.
+const SERVICE_KEY = /^(SANDBOX_|MODAL_)|^(PORT|HOST|BWRAP_PATH|MAX_SANDBOXES)$/;
+const BASICS =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))$|^(https?|no|all)_proxy$/i;
+const pick = (source, pattern) => Object.fromEntries(Object.entries(source).filter(([k]) => pattern.test(k)));
+const serviceEnv = { ...pick(process.env, BASICS), ...pick(vars, SERVICE_KEY) };
+const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
 const children = [
-  ["sandbox", "npx", ["tsx", "src/sandbox-service/server.ts"], { ...base, ...vars }],
-  ["worker", "npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", "8787"], base],
+  // node --import tsx rather than npx: npx would hand the service npm's own environment.
+  ["sandbox", process.execPath, ["--import", "tsx", "src/sandbox-service/server.ts"], serviceEnv],
+  // wrangler reads .dev.vars itself; its [dev] section sets the address (127.0.0.1:8787).
+  ["worker", "npx", ["wrangler", "dev", ...process.argv.slice(2)], workerEnv],
 ].map(([name, cmd, args, env]) => {
   const child = spawn(cmd, args, { env, stdio: "inherit", detached: true });
-  child.on("exit", (code, signal) => {
-    console.log(`[dev] ${name} exited (${signal ?? code}); stopping the rest.`);
-    stop(code ?? 1);
+  const ended = new Promise((resolve) => {
+    child.on("error", (error) => {
+      failed(name, `could not start: ${error.message}`, 1);
+      resolve();
+    });
+    child.on("exit", (code, signal) => {
+      failed(name, `exited (${signal ?? code})`, code === 0 ? 0 : (code ?? 1));
+      resolve();
+    });
   });
-  return child;
+  return { child, ended };
 });
 
 let stopping = false;
-function stop(code) {
+function failed(name, what, code) {
+  if (stopping) return;
+  say(`${name} ${what}; stopping the rest.`);
+  stop(code);
+}
+
+async function stop(code) {
   if (stopping) return;
   stopping = true;
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // Already gone: nothing to stop.
+  const signalAll = (signal) => {
+    for (const { child } of children) {
+      try {
+        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, signal);
+      } catch {
+        // Already gone: nothing to stop.
+      }
     }
-  }
-  setTimeout(() => process.exit(code), 3000).unref();
+  };
+  signalAll("SIGTERM");
+  // The sandbox service terminates its sandboxes on SIGTERM; give it time, not forever.
+  const timer = setTimeout(() => {
+    signalAll("SIGKILL");
+    process.exit(code);
+  }, 10_000);
+  timer.unref();
+  await Promise.all(children.map(({ ended }) => ended));
+  process.exit(code);
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
+
+/** Says which keys jobs still lack and which placeholders are left, from the list the Worker uses. */
+function reportConfiguration(values) {
+  const missing = missingJobKeys(values);
+  const named = new Set(missing.flatMap((m) => m.keys));
+  const placeholders = Object.keys(PLACEHOLDERS).filter(
+    (key) => !named.has(key) && isPlaceholder(values, key),
+  );
+  if (missing.length === 0 && placeholders.length === 0) return;
+  say(`${VARS} is not complete:`);
+  for (const m of missing) say(`  missing ${m.text}`);
+  for (const key of placeholders) say(`  ${key} is still the placeholder from .dev.vars.example`);
+  if (missing.length > 0) {
+    say("Starting anyway: until these are set, POST /code answers 503 and Slack's /pr replies naming them.");
+  }
+  say(`Edit ${VARS}, then restart npm run dev.`);
+}

@@ -1,18 +1,23 @@
 /**
  * The sandbox service's HTTP API, shared by the Worker's client and the Node service.
- * Types only: this file is imported from both runtimes and must stay free of runtime code.
- * Every route sits under `/v1`, answers JSON, and needs `Authorization: Bearer <SANDBOX_SERVICE_TOKEN>`.
+ * Types only: this file is imported from both runtimes and must stay free of runtime code (the
+ * reply schemas are in sandbox-schemas.ts). Every route sits under `/v1`, answers JSON, and needs
+ * `Authorization: Bearer <SANDBOX_SERVICE_TOKEN>`. A sandbox is addressed by its job's id
+ * (URL-encoded in the path), so a caller never stores a sandbox id, and a restarted service
+ * serves the sandboxes of running jobs again (workspace, clone record, idempotency keys).
  */
 
 /**
  * `POST /v1/sandboxes` — idempotent on `jobId`: a second create returns the same sandbox
- * (201 when created, 200 when it already existed; either way the body is `SandboxInfo`).
+ * (201 when created, 200 when it already existed, also after a service restart; either way the
+ * body is `SandboxInfo`, whose `id` is the job id).
  */
 export interface CreateSandboxRequest {
   jobId: string;
 }
 
 export interface SandboxInfo {
+  /** The job id: every per-sandbox route takes it. */
   id: string;
   jobId: string;
   backend: "local" | "modal";
@@ -21,12 +26,23 @@ export interface SandboxInfo {
 
 /**
  * `POST /v1/sandboxes/:id/clone` — a partial clone (`--filter=blob:none`) of one branch into the
- * workspace root. Idempotent: cloning again returns the existing checkout's head.
+ * workspace root. Idempotent: cloning again returns the existing checkout's head (recorded on disk,
+ * so also after a service restart).
+ *
+ * An optional `Clone-Ticket: <ticket>` request header (base64url) is sent by that one git process
+ * to `url` as `Authorization: Bearer <ticket>` — through git's environment
+ * (`GIT_CONFIG_COUNT`/`http.extraHeader`), never argv, a file or the clone's config — and is never
+ * logged. The Worker uses it to clone a private repository through its read-only git proxy.
  */
 export interface CloneRequest {
   url: string;
   /** Branch to check out; the remote's default branch when absent. */
   ref?: string;
+  /**
+   * What `origin` points at once the clone is done (`url` when absent): the plain repository URL,
+   * so the agent's git sees the repository's own address, not the proxy the clone came through.
+   */
+  remoteUrl?: string;
 }
 
 export interface CloneResult {
@@ -47,8 +63,10 @@ export interface ExecRequest {
   maxOutputBytes?: number;
   /**
    * A repeated key returns the first result and never runs the command twice (a repeat that
-   * arrives while the first call runs waits for it). Keys are per sandbox; reusing one for a
-   * different argv or stdin is refused with 409.
+   * arrives while the first call runs waits for it), also after a service restart. A key whose
+   * command was running when the service stopped answers `interrupted: true` (exit code 137)
+   * instead of running again. Keys are per sandbox; reusing one for a different argv or stdin is
+   * refused with 409.
    */
   idempotencyKey?: string;
 }
@@ -61,6 +79,8 @@ export interface ExecResult {
   truncated: boolean;
   timedOut: boolean;
   durationMs: number;
+  /** True when the sandbox service restarted while the command ran: its result is lost. */
+  interrupted?: boolean;
 }
 
 /**
@@ -78,7 +98,10 @@ export interface FileContent {
 
 export type FileMode = "100644" | "100755" | "120000";
 
-/** One path in the change set, relative to the repository root, with its content at HEAD of the work tree. */
+/**
+ * One path in the change set, relative to the repository root: metadata only, so the list stays
+ * small whatever the files hold. Contents are read separately, in pieces (`BlobRange`).
+ */
 export type Change =
   | {
       path: string;
@@ -86,15 +109,49 @@ export type Change =
       mode: FileMode;
       /** Git blob id of the new content, as computed inside the sandbox. */
       sha: string;
-      /** File bytes (for a symlink, its target), base64. */
-      contentBase64: string;
+      /** Content length in bytes. */
+      size: number;
+      /**
+       * Git's own verdict (`diff --numstat`): a NUL in the first 8000 bytes or a `binary`
+       * attribute. A hint for publishing; text that is not valid UTF-8 is still found there.
+       */
+      binary: boolean;
+      /** For a symlink (`120000`): its target, which is the blob's content. */
+      target?: string;
     }
   | { path: string; status: "deleted" };
 
-/** `GET /v1/sandboxes/:id/changes` — everything in the work tree that differs from the cloned commit. */
+/**
+ * `GET /v1/sandboxes/:id/changes?base=<sha>` — everything in the work tree that differs from
+ * `base` (the clone's `headSha`, which the caller keeps); without `base`, from the commit the
+ * service recorded at clone time.
+ */
 export interface ChangeSet {
   baseSha: string;
   changes: Change[];
+}
+
+/**
+ * `GET /v1/sandboxes/:id/blobs/:sha?offset=&length=` — bytes `[offset, offset + length)` of a blob
+ * in the sandbox's repository (`length` at most `MAX_BLOB_RANGE_BYTES`, 1 MiB, which is also the
+ * default; `offset` at most the blob's size). 404 when the repository has no such blob.
+ */
+export interface BlobRange {
+  sha: string;
+  /** The whole blob's size in bytes. */
+  size: number;
+  offset: number;
+  /** The bytes of the range, base64; shorter than asked only at the blob's end. */
+  contentBase64: string;
+}
+
+/**
+ * `POST /v1/sandboxes/:id/blobs` with `{ shas: string[] }` (1 to 1000 ids) — those blobs whole, in
+ * order, as `{ blobs: BlobRange[] }` (each with `offset` 0): for many small files in one call.
+ * Together they may hold at most 1 MiB (413 otherwise); 404 when one is missing.
+ */
+export interface BlobsRequest {
+  shas: string[];
 }
 
 /** Error body of every non-2xx answer (`application/problem+json`). */
@@ -108,12 +165,12 @@ export interface SandboxProblem {
 }
 
 /**
- * `GET /v1/janitor` — every sandbox of this service at the provider (for Modal: found by its tag,
- * including ones an earlier service process left), by job. `POST /v1/janitor` with
+ * `GET /v1/janitor` — every sandbox of this service (for Modal: found by its tag at Modal), by job. `POST /v1/janitor` with
  * `{ jobIds: string[] }` terminates the sandboxes of those jobs and answers `{ terminated: OwnedSandbox[] }`.
  * The Worker's cron decides which jobs are over (their JobRoom is unknown or finished).
  */
 export interface OwnedSandbox {
+  /** The job id, as everywhere (kept for callers that address sandboxes by `id`). */
   id: string;
   jobId: string;
 }

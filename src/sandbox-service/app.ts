@@ -1,7 +1,8 @@
 /**
  * The sandbox service's HTTP surface (src/protocol/sandbox.ts) over any `Backend`: bearer auth,
- * body validation, idempotent exec, problem+json errors from one `onError`. `startService` runs
- * it on a Node HTTP server, for server.ts and for tests that need the real service in-process.
+ * body validation, idempotent exec (recorded on disk, exec-records.ts), problem+json errors from
+ * one `onError`. `startService` adopts what an earlier process left, reaps sandboxes past their
+ * maximum lifetime and runs the app on a Node HTTP server, for server.ts and for in-process tests.
  */
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
@@ -11,12 +12,13 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ExecResult, FileContent } from "../protocol/sandbox";
+import { gitShaSchema } from "../protocol/sandbox-schemas";
 import { bearerAuth } from "./auth";
-import type { Backend, ExecSpec } from "./backends/types";
+import type { Backend, CloseOptions, ExecSpec } from "./backends/types";
 import { SandboxCapacity } from "./capacity";
 import { badRequest, ServiceError } from "./errors";
-import { IdempotentRuns } from "./idempotency";
-import { terminateJobs } from "./janitor";
+import { ExecRecords } from "./exec-records";
+import { reapExpired, terminateJobs } from "./janitor";
 import {
   DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_SANDBOXES,
@@ -24,17 +26,31 @@ import {
   MAX_BODY_BYTES,
   MAX_FILE_BYTES,
   MAX_REMEMBERED_EXECS,
+  REAP_INTERVAL_MS,
 } from "./limits";
 import { type Logger, silentLogger } from "./log";
 import { checkRepoPath } from "./repo-path";
 import {
+  blobRangeSchema,
+  blobsSchema,
+  cloneAuth,
   cloneSchema,
   createSandboxSchema,
   execSchema,
   fileContentSchema,
   janitorSchema,
+  parseOrThrow,
   readJson,
 } from "./schemas";
+
+/** The app with what `startService` needs to stop it. */
+export interface ServiceApp {
+  app: Hono;
+  /** Leaves the exec records on disk as they are, for a restart. */
+  freezeRecords(): void;
+  /** Terminates sandboxes past `maxAgeMs` and forgets their exec keys; resolves to how many. */
+  reap(maxAgeMs: number): Promise<number>;
+}
 
 export interface ServiceOptions {
   backend: Backend;
@@ -70,9 +86,13 @@ function problemResponse(c: Context, error: unknown, log: Logger): Response {
 
 /** The Hono app implementing every `/v1` route of the protocol plus `GET /healthz`. */
 export function createServiceApp(options: ServiceOptions): Hono {
+  return serviceApp(options).app;
+}
+
+function serviceApp(options: ServiceOptions): ServiceApp {
   const { backend } = options;
   const log = options.log ?? silentLogger;
-  const runs = new IdempotentRuns<ExecResult>(MAX_REMEMBERED_EXECS);
+  const runs = new ExecRecords((id) => backend.execsDir(id), MAX_REMEMBERED_EXECS);
   const capacity = new SandboxCapacity(options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES);
   const app = new Hono();
 
@@ -120,7 +140,7 @@ export function createServiceApp(options: ServiceOptions): Hono {
 
   app.post("/v1/sandboxes/:id/clone", async (c) => {
     const request = await readJson(c, cloneSchema);
-    return c.json(await backend.clone(c.req.param("id"), request));
+    return c.json(await backend.clone(c.req.param("id"), request, cloneAuth(c.req.header("clone-ticket"))));
   });
 
   app.post("/v1/sandboxes/:id/exec", async (c) => {
@@ -174,27 +194,80 @@ export function createServiceApp(options: ServiceOptions): Hono {
     return c.json({ terminated });
   });
 
-  app.get("/v1/sandboxes/:id/changes", async (c) => c.json(await backend.changes(c.req.param("id"))));
+  app.get("/v1/sandboxes/:id/changes", async (c) => {
+    const base = c.req.query("base");
+    if (base !== undefined && !gitShaSchema.safeParse(base).success)
+      throw badRequest("base: must be a full lowercase git sha");
+    return c.json(await backend.changes(c.req.param("id"), base));
+  });
 
-  return app;
+  app.get("/v1/sandboxes/:id/blobs/:sha", async (c) => {
+    const { offset, length, sha } = parseOrThrow(blobRangeSchema, {
+      sha: c.req.param("sha"),
+      ...(c.req.query("offset") === undefined ? {} : { offset: c.req.query("offset") }),
+      ...(c.req.query("length") === undefined ? {} : { length: c.req.query("length") }),
+    });
+    return c.json(await backend.readBlob(c.req.param("id"), sha, offset, length));
+  });
+
+  app.post("/v1/sandboxes/:id/blobs", async (c) => {
+    const { shas } = await readJson(c, blobsSchema);
+    return c.json({ blobs: await backend.readBlobs(c.req.param("id"), shas) });
+  });
+
+  return {
+    app,
+    freezeRecords: () => runs.freeze(),
+    reap: async (maxAgeMs) => {
+      const reaped = await reapExpired(backend, maxAgeMs);
+      for (const s of reaped) runs.forget(s.id);
+      if (reaped.length > 0)
+        log.info("terminated sandboxes past their maximum lifetime", { count: reaped.length });
+      return reaped.length;
+    },
+  };
 }
 
 export interface StartOptions extends ServiceOptions {
   /** 0 picks a free port. */
   port: number;
   host: string;
+  /** Sandboxes this old are terminated at start and every 15 minutes; none when absent. */
+  maxLifetimeSeconds?: number;
 }
 
 export interface RunningService {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
-  /** Stops accepting requests, terminates every sandbox (ending running commands), then closes. */
-  close(): Promise<void>;
+  /** The sandboxes taken up from an earlier process at start (before any reaping). */
+  adopted: number;
+  /**
+   * Stops accepting requests, then closes. By default terminates every sandbox (ending running
+   * commands); with `keepSandboxes` leaves them, their workspaces and records for the next process.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
-/** Serves `createServiceApp(options)` on `host:port` and resolves once it listens. */
+/**
+ * Adopts what the backend holds from an earlier process, reaps the expired, then serves the app
+ * on `host:port`; resolves once it listens.
+ */
 export async function startService(options: StartOptions): Promise<RunningService> {
-  const app = createServiceApp(options);
+  const log = options.log ?? silentLogger;
+  const { app, freezeRecords, reap } = serviceApp(options);
+  const adopted = await options.backend.adopt();
+  if (adopted.length > 0) log.info("adopted sandboxes of an earlier process", { count: adopted.length });
+  const maxAgeMs = options.maxLifetimeSeconds === undefined ? undefined : options.maxLifetimeSeconds * 1000;
+  let reaper: NodeJS.Timeout | undefined;
+  if (maxAgeMs !== undefined) {
+    await reap(maxAgeMs);
+    reaper = setInterval(() => {
+      reap(maxAgeMs).catch((error: unknown) =>
+        log.error("reaping expired sandboxes failed", { error: String(error) }),
+      );
+    }, REAP_INTERVAL_MS);
+    reaper.unref();
+  }
   const server = createServer(getRequestListener(app.fetch));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -214,9 +287,14 @@ export async function startService(options: StartOptions): Promise<RunningServic
           : address;
   return {
     url: `http://${host}:${port}`,
-    close: async () => {
+    adopted: adopted.length,
+    close: async (closeOptions = {}) => {
+      clearInterval(reaper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await options.backend.close();
+      if (closeOptions.keepSandboxes) freezeRecords();
+      await options.backend.close(closeOptions);
+      // A restart drops requests still waiting (a Modal command runs on): their callers retry.
+      if (closeOptions.keepSandboxes) server.closeAllConnections();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 5_000);
       force.unref();

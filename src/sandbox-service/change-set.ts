@@ -1,22 +1,14 @@
 /**
- * The change set of a workspace against its cloned commit. The agent can write .git/config
- * (hooks, fsmonitor, filters), so git runs inside the jail, never on the host: `git add -A`, then
- * `git diff --cached --raw -z --no-renames` for paths, modes and blob ids, then `git cat-file
- * --batch` for the contents, whose binary output is parsed here.
+ * The change set of a workspace against its cloned commit, as metadata: paths, modes, blob ids,
+ * sizes, git's binary verdict, deletions, symlink targets. Contents are not part of it; they are
+ * read in pieces afterwards (blob-range.ts), so the list stays small whatever the files hold.
+ * Git runs inside the jail (jailed-git.ts): `git add -A`, then `git diff --cached --raw` for
+ * paths, modes and ids, `--numstat` for binary, `cat-file --batch-check` for sizes.
  */
 import type { Change, ChangeSet, FileMode } from "../protocol/sandbox";
 import { ServiceError } from "./errors";
-import { runIsolated } from "./isolate";
-import { HELPER_TIMEOUT_MS, MAX_CHANGE_SET_BYTES } from "./limits";
-import { ByteCollector } from "./output-cap";
+import { GIT, type GitRunner, jailedGit } from "./jailed-git";
 import type { JailOptions } from "./sandbox-files";
-
-/** Git with everything the agent could have configured to run code turned off (both backends). */
-export const GIT = [
-  "git",
-  ...["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false"],
-  ...["-c", "safe.directory=/workspace", "--no-pager"],
-];
 
 const MODES = new Set<string>(["100644", "100755", "120000"]);
 
@@ -64,65 +56,63 @@ export function parseCatFileBatch(output: Buffer): Map<string, Buffer> {
   return contents;
 }
 
-async function jailedGit(
-  workspace: string,
-  argv: string[],
-  stdin: Uint8Array | undefined,
-  options: JailOptions,
-): Promise<Buffer> {
-  const stdout = new ByteCollector(MAX_CHANGE_SET_BYTES);
-  const stderr = new ByteCollector(16 * 1024);
-  const overflow = new AbortController();
-  const outcome = await runIsolated({
-    workspace,
-    argv,
-    stdin,
-    timeoutMs: HELPER_TIMEOUT_MS,
-    signal: options.signal ? AbortSignal.any([options.signal, overflow.signal]) : overflow.signal,
-    bwrapPath: options.bwrapPath,
-    onStdout: (chunk) => {
-      stdout.push(chunk);
-      if (stdout.overflowed) overflow.abort();
-    },
-    onStderr: (chunk) => stderr.push(chunk),
-  });
-  if (stdout.overflowed) {
-    throw new ServiceError(413, "change set too large", `more than ${MAX_CHANGE_SET_BYTES} bytes of content`);
+/** Parses `git diff --numstat -z --no-renames` (`added\tdeleted\tpath\0`): the paths git calls binary. */
+export function parseBinaryPaths(output: Buffer): Set<string> {
+  const binary = new Set<string>();
+  for (const record of output.toString("utf8").split("\0")) {
+    const match = /^(-|\d+)\t(-|\d+)\t([\s\S]*)$/.exec(record);
+    if (match?.[1] === "-" && match[3] !== undefined) binary.add(match[3]);
   }
-  if (outcome.aborted) throw new ServiceError(404, "sandbox not found", "terminated during the request");
-  if (outcome.timedOut) throw new ServiceError(504, "git timed out", argv.slice(-3).join(" "), true);
-  if (outcome.exitCode !== 0) {
-    const message = stderr.bytes().toString("utf8").trim().slice(-2000);
-    throw new ServiceError(409, "git failed in the sandbox", message || `exit ${outcome.exitCode}`);
-  }
-  return stdout.bytes();
+  return binary;
 }
 
-/** Runs git (argv includes the `git` prefix) inside a sandbox: its stdout, or a thrown `ServiceError`. */
-export type GitRunner = (argv: string[], stdin?: Uint8Array) => Promise<Buffer>;
+/** Parses `git cat-file --batch-check` output (`sha type size\n` per object) into blob sizes by sha. */
+export function parseBatchCheck(output: Buffer): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const line of output.toString("utf8").split("\n")) {
+    if (line === "") continue;
+    const [sha, type, size] = line.split(" ");
+    if (!sha || type !== "blob" || size === undefined) throw new Error(`cat-file: ${line}`);
+    sizes.set(sha, Number(size));
+  }
+  return sizes;
+}
 
-/** Stages the whole work tree inside the jail and returns what differs from `baseSha`, with contents. */
+/** Stages the whole work tree inside the jail and returns what differs from `baseSha`. */
 export function collectChanges(workspace: string, baseSha: string, options: JailOptions): Promise<ChangeSet> {
-  return collectChangesWith((argv, stdin) => jailedGit(workspace, argv, stdin, options), baseSha);
+  return collectChangesWith(jailedGit(workspace, options), baseSha);
 }
 
 /** The change set computed with any sandbox's git (the local jail, a Modal sandbox). */
 export async function collectChangesWith(git: GitRunner, baseSha: string): Promise<ChangeSet> {
   const script =
     '"$@" add -A && exec "$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$0" --';
-  const raw = await git(["/bin/sh", "-c", script, baseSha, ...GIT]);
-  const entries = parseRawDiff(raw);
-  const wanted = [...new Set(entries.filter((e) => e.status !== "deleted").map((e) => e.sha))];
-  const contents =
-    wanted.length === 0
+  const entries = parseRawDiff(await git(["/bin/sh", "-c", script, baseSha, ...GIT]));
+  const present = entries.filter((e) => e.status !== "deleted");
+  if (present.length === 0)
+    return { baseSha, changes: entries.map(({ path }) => ({ path, status: "deleted" })) };
+  const numstat = [...GIT, "diff", "--cached", "--numstat", "-z", "--no-renames", "--no-ext-diff"];
+  const binary = parseBinaryPaths(await git([...numstat, "--no-textconv", baseSha, "--"]));
+  const wanted = [...new Set(present.map((e) => e.sha))];
+  const sizes = parseBatchCheck(await git([...GIT, "cat-file", "--batch-check"], lines(wanted)));
+  const links = [...new Set(present.filter((e) => e.mode === "120000").map((e) => e.sha))];
+  const targets =
+    links.length === 0
       ? new Map<string, Buffer>()
-      : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], Buffer.from(`${wanted.join("\n")}\n`)));
+      : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], lines(links)));
   const changes = entries.map((entry): Change => {
     if (entry.status === "deleted") return { path: entry.path, status: "deleted" };
-    const content = contents.get(entry.sha);
-    if (!content) throw new ServiceError(500, "change set incomplete", `no content for ${entry.path}`);
     const { path, status, mode, sha } = entry;
-    return { path, status, mode, sha, contentBase64: content.toString("base64") };
+    const size = sizes.get(sha);
+    if (size === undefined) throw new ServiceError(500, "change set incomplete", `no size for ${path}`);
+    const change: Change = { path, status, mode, sha, size, binary: binary.has(path) };
+    const target = targets.get(sha);
+    if (mode === "120000" && target) change.target = target.toString("utf8");
+    return change;
   });
   return { baseSha, changes };
+}
+
+function lines(shas: string[]): Buffer {
+  return Buffer.from(`${shas.join("\n")}\n`);
 }

@@ -2,8 +2,11 @@
  * The clone: the only step with network, so the only git that runs on the host. It runs with a
  * clean environment (no system or user config, no prompts, http(s)/file transports only) into a
  * directory no sandbox can see yet; credentials in the URL are removed from the clone's config.
+ * A clone ticket (`CloneAuth`) reaches only the `git clone` process, as `http.extraHeader` in its
+ * environment (`GIT_CONFIG_COUNT`), so it is in no argv, no file and not in the clone's config.
  */
 import type { CloneResult } from "../protocol/sandbox";
+import type { CloneAuth } from "./backends/types";
 import { ServiceError } from "./errors";
 import { ByteCollector } from "./output-cap";
 import { runProcess } from "./process-run";
@@ -29,15 +32,28 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
+/**
+ * Git's environment variables that set `http.extraHeader` for one process: config by environment,
+ * which no file, argv or later git command sees.
+ */
+export function extraHeaderEnv(auth: CloneAuth | undefined): Record<string, string> {
+  if (!auth) return {};
+  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: auth.httpHeader };
+}
+
 /** The error for a failed `git clone` (credentials redacted): 422 when a retry cannot help, else 502. */
-export function cloneFailure(stderr: string, url: string): ServiceError {
-  const detail = stderr.replaceAll(url, redactUrl(url)).slice(-2000);
+export function cloneFailure(stderr: string, url: string, auth?: CloneAuth): ServiceError {
+  let detail = stderr.replaceAll(url, redactUrl(url));
+  // Git does not print request headers unless traced, and the environment has no trace set; still.
+  if (auth) detail = detail.replaceAll(auth.httpHeader, "[clone ticket]");
+  detail = detail.slice(-2000);
   if (PERMANENT_FAILURE.test(detail)) return new ServiceError(422, "clone failed", detail);
   return new ServiceError(502, "clone failed", detail, true);
 }
 
-function gitEnv(home: string): Record<string, string> {
+function gitEnv(home: string, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {
+    ...extra,
     PATH: "/usr/local/bin:/usr/bin:/bin",
     HOME: home,
     LANG: "C",
@@ -65,6 +81,7 @@ async function hostGit(
   home: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  extraEnv: Record<string, string> = {},
 ): Promise<GitOutcome> {
   const stdout = new ByteCollector(1024 * 1024);
   const stderr = new ByteCollector(64 * 1024);
@@ -79,7 +96,7 @@ async function hostGit(
       "credential.helper=",
       ...args,
     ],
-    env: gitEnv(home),
+    env: gitEnv(home, extraEnv),
     timeoutMs,
     signal,
     onStdout: (chunk) => stdout.push(chunk),
@@ -97,6 +114,10 @@ async function hostGit(
 export interface CloneOptions {
   url: string;
   ref?: string;
+  /** What `origin` points at afterwards (credentials removed); `url` when absent. */
+  remoteUrl?: string;
+  /** The clone ticket's header, for the `git clone` process alone. */
+  auth?: CloneAuth;
   /** New directory to clone into (must not exist). */
   dest: string;
   /** An empty directory used as HOME, so no user config applies. */
@@ -109,7 +130,7 @@ export interface CloneOptions {
 export async function partialClone(options: CloneOptions): Promise<CloneResult> {
   const problem = cloneUrlProblem(options.url);
   if (problem) throw new ServiceError(400, "invalid request", `url: ${problem}`);
-  const { url, ref, dest, home, timeoutMs, signal } = options;
+  const { url, ref, dest, home, timeoutMs, signal, auth } = options;
   const safeUrl = redactUrl(url);
   const branch = ref === undefined ? [] : ["--branch", ref];
   const clone = await hostGit(
@@ -117,13 +138,15 @@ export async function partialClone(options: CloneOptions): Promise<CloneResult> 
     home,
     timeoutMs,
     signal,
+    extraHeaderEnv(auth),
   );
   if (clone.timedOut)
     throw new ServiceError(504, "clone timed out", `${safeUrl} after ${timeoutMs} ms`, true);
-  if (clone.exitCode !== 0) throw cloneFailure(clone.stderr, url);
+  if (clone.exitCode !== 0) throw cloneFailure(clone.stderr, url, auth);
   const head = await hostGit(["-C", dest, "rev-parse", "--verify", "HEAD^{commit}"], home, timeoutMs);
   if (head.exitCode !== 0) throw new ServiceError(422, "clone failed", "the repository has no commits");
   const symbolic = await hostGit(["-C", dest, "symbolic-ref", "--short", "-q", "HEAD"], home, timeoutMs);
-  if (safeUrl !== url) await hostGit(["-C", dest, "remote", "set-url", "origin", safeUrl], home, timeoutMs);
+  const origin = redactUrl(options.remoteUrl ?? url);
+  if (origin !== url) await hostGit(["-C", dest, "remote", "set-url", "origin", origin], home, timeoutMs);
   return { headSha: head.stdout, ref: symbolic.exitCode === 0 ? symbolic.stdout : (ref ?? "HEAD") };
 }

@@ -4,9 +4,10 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import type { CloneAuth } from "./backends/types";
 import { badRequest, ServiceError } from "./errors";
 import { cloneUrlProblem } from "./git-clone";
-import { MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits";
+import { MAX_BLOB_RANGE_BYTES, MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits";
 
 const noNul = (s: string): boolean => !s.includes("\0");
 
@@ -18,15 +19,18 @@ export const createSandboxSchema = z.object({
     .regex(/^[^\p{Cc}]+$/u, "must not contain control characters"),
 });
 
+const cloneUrl = z
+  .string()
+  .min(1)
+  .max(4096)
+  .superRefine((url, ctx) => {
+    const problem = cloneUrlProblem(url);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 export const cloneSchema = z.object({
-  url: z
-    .string()
-    .min(1)
-    .max(4096)
-    .superRefine((url, ctx) => {
-      const problem = cloneUrlProblem(url);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
+  url: cloneUrl,
+  remoteUrl: cloneUrl.optional(),
   ref: z
     .string()
     .min(1)
@@ -35,6 +39,17 @@ export const cloneSchema = z.object({
     .regex(/^(?!-)(?!.*\.\.)(?!.*@\{)[^\p{Cc} ~^:?*[\\]+$/u, "must be a branch or tag name")
     .optional(),
 });
+
+/**
+ * The clone's `Clone-Ticket` header as the header git sends (`Authorization: Bearer …`); base64url
+ * only, so it can never break out of that one header line. Never echoed in an error.
+ */
+export function cloneAuth(ticket: string | undefined): CloneAuth | undefined {
+  if (ticket === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,256}$/.test(ticket))
+    throw badRequest("Clone-Ticket: must be 16-256 base64url characters");
+  return { httpHeader: `Authorization: Bearer ${ticket}` };
+}
 
 export const execSchema = z.object({
   argv: z.array(z.string().refine(noNul, "must not contain NUL")).min(1).max(10_000),
@@ -54,6 +69,34 @@ export const janitorSchema = z.object({
   jobIds: z.array(z.string().min(1).max(200)).max(10_000),
 });
 
+/** The path and query of `GET /v1/sandboxes/:id/blobs/:sha` (query values arrive as strings). */
+export const blobRangeSchema = z.object({
+  sha: z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full lowercase blob id"),
+  offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  length: z.coerce.number().int().min(1).max(MAX_BLOB_RANGE_BYTES).default(MAX_BLOB_RANGE_BYTES),
+});
+
+/** The body of `POST /v1/sandboxes/:id/blobs`: blobs read whole, together at most 1 MiB. */
+export const blobsSchema = z.object({
+  shas: z
+    .array(z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full lowercase blob id"))
+    .min(1)
+    .max(1000),
+});
+
+/** Validates `input` with `schema`; 400 naming the bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
+      .join("; ");
+    throw badRequest(detail);
+  }
+  return parsed.data;
+}
+
 /** Parses the JSON body of `c` with `schema`; 415 for another media type, 400 naming the bad field. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const type = c.req.header("content-type") ?? "";
@@ -67,13 +110,5 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     // The parser's message adds nothing a client can act on beyond "not JSON".
     throw badRequest("body: not valid JSON");
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
-      .join("; ");
-    throw badRequest(detail);
-  }
-  return parsed.data;
+  return parseOrThrow(schema, body);
 }

@@ -1,10 +1,12 @@
 /**
  * Entry point of the sandbox service (`tsx src/sandbox-service/server.ts`). Reads its settings
  * from the environment, refuses to start without a token, a working bubblewrap (local) or Modal
- * credentials (modal), sweeps sandboxes an earlier process left, logs JSON lines and, on
- * SIGINT/SIGTERM, terminates every sandbox before exiting.
+ * credentials (modal), adopts the sandboxes an earlier process left, logs JSON lines. SIGTERM
+ * (a deploy restarting the service while jobs run) and SIGINT stop it without terminating any
+ * sandbox: the next process on the same SANDBOX_ROOT / SANDBOX_STATE_DIR serves them again, and
+ * the Worker's janitor or the maximum lifetime removes those of ended jobs.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService } from "./app";
@@ -15,8 +17,7 @@ import type { Backend } from "./backends/types";
 import { locateBwrap } from "./bwrap-path";
 import { ServiceError } from "./errors";
 import { execIsolated } from "./isolate";
-import { sweepOrphans } from "./janitor";
-import { DEFAULT_MAX_SANDBOXES } from "./limits";
+import { DEFAULT_MAX_LIFETIME_SECONDS, DEFAULT_MAX_SANDBOXES } from "./limits";
 import { jsonLogger } from "./log";
 
 const log = jsonLogger();
@@ -59,9 +60,11 @@ async function main(): Promise<void> {
   const backendName = env.SANDBOX_BACKEND || "local";
   if (backendName !== "local" && backendName !== "modal")
     fail(`SANDBOX_BACKEND must be "local" or "modal", not ${JSON.stringify(backendName)}`);
+  // A fixed default, not a fresh temp directory: a restarted service must find what it held.
+  const root = env.SANDBOX_ROOT || join(tmpdir(), "modal-coding-agent-sandboxes");
   let modalOptions: ModalBackendOptions | undefined;
   try {
-    if (backendName === "modal") modalOptions = modalOptionsFromEnv(env);
+    if (backendName === "modal") modalOptions = modalOptionsFromEnv(env, root);
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   }
@@ -76,8 +79,9 @@ async function main(): Promise<void> {
     fail(`MAX_SANDBOXES must be a positive integer, not ${env.MAX_SANDBOXES}`);
   // Before anything is made on disk, so a missing bwrap leaves nothing behind.
   const bwrapPath = modalOptions ? "" : bubblewrapPath(env);
-  const ownRoot = !env.SANDBOX_ROOT;
-  const root = env.SANDBOX_ROOT || (await mkdtemp(join(tmpdir(), "sandbox-service-")));
+  const maxLifetimeSeconds = Number(env.SANDBOX_MAX_LIFETIME_SECONDS || DEFAULT_MAX_LIFETIME_SECONDS);
+  if (!Number.isInteger(maxLifetimeSeconds) || maxLifetimeSeconds < 1)
+    fail(`SANDBOX_MAX_LIFETIME_SECONDS must be a positive integer, not ${env.SANDBOX_MAX_LIFETIME_SECONDS}`);
 
   let backend: Backend;
   if (modalOptions) backend = new ModalBackend(modalOptions);
@@ -85,10 +89,7 @@ async function main(): Promise<void> {
     backend = await createLocalBackend({ root, bwrapPath });
     await checkBubblewrap(root, bwrapPath);
   }
-  const swept = await sweepOrphans(backend);
-  if (swept.length > 0)
-    log.info("janitor: terminated sandboxes left by an earlier process", { count: swept.length });
-  const service = await startService({ backend, token, port, host, log, maxSandboxes });
+  const service = await startService({ backend, token, port, host, log, maxSandboxes, maxLifetimeSeconds });
   log.info("sandbox service listening", { url: service.url, backend: backend.name, root });
 
   let stopping = false;
@@ -97,9 +98,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     setTimeout(() => fail("shutdown took longer than 15 s"), 15_000).unref();
-    await service.close();
-    if (ownRoot) await rm(root, { recursive: true, force: true });
-    log.info("stopped");
+    await service.close({ keepSandboxes: true });
+    log.info("stopped; sandboxes kept for the next process");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./errors";
 import { code } from "./routes/code";
+import { gitProxy } from "./routes/git-proxy";
 import { jobs } from "./routes/jobs";
 import { meta } from "./routes/meta";
 import { slack } from "./routes/slack";
@@ -31,6 +32,7 @@ export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.route("/code", code);
   app.route("/jobs", jobs);
+  app.route("/git", gitProxy);
   app.route("/slack", slack);
   app.route("/", meta);
   app.notFound((c) =>

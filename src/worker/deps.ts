@@ -5,14 +5,16 @@
 import { App, LogLevel, webApi } from "@slack/bolt";
 import OpenAI from "openai";
 import { ChatCompletionsModel, type Model } from "./agent/model";
+import { type Config, configOf } from "./config";
 import type { GitHubConfig } from "./github/client";
 import type { PublishPolicy } from "./github/policy";
-import { type BudgetConfig, budgetConfig } from "./jobs/budget";
+import type { BudgetConfig } from "./jobs/budget";
 import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
 import { FetchReceiver } from "./slack/receiver";
 
 export interface Deps {
+  config: Config;
   model: Model;
   /** How to build a job's GitHub client (`gitHubFor(github, repo)`). */
   github: GitHubConfig;
@@ -28,53 +30,53 @@ export interface Deps {
   policy: PublishPolicy;
 }
 
-/** Builds every outbound client from `env`; cheap enough to call per request. */
+/**
+ * Builds every outbound client from the validated configuration (config.ts; throws ConfigError
+ * when it is invalid); cheap enough to call per request. A missing model or GitHub key does not
+ * stop it, so the sandbox client still works (the watchdog's cleanup): jobs are refused earlier.
+ */
 export function deps(env: Env): Deps {
+  const config = configOf(env);
   const openai = new OpenAI({
-    apiKey: env.OPENAI_API_KEY,
-    baseURL: env.OPENAI_BASE_URL,
+    // Never undefined, which the SDK refuses at construction; an empty key fails its requests (401).
+    apiKey: config.openai.apiKey ?? "",
+    baseURL: config.openai.baseUrl,
     maxRetries: 3,
     timeout: 120_000,
     // workerd wants fetch called unbound from the global.
     fetch: (input, init) => fetch(input, init),
   });
   const github: GitHubConfig = {
-    apiUrl: env.GITHUB_API_URL,
-    token: env.GITHUB_TOKEN,
-    ...(env.GITHUB_APP_ID && env.GITHUB_APP_PRIVATE_KEY
-      ? { app: { appId: env.GITHUB_APP_ID, privateKey: env.GITHUB_APP_PRIVATE_KEY } }
-      : {}),
-    writeIntervalMs: nonNegativeInt(env.GITHUB_WRITE_INTERVAL_MS, 1000),
+    apiUrl: config.github.apiUrl,
+    ...(config.github.token ? { token: config.github.token } : {}),
+    ...(config.github.app ? { app: config.github.app } : {}),
+    writeIntervalMs: config.github.writeIntervalMs,
     maxRateLimitWaitSeconds: 60,
   };
   return {
-    model: new ChatCompletionsModel(openai, env.OPENAI_MODEL, env.OPENAI_STREAM !== "false"),
+    config,
+    model: new ChatCompletionsModel(openai, config.openai.model, config.openai.stream),
     github,
-    sandboxes: new SandboxService(
-      env.SANDBOX_SERVICE_URL,
-      env.SANDBOX_SERVICE_TOKEN,
-      sandboxServiceFetch(env),
-    ),
-    budgets: budgetConfig(env),
+    sandboxes: sandboxService(env),
+    budgets: config.budgets,
     maxOutputChars: 20_000,
-    promptBudgetChars: positiveInt(env.AGENT_PROMPT_BUDGET_CHARS, 120_000),
-    draftByDefault: env.PR_DRAFT_DEFAULT !== "false",
-    policy: {
-      allowWorkflows: env.ALLOW_WORKFLOW_CHANGES === "true",
-      maxFileBytes: positiveInt(env.PUBLISH_MAX_FILE_BYTES, 10 * 1024 * 1024),
-      maxFiles: positiveInt(env.PUBLISH_MAX_FILES, 300),
-    },
+    promptBudgetChars: config.promptBudgetChars,
+    draftByDefault: config.draftByDefault,
+    policy: config.policy,
   };
 }
 
-function nonNegativeInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
-}
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
+/**
+ * The sandbox service's client alone: what the JobRoom needs to reap a sandbox. With `timeoutMs`
+ * every call gives up after that long (the room must not wait on a hung service; it retries).
+ */
+export function sandboxService(env: Env, timeoutMs?: number): SandboxService {
+  const fetcher = sandboxServiceFetch(env);
+  const bounded: typeof fetch =
+    timeoutMs === undefined
+      ? fetcher
+      : (input, init) => fetcher(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  return new SandboxService(env.SANDBOX_SERVICE_URL, env.SANDBOX_SERVICE_TOKEN ?? "", bounded);
 }
 
 /** Web API options both Slack clients share: SLACK_API_URL, and fetch the way workerd takes it. */

@@ -48,3 +48,34 @@ export class LimitError extends JobError {
     this.name = "LimitError";
   }
 }
+
+/** The deployment's configuration is invalid or lacks a key jobs need; the message names them. */
+export class ConfigError extends JobError {
+  constructor(message: string) {
+    super("not_configured", message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The model API failed; the message names the cause, `retryable` whether another attempt can help. */
+export class ModelError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "ModelError";
+  }
+}
+
+/** A Workflow step returned more than Workflows keep (1 MiB): a bug in what the step returns. */
+export class StepResultTooLarge extends Error {
+  constructor(
+    readonly step: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`Step "${step}" returned ${bytes} bytes, over the ${limit} bytes a Workflow step result may hold.`);
+    this.name = "StepResultTooLarge";
+  }
+}

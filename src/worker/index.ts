@@ -4,13 +4,19 @@
  */
 import { createApp } from "./app";
 import { janitorDeps, sweepSandboxes } from "./janitor";
+import { JobRoomBase } from "./jobs/room";
+import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
 
-export { JobRoom } from "./jobs/room";
 export { CodeJob } from "./jobs/workflow";
 export { TenantLimiter } from "./limits/limiter";
 export { SandboxContainer } from "./sandbox-container";
 export { SlackGuard } from "./slack/guard";
+
+/** The job's Durable Object, wired to what renders it (room-wiring.ts). */
+export class JobRoom extends JobRoomBase {
+  protected readonly wiring = roomWiring;
+}
 
 const app = createApp();
 

@@ -3,7 +3,7 @@
  * sandboxes it holds (by job), ask each job's JobRoom whether the job still runs, and have the
  * service terminate the sandboxes of jobs that are unknown or finished.
  */
-import type { OwnedSandboxes } from "../protocol/sandbox";
+import { ownedSandboxesSchema, terminatedSchema } from "../protocol/sandbox-schemas";
 
 export type JobState = "running" | "ended" | "unknown";
 
@@ -49,7 +49,9 @@ export async function sweepSandboxes(deps: JanitorDeps): Promise<SweepReport> {
   const base = deps.serviceUrl.replace(/\/+$/, "");
   const listed = await deps.fetcher(`${base}/v1/janitor`, { headers });
   if (!listed.ok) throw new Error(`sandbox janitor: listing failed with ${listed.status}`);
-  const { sandboxes } = (await listed.json()) as OwnedSandboxes;
+  const parsedList = ownedSandboxesSchema.safeParse(await listed.json());
+  if (!parsedList.success) throw new Error(`sandbox janitor: malformed listing: ${parsedList.error.message}`);
+  const { sandboxes } = parsedList.data;
   const jobIds = [...new Set(sandboxes.map((s) => s.jobId))];
   const states = await Promise.all(jobIds.map(async (jobId) => [jobId, await deps.jobState(jobId)] as const));
   const dead = states.filter(([, state]) => state !== "running").map(([jobId]) => jobId);
@@ -60,6 +62,9 @@ export async function sweepSandboxes(deps: JanitorDeps): Promise<SweepReport> {
     body: JSON.stringify({ jobIds: dead }),
   });
   if (!swept.ok) throw new Error(`sandbox janitor: terminating failed with ${swept.status}`);
-  const { terminated } = (await swept.json()) as { terminated: unknown[] };
+  const parsedSwept = terminatedSchema.safeParse(await swept.json());
+  if (!parsedSwept.success)
+    throw new Error(`sandbox janitor: malformed answer: ${parsedSwept.error.message}`);
+  const { terminated } = parsedSwept.data;
   return { checked: sandboxes.length, terminated: terminated.length };
 }

@@ -1,9 +1,14 @@
 /**
  * The `Sandbox` interface the agent loop owns (hands only: run a command, read and write a file),
  * and the HTTP client for the sandbox service that implements it. No secret is ever sent to the
- * service; only the service's own bearer token, which it does not pass to sandboxes.
+ * service; only the service's own bearer token, which it does not pass to sandboxes, and for a
+ * private repository the job's clone ticket (read-only, one repository, revoked after the clone).
+ * Sandboxes are addressed by job id, and every reply is checked against the protocol's schemas.
  */
+import type { z } from "zod";
 import type {
+  BlobRange,
+  BlobsRequest,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -13,6 +18,16 @@ import type {
   SandboxInfo,
   SandboxProblem,
 } from "../protocol/sandbox";
+import {
+  blobRangeSchema,
+  blobsSchema,
+  changeSetSchema,
+  cloneResultSchema,
+  execResultSchema,
+  fileContentSchema,
+  sandboxInfoSchema,
+  sandboxProblemSchema,
+} from "../protocol/sandbox-schemas";
 import { SandboxError } from "./errors";
 
 export interface ExecOptions {
@@ -28,6 +43,9 @@ export interface Sandbox {
   writeFile(path: string, content: Uint8Array): Promise<void>;
 }
 
+/** The largest piece of a blob one sandbox service call moves (the service's own maximum). */
+export const BLOB_PIECE_BYTES = 1024 * 1024;
+
 /** Client for one sandbox service (`SANDBOX_SERVICE_URL`, `SANDBOX_SERVICE_TOKEN`). */
 export class SandboxService {
   constructor(
@@ -36,22 +54,74 @@ export class SandboxService {
     private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
+  /** The job's sandbox (made once; `id` is the job id), also after the service restarted. */
   create(jobId: string): Promise<SandboxInfo> {
-    return this.call("POST", "/v1/sandboxes", { jobId });
+    return this.call("POST", "/v1/sandboxes", sandboxInfoSchema, { jobId });
   }
 
-  clone(id: string, request: CloneRequest): Promise<CloneResult> {
-    return this.call("POST", `/v1/sandboxes/${encodeURIComponent(id)}/clone`, request);
+  /**
+   * `ticket` is the job's clone ticket for the Worker's git proxy (jobs/clone-ticket.ts): sent as
+   * the `Clone-Ticket` header, which the service hands to that one git process and nothing else.
+   */
+  clone(id: string, request: CloneRequest, ticket?: string): Promise<CloneResult> {
+    const headers: Record<string, string> = ticket === undefined ? {} : { "clone-ticket": ticket };
+    return this.call(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/clone`,
+      cloneResultSchema,
+      request,
+      headers,
+    );
   }
 
-  changes(id: string): Promise<ChangeSet> {
-    return this.call("GET", `/v1/sandboxes/${encodeURIComponent(id)}/changes`);
+  /** The work tree against `baseSha` (the clone's `headSha`); the service's record of it when absent. */
+  changes(id: string, baseSha?: string): Promise<ChangeSet> {
+    const query = baseSha === undefined ? "" : `?base=${encodeURIComponent(baseSha)}`;
+    return this.call("GET", `/v1/sandboxes/${encodeURIComponent(id)}/changes${query}`, changeSetSchema);
+  }
+
+  /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (`length` ≤ 1 MiB). */
+  blobRange(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const query = `offset=${offset}&length=${length}`;
+    return this.call(
+      "GET",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs/${encodeURIComponent(sha)}?${query}`,
+      blobRangeSchema,
+    );
+  }
+
+  /** Small blobs read whole in one call (together at most `BLOB_PIECE_BYTES`), by sha. */
+  async readBlobs(id: string, shas: string[]): Promise<Map<string, Uint8Array>> {
+    const request: BlobsRequest = { shas };
+    const { blobs } = await this.call(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/blobs`,
+      blobsSchema,
+      request,
+    );
+    return new Map(blobs.map((b) => [b.sha, Buffer.from(b.contentBase64, "base64")]));
+  }
+
+  /** The whole blob `sha` of `size` bytes, read in pieces of at most `BLOB_PIECE_BYTES`. */
+  async readBlob(id: string, sha: string, size: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    do {
+      const piece = await this.blobRange(id, sha, offset, BLOB_PIECE_BYTES);
+      const content = Buffer.from(piece.contentBase64, "base64");
+      if (piece.size !== size || offset + content.length > size || (content.length === 0 && offset < size)) {
+        throw new SandboxError(`blob ${sha} is ${piece.size} bytes, not the ${size} listed`, 409, false);
+      }
+      bytes.set(content, offset);
+      offset += content.length;
+    } while (offset < size);
+    return bytes;
   }
 
   /** Idempotent: a sandbox that is already gone counts as terminated. */
   async terminate(id: string): Promise<void> {
     try {
-      await this.call("DELETE", `/v1/sandboxes/${encodeURIComponent(id)}`);
+      await this.call("DELETE", `/v1/sandboxes/${encodeURIComponent(id)}`, undefined);
     } catch (error) {
       if (error instanceof SandboxError && error.status === 404) return;
       throw error;
@@ -67,20 +137,39 @@ export class SandboxService {
         if (o.maxOutputBytes !== undefined) body.maxOutputBytes = o.maxOutputBytes;
         if (o.idempotencyKey !== undefined) body.idempotencyKey = o.idempotencyKey;
         if (o.stdin !== undefined) body.stdinBase64 = Buffer.from(o.stdin).toString("base64");
-        return this.call("POST", `${base}/exec`, body);
+        return this.call("POST", `${base}/exec`, execResultSchema, body);
       },
       readFile: async (path) => {
-        const file = await this.call<FileContent>("GET", `${base}/files?path=${encodeURIComponent(path)}`);
+        const file = await this.call(
+          "GET",
+          `${base}/files?path=${encodeURIComponent(path)}`,
+          fileContentSchema,
+        );
         return Buffer.from(file.contentBase64, "base64");
       },
       writeFile: async (path, content) => {
         const file: FileContent = { path, contentBase64: Buffer.from(content).toString("base64") };
-        await this.call("PUT", `${base}/files`, file);
+        await this.call("PUT", `${base}/files`, undefined, file);
       },
     };
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One request; a 2xx reply is checked with `schema` (none: the reply must be empty, 204). */
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<z.infer<S>>;
+  private async call(method: string, path: string, schema: undefined, body?: unknown): Promise<void>;
+  private async call(
+    method: string,
+    path: string,
+    schema: z.ZodType | undefined,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await this.fetcher(new URL(path, this.baseUrl), {
@@ -88,34 +177,63 @@ export class SandboxService {
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...extraHeaders,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
       throw new SandboxError(`sandbox service unreachable: ${String(error)}`, 0, true);
     }
-    if (response.status === 204) return undefined as T;
+    const route = `${method} ${path.split("?")[0]}`;
     const text = await response.text();
     if (!response.ok) {
       const problem = parseProblem(text, response.status);
       throw new SandboxError(
-        `sandbox service ${method} ${path.split("?")[0]}: ${problem.title}${problem.detail ? ` — ${problem.detail}` : ""}`,
+        `sandbox service ${route}: ${problem.title}${problem.detail ? ` — ${problem.detail}` : ""}`,
         response.status,
         problem.retryable,
       );
     }
-    return JSON.parse(text) as T;
+    if (schema === undefined) return undefined;
+    return parseReply(schema, text, route, response.status);
   }
+}
+
+/**
+ * A 2xx body checked with `schema`. Not JSON at all is most likely something in between (a proxy's
+ * page), so retryable; JSON of the wrong shape is a service speaking another protocol version, which
+ * a retry does not fix, so not retryable; either way the message names the field.
+ */
+function parseReply<S extends z.ZodType>(schema: S, text: string, route: string, status: number): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Reported below with the status and the start of the body.
+    throw new SandboxError(
+      `sandbox service ${route}: reply is not JSON (HTTP ${status}): ${text.slice(0, 200)}`,
+      status,
+      true,
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
+    .join("; ");
+  throw new SandboxError(`sandbox service ${route}: malformed reply — ${issues}`, status, false);
 }
 
 function parseProblem(text: string, status: number): SandboxProblem {
   try {
-    const parsed = JSON.parse(text) as Partial<SandboxProblem>;
+    const parsed = sandboxProblemSchema.partial().safeParse(JSON.parse(text));
+    const problem = parsed.success ? parsed.data : {};
     return {
-      title: parsed.title ?? `HTTP ${status}`,
+      title: problem.title ?? `HTTP ${status}`,
       status,
-      detail: parsed.detail,
-      retryable: parsed.retryable ?? status >= 500,
+      detail: problem.detail,
+      retryable: problem.retryable ?? status >= 500,
     };
   } catch {
     // Not JSON (a proxy's error page, say): judge by the status alone.

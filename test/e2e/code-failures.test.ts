@@ -41,8 +41,10 @@ describe("failing jobs", () => {
   it("a repository GitHub does not have fails before any sandbox starts", async () => {
     const events = await run("[missing]", [finish], "acme/nope");
     const { error, done } = ending(events);
-    expect(error).toMatchObject({ code: "github_error" });
-    expect(String(error?.message)).toMatch(/Not Found/);
+    expect(error).toMatchObject({ code: "repo_not_found" });
+    expect(String(error?.message)).toMatch(
+      /acme\/nope was not found, or the GitHub credential has no access/,
+    );
     expect(done).toMatchObject({ type: "done", data: { status: "failed" } });
     expect(events.some((e) => e.type === "status" && e.data.phase === "provisioning")).toBe(false);
   });

@@ -17,7 +17,7 @@ afterAll(async () => {
 it("a 502, a 503 and a secondary rate limit are retried and the PR still opens", async () => {
   const gh = system.github;
   gh.fail({ method: "GET", path: /^\/repos\/acme\/api$/ }, { status: 502 });
-  gh.fail({ method: "POST", path: /^\/repos\/acme\/api\/git\/blobs$/ }, { status: 503 });
+  gh.fail({ method: "POST", path: /^\/repos\/acme\/api\/git\/trees$/ }, { status: 503 });
   gh.fail(
     { method: "POST", path: /^\/repos\/acme\/api\/pulls$/ },
     { secondaryRateLimit: true, retryAfter: 1 },
@@ -35,7 +35,7 @@ it("a 502, a 503 and a secondary rate limit are retried and the PR still opens",
   const statuses = (method: string, path: RegExp) =>
     gh.calls.filter((c) => c.method === method && path.test(c.path)).map((c) => c.status);
   expect(statuses("GET", /^\/repos\/acme\/api$/).slice(0, 2)).toEqual([502, 200]);
-  expect(statuses("POST", /\/git\/blobs$/).slice(0, 2)).toEqual([503, 201]);
+  expect(statuses("POST", /\/git\/trees$/).slice(0, 2)).toEqual([503, 201]);
   expect(statuses("POST", /\/pulls$/)).toEqual([403, 201]);
   expect(gh.pulls).toHaveLength(1);
   expect(gh.violations).toEqual([]);

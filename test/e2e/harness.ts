@@ -11,6 +11,7 @@ import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import { silentLogger } from "../../src/sandbox-service/log";
 import { type GitHubStandIn, type GitHubStandInOptions, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
+import { type ServiceHook, type ServiceTap, startServiceTap } from "./service-tap";
 
 export interface SystemOptions {
   /** Stream model replies (the default) or not. */
@@ -19,8 +20,12 @@ export interface SystemOptions {
   vars?: Record<string, string>;
   /** Replace generated secrets (an empty CODE_API_TOKENS, say), or add optional ones. */
   secretsOverride?: Record<string, string>;
+  /** Secrets only the Worker gets, over those the stand-ins accept (a wrong key, say). */
+  workerSecrets?: Record<string, string>;
   /** GitHub stand-in options beyond its token (a GitHub App, say). */
   github?: Omit<GitHubStandInOptions, "token">;
+  /** Put a tap (service-tap.ts) between the Worker and the sandbox service, calling this hook. */
+  serviceHook?: ServiceHook;
 }
 
 type DurableBinding = "JOB_ROOM" | "TENANT_LIMITER";
@@ -35,6 +40,8 @@ export interface System {
   openai: OpenAIStandIn;
   github: GitHubStandIn;
   service: RunningService;
+  /** The tap in front of the service, when `serviceHook` was given. */
+  tap?: ServiceTap;
   /** Logs workerd printed, for debugging a failed test. */
   logs(): string;
   /** Ids of the Durable Objects of `binding` that have storage on disk (their SQLite files). */
@@ -71,6 +78,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     host: "127.0.0.1",
     log: silentLogger,
   });
+  const tap = options.serviceHook ? await startServiceTap(service.url, options.serviceHook) : undefined;
   const worker = createTestHarness({
     workers: [
       {
@@ -82,13 +90,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           GITHUB_API_URL: github.apiUrl,
           GITHUB_URL: github.webUrl,
           SLACK_API_URL: "http://127.0.0.1:9/api/",
-          SANDBOX_SERVICE_URL: service.url,
+          SANDBOX_SERVICE_URL: tap?.url ?? service.url,
           AGENT_COMMAND_TIMEOUT_SECONDS: "20",
           // The stand-in has no secondary rate limit to respect; keep publishing fast.
           GITHUB_WRITE_INTERVAL_MS: "0",
           ...options.vars,
         },
-        secrets,
+        secrets: { ...secrets, ...options.workerSecrets },
       },
     ],
   });
@@ -100,6 +108,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     openai,
     github,
     service,
+    ...(tap ? { tap } : {}),
     logs: () =>
       worker
         .getLogs()
@@ -115,6 +124,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     },
     async close() {
       await worker.close();
+      await tap?.close();
       await service.close();
       await openai.close();
       await github.close();

@@ -49,7 +49,7 @@ describe("unknown job ids", () => {
     expect(events.at(-1)?.type).toBe("done");
     const jobId = started.headers.get("x-job-id") ?? "";
     expect(await system.durableObjectTables("JOB_ROOM", jobId)).toEqual(
-      expect.arrayContaining(["checkpoints", "events", "kv"]),
+      expect.arrayContaining(["events", "kv", "messages"]),
     );
     expect((await fetch(`${system.url}/jobs/${jobId}`)).status).toBe(200);
   });

@@ -49,8 +49,8 @@ async function startPr(text: string, marker: string, channel?: string) {
 }
 
 async function fail(room: RoomHandle) {
-  await room.append({ type: "status", data: { phase: "working", message: "Agent working on main" } }, "w");
-  await room.finish("failed", { error: { code: "sandbox_error", message: ERROR }, usage: { steps: 0 } });
+  await room.append(1, { type: "status", data: { phase: "working", message: "Agent working on main" } }, "w");
+  await room.complete(1, "failed", { error: { code: "sandbox_error", message: ERROR }, usage: { steps: 0 } });
 }
 
 describe("a 20,000-character prompt", () => {
@@ -64,20 +64,24 @@ describe("a 20,000-character prompt", () => {
     );
     expect(quoted.endsWith("&amp;…")).toBe(true);
     const title = `Fix ${"<Foo> & ".repeat(40)}`;
-    await room.append({
-      type: "pr",
-      data: {
-        url: "https://github.com/acme/api/pull/9",
-        number: 9,
-        branch: "agent/x",
-        title,
-        draft: true,
-        filesChanged: 1,
-        additions: 1,
-        deletions: 0,
+    await room.append(
+      1,
+      {
+        type: "pr",
+        data: {
+          url: "https://github.com/acme/api/pull/9",
+          number: 9,
+          branch: "agent/x",
+          title,
+          draft: true,
+          filesChanged: 1,
+          additions: 1,
+          deletions: 0,
+        },
       },
-    });
-    await room.finish("succeeded", { prUrl: "https://github.com/acme/api/pull/9", usage: { steps: 1 } });
+      "pr",
+    );
+    await room.complete(1, "succeeded", { prUrl: "https://github.com/acme/api/pull/9", usage: { steps: 1 } });
     const ts = String(parent?.response.ts);
     const opened = (x: SlackCall) =>
       x.args.thread_ts === ts &&

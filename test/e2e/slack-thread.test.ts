@@ -61,11 +61,11 @@ describe("parent edits", () => {
     const updates = updatesOf(job.ts);
     for (let round = 0; round < 5; round++) {
       for (let i = 1; i <= 10; i++)
-        await job.room.append(step(round * 10 + i, `echo ${round * 10 + i}`), `s${round}.${i}`);
+        await job.room.append(1, step(round * 10 + i, `echo ${round * 10 + i}`), `s${round}.${i}`);
       // The next edit is the pace-maker: no sleeping, and the burst spans several windows.
       await w.slack.waitFor((c) => updates(c).length > round);
     }
-    await job.room.finish("failed", { error: { code: "test_stop", message: "Stopped by the test" } });
+    await job.room.complete(1, "failed", { error: { code: "test_stop", message: "Stopped by the test" } });
     const calls = await w.slack.waitFor((c) => updates(c).some((u) => !hasButton(u)));
     const edits = updates(calls);
     expect(edits.length).toBeGreaterThanOrEqual(3);
@@ -81,12 +81,13 @@ describe("parent edits", () => {
   it("honour a 429's Retry-After for every call, and the job carries on", async () => {
     const job = await startPr("[429]");
     w.slack.fail("chat.update", { status: 429, retryAfter: 3 });
-    await job.room.append(step(1, "ls"), "s1");
+    await job.room.append(1, step(1, "ls"), "s1");
     const limited = (
       await w.slack.waitFor((c) => c.some((x) => x.method === "chat.update" && x.status === 429))
     ).find((x) => x.method === "chat.update" && x.status === 429);
     // A milestone during the wait must wait too.
     await job.room.append(
+      1,
       { type: "status", data: { phase: "working", message: "Agent working on main" } },
       "w",
     );
@@ -99,7 +100,7 @@ describe("parent edits", () => {
     expect((reply?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(3_000 - CLOCK_SLACK_MS);
     const snapshot = (await (await fetch(`${w.url}/jobs/${job.jobId}`)).json()) as { status: string };
     expect(snapshot.status).toBe("running");
-    await job.room.finish("failed", { error: { code: "test_stop", message: "done" } });
+    await job.room.complete(1, "failed", { error: { code: "test_stop", message: "done" } });
   });
 });
 
@@ -107,14 +108,15 @@ describe("thread replies", () => {
   it("mark sandbox ready, test outcomes as they change, and end with the failure's reason and usage", async () => {
     const job = await startPr("[milestones]");
     await job.room.append(
+      1,
       { type: "status", data: { phase: "working", message: "Agent working on main at abc1234" } },
       "w",
     );
-    await job.room.append(step(1, "npm test", 1), "s1");
-    await job.room.append(step(2, "npm test", 1), "s2");
-    await job.room.append(step(3, "sed -i s/a/b/ x.js", 0), "s3");
-    await job.room.append(step(4, "npm test", 0), "s4");
-    await job.room.finish("failed", {
+    await job.room.append(1, step(1, "npm test", 1), "s1");
+    await job.room.append(1, step(2, "npm test", 1), "s2");
+    await job.room.append(1, step(3, "sed -i s/a/b/ x.js", 0), "s3");
+    await job.room.append(1, step(4, "npm test", 0), "s4");
+    await job.room.complete(1, "failed", {
       error: { code: "model_error", message: "The model API refused: quota exceeded" },
       usage: { steps: 4, promptTokens: 1200, completionTokens: 34 },
     });
@@ -143,21 +145,25 @@ describe("a channel the bot cannot post in", () => {
     expect(first?.args.response_type).toBe("in_channel");
     expect(JSON.stringify(first?.args.blocks)).toContain("can't post in this channel");
     const room = await w.room(jobIdOf(first?.args ?? {}));
-    await room.append(step(1, "ls"), "s1");
-    await room.append({
-      type: "pr",
-      data: {
-        url: "https://github.com/acme/api/pull/7",
-        number: 7,
-        branch: "agent/x",
-        title: "Do it",
-        draft: false,
-        filesChanged: 2,
-        additions: 5,
-        deletions: 1,
+    await room.append(1, step(1, "ls"), "s1");
+    await room.append(
+      1,
+      {
+        type: "pr",
+        data: {
+          url: "https://github.com/acme/api/pull/7",
+          number: 7,
+          branch: "agent/x",
+          title: "Do it",
+          draft: false,
+          filesChanged: 2,
+          additions: 5,
+          deletions: 1,
+        },
       },
-    });
-    await room.finish("succeeded", { prUrl: "https://github.com/acme/api/pull/7", usage: { steps: 1 } });
+      "pr",
+    );
+    await room.complete(1, "succeeded", { prUrl: "https://github.com/acme/api/pull/7", usage: { steps: 1 } });
     const calls = toUrl(await w.slack.waitFor((c) => toUrl(c).length === 3));
     const replaced = calls.find((c) => c.args.replace_original === true);
     const outcome = calls.find((c) => c.args.replace_original === false);

@@ -10,8 +10,9 @@ import { type SlackStandIn, startSlackStandIn } from "../stand-ins/slack";
 /** The JobRoom methods tests call over RPC. */
 export interface RoomHandle {
   job(): Promise<{ jobId: string; requester?: string } | null>;
-  append(event: unknown, key?: string): Promise<number | null>;
-  finish(status: string, extra: Record<string, unknown>): Promise<boolean>;
+  /** As the running attempt (attempt 1 here: the job never gets past its first step) would. */
+  append(attempt: number, event: unknown, key: string): Promise<number | null>;
+  complete(attempt: number, status: string, ending: Record<string, unknown>): Promise<void>;
   cancel(reason: string): Promise<string>;
 }
 
@@ -28,8 +29,11 @@ export interface SlackWorker {
   close(): Promise<void>;
 }
 
-/** Starts the Slack stand-in, the silent server and the Worker; `vars` override Worker vars. */
-export async function startSlackWorker(vars: Record<string, string> = {}): Promise<SlackWorker> {
+/** Starts the Slack stand-in, the silent server and the Worker; `vars` and `secrets` override the Worker's. */
+export async function startSlackWorker(
+  vars: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+): Promise<SlackWorker> {
   const signingSecret = randomBytes(16).toString("hex");
   const apiToken = `api-${randomBytes(12).toString("hex")}`;
   const slack = await startSlackStandIn({ token: `xoxb-${randomBytes(8).toString("hex")}` });
@@ -53,6 +57,7 @@ export async function startSlackWorker(vars: Record<string, string> = {}): Promi
           CODE_API_TOKENS: apiToken,
           SLACK_BOT_TOKEN: slack.token,
           SLACK_SIGNING_SECRET: signingSecret,
+          ...secrets,
         },
       },
     ],

@@ -39,6 +39,7 @@ async function makeBackend(kind: BackendKind, root: string, exposed: string[]) {
     network: "allowlist",
     allowedDomains: ["github.com"],
     serviceTag: "contract-tests",
+    stateDir: join(root, "modal-state"),
   });
   return { backend, modal };
 }

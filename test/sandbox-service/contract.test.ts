@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
+  BlobRange,
   ChangeSet,
   CloneResult,
   ExecResult,
@@ -156,7 +157,7 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
     expect((await h.call("PUT", files, { path: "deep", contentBase64: b64("x") })).status).toBe(409);
   });
 
-  it("extracts the same change set: modified, added, deleted, modes, binary, symlink; not ignored files", async () => {
+  it("extracts the same change set as metadata: modified, added, deleted, modes, binary, symlink; not ignored files", async () => {
     const { sandbox } = await cloned();
     const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
     const put = await h.call("PUT", `/v1/sandboxes/${sandbox.id}/files`, {
@@ -182,7 +183,9 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
       status,
       mode,
       sha: blobSha(content),
-      contentBase64: b64(content),
+      size: content.length,
+      binary: path === "bin.dat",
+      ...(mode === "120000" ? { target: Buffer.from(content).toString("utf8") } : {}),
     });
     const text = (s: string): Uint8Array => Buffer.from(s);
     expect(reply.body).toEqual({
@@ -198,6 +201,52 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
     });
     const again = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
     expect(again.body).toEqual(reply.body);
+  });
+
+  it("reads a blob in ranges of at most 1 MiB, byte-exact, and refuses bad ranges", async () => {
+    const { sandbox } = await cloned();
+    const size = 2 * 1024 * 1024 + 12_345;
+    const script = `head -c ${size} /dev/urandom > big.bin && git hash-object -w big.bin`;
+    const sha = (await exec(sandbox, { argv: ["sh", "-c", script] })).output.trim();
+    const blob = `/v1/sandboxes/${sandbox.id}/blobs/${sha}`;
+    const pieces: Buffer[] = [];
+    for (let offset = 0; offset < size; offset += 1024 * 1024) {
+      const reply = await h.call<BlobRange>("GET", `${blob}?offset=${offset}`);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      expect(reply.body).toMatchObject({ sha, size, offset });
+      pieces.push(Buffer.from(reply.body.contentBase64, "base64"));
+    }
+    expect(pieces.map((p) => p.length)).toEqual([1024 * 1024, 1024 * 1024, 12_345]);
+    const whole = Buffer.concat(pieces);
+    expect(blobSha(whole)).toBe(sha);
+    const middle = await h.call<BlobRange>("GET", `${blob}?offset=1000&length=10`);
+    expect(Buffer.from(middle.body.contentBase64, "base64")).toEqual(whole.subarray(1000, 1010));
+    const end = await h.call<BlobRange>("GET", `${blob}?offset=${size}`);
+    expect(end.body).toMatchObject({ size, offset: size, contentBase64: "" });
+    expect((await h.call("GET", `${blob}?offset=${size + 1}`)).status).toBe(400);
+    expect((await h.call("GET", `${blob}?length=${1024 * 1024 + 1}`)).status).toBe(400);
+    expect((await h.call("GET", `${blob}?length=0`)).status).toBe(400);
+    expect((await h.call("GET", `${blob}?offset=-1`)).status).toBe(400);
+    expect((await h.call("GET", `/v1/sandboxes/${sandbox.id}/blobs/HEAD`)).status).toBe(400);
+    expect((await h.call("GET", `/v1/sandboxes/${sandbox.id}/blobs/${"0".repeat(40)}`)).status).toBe(404);
+    // A commit id is no blob.
+    expect((await h.call("GET", `/v1/sandboxes/${sandbox.id}/blobs/${repo.headSha}`)).status).toBe(404);
+    // Many small blobs whole in one call, at most 1 MiB together.
+    const small = (
+      await exec(sandbox, { argv: ["sh", "-c", "printf 'a\\0b' | git hash-object -w --stdin"] })
+    ).output.trim();
+    const many = await h.call<{ blobs: BlobRange[] }>("POST", `/v1/sandboxes/${sandbox.id}/blobs`, {
+      shas: [small, blobSha(Buffer.from("before\n"))],
+    });
+    expect(many.status, JSON.stringify(many.body)).toBe(200);
+    expect(many.body.blobs.map((b) => [b.sha, Buffer.from(b.contentBase64, "base64").toString()])).toEqual([
+      [small, "a\0b"],
+      [blobSha(Buffer.from("before\n")), "before\n"],
+    ]);
+    const blobs = `/v1/sandboxes/${sandbox.id}/blobs`;
+    expect((await h.call("POST", blobs, { shas: [small, sha] })).status).toBe(413);
+    expect((await h.call("POST", blobs, { shas: [small, "0".repeat(40)] })).status).toBe(404);
+    expect((await h.call("POST", blobs, { shas: [] })).status).toBe(400);
   });
 
   it("runs an idempotent exec once per key", async () => {

@@ -111,8 +111,10 @@ describe("the bundle, started as the image starts it, with SANDBOX_BACKEND=modal
       const created = await call<SandboxInfo>("POST", "/v1/sandboxes", { jobId: "image-life" });
       expect(created.status).toBe(201);
       const id = created.body.id;
-      expect(created.body).toMatchObject({ jobId: "image-life", backend: "modal" });
-      expect(modal.sandboxes.get(id)?.task.terminated).toBe(false);
+      expect(created.body).toMatchObject({ id: "image-life", jobId: "image-life", backend: "modal" });
+      // The stand-in keys its sandboxes by Modal's own id; ours are job ids, found by tag.
+      const atModal = (jobId: string) => [...modal.sandboxes.values()].find((s) => s.tags.jobId === jobId);
+      expect(atModal(id)?.task.terminated).toBe(false);
 
       const cloned = await call<CloneResult>("POST", `/v1/sandboxes/${id}/clone`, { url: repo.url });
       expect(cloned.status).toBe(200);
@@ -143,25 +145,27 @@ describe("the bundle, started as the image starts it, with SANDBOX_BACKEND=modal
           path: "new/c.txt",
           status: "added",
           mode: "100644",
-          contentBase64: content,
+          size: 26,
+          binary: false,
         }),
       ]);
 
       expect((await call("DELETE", `/v1/sandboxes/${id}`)).status).toBe(204);
-      expect(modal.sandboxes.get(id)?.task.terminated).toBe(true);
+      expect(atModal(id)?.task.terminated).toBe(true);
       expect((await call("GET", `/v1/sandboxes/${id}`)).status).toBe(404);
 
-      // One sandbox left running: SIGTERM must terminate it before the process exits 0.
+      // One sandbox left running: SIGTERM (a deploy) stops the process, exit 0, and keeps the
+      // sandbox for the next process, which adopts it (sandbox-service restart tests).
       const left = await call<SandboxInfo>("POST", "/v1/sandboxes", { jobId: "image-left" });
       expect(left.status).toBe(201);
       server.child.kill("SIGTERM");
       const [code] = await once(server.child, "exit");
       expect(code, server.output()).toBe(0);
-      expect(modal.sandboxes.get(left.body.id)?.task.terminated).toBe(true);
+      expect(atModal(left.body.id)?.task.terminated).toBe(false);
       expect(modal.unimplemented).toEqual([]);
       const lines = server.output().trim().split("\n");
       for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
-      expect(lines.at(-1)).toContain('"stopped"');
+      expect(lines.at(-1)).toContain('"stopped; sandboxes kept for the next process"');
       for (const secret of [token, modal.tokenSecret]) expect(server.output()).not.toContain(secret);
     } finally {
       if (server.child.exitCode === null) server.child.kill("SIGKILL");

@@ -1,10 +1,12 @@
 // What only the Modal backend does, seen at the Modal stand-in: how sandboxes are created (tags,
-// name, lifetimes, resources, network allowlist), the clone-only policy, replacing a job's stale
-// sandbox, the startup sweep of orphans, and the real server process: startup errors, JSON logs
-// without secrets, and a SIGTERM that terminates every sandbox.
-import { type ChildProcess, spawn } from "node:child_process";
+// name, lifetimes, resources, network allowlist), the clone-only policy, a later process taking up
+// a job's sandbox by name, and the real server process: startup errors, JSON logs without secrets,
+// and a SIGTERM that keeps the sandboxes for the next process.
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SandboxInfo } from "../../src/protocol/sandbox";
 import { ModalBackend } from "../../src/sandbox-service/backends/modal";
@@ -12,11 +14,12 @@ import {
   DEFAULT_ALLOWED_DOMAINS,
   type ModalBackendOptions,
 } from "../../src/sandbox-service/backends/modal-config";
-import { sweepOrphans } from "../../src/sandbox-service/janitor";
 import { type ModalStandIn, startModalStandIn } from "../stand-ins/modal";
 import { type BareRepo, makeBareRepo } from "./harness";
+import { listeningUrl, startServer, waitForLine } from "./server-process";
 
 let modal: ModalStandIn;
+let stateRoot: string;
 let repo: BareRepo;
 const backends: ModalBackend[] = [];
 
@@ -32,6 +35,7 @@ function backend(overrides: Partial<ModalBackendOptions> = {}): ModalBackend {
     network: "allowlist",
     allowedDomains: DEFAULT_ALLOWED_DOMAINS,
     serviceTag: "modal-backend-tests",
+    stateDir: join(stateRoot, overrides.serviceTag ?? "modal-backend-tests"),
     ...overrides,
   });
   backends.push(made);
@@ -40,6 +44,7 @@ function backend(overrides: Partial<ModalBackendOptions> = {}): ModalBackend {
 
 beforeAll(async () => {
   repo = await makeBareRepo({ "a.txt": "a\n" });
+  stateRoot = await mkdtemp(join(tmpdir(), "modal-state-"));
   modal = await startModalStandIn({ exposedPaths: [repo.dir] });
   process.env.MODAL_SERVER_URL = modal.url;
   process.env.MODAL_LOGLEVEL = "error";
@@ -48,6 +53,7 @@ afterAll(async () => {
   await Promise.all(backends.map((b) => b.close()));
   await modal?.close();
   await repo?.cleanup();
+  await rm(stateRoot, { recursive: true, force: true });
 });
 
 describe("modal backend at the stand-in", () => {
@@ -56,17 +62,18 @@ describe("modal backend at the stand-in", () => {
     const { sandbox: foreign } = await other.create(`foreign-${randomBytes(3).toString("hex")}`);
     const mine = backend();
     await mine.terminate(foreign.id);
-    expect(modal.sandboxes.get(foreign.id)?.task.terminated).toBe(false);
+    expect(modalRecord(foreign.jobId)?.task.terminated).toBe(false);
     const { sandbox: ours } = await backend().create(`ours-${randomBytes(3).toString("hex")}`);
     await mine.terminate(ours.id);
-    expect(modal.sandboxes.get(ours.id)?.task.terminated).toBe(true);
-    await mine.terminate("sbx-unknown");
+    expect(modalRecord(ours.jobId)?.task.terminated).toBe(true);
+    await mine.terminate("job-never-seen");
   });
 
   it("creates a tagged, named sandbox with lifetimes, resources and the default allowlist, in a created app", async () => {
     const b = backend();
     const { sandbox } = await b.create("job/with:odd chars");
-    const record = modal.sandboxes.get(sandbox.id);
+    expect(sandbox.id).toBe("job/with:odd chars");
+    const record = modalRecord(sandbox.jobId);
     expect(record?.tags).toEqual({ service: "modal-backend-tests", jobId: "job/with:odd chars" });
     expect(record?.name).toMatch(/^job-job-with-odd-chars-[0-9a-f]{12}$/);
     expect(record?.definition).toMatchObject({
@@ -85,48 +92,31 @@ describe("modal backend at the stand-in", () => {
     const b = backend({ network: "clone-only" });
     const { sandbox } = await b.create(`clone-only-${randomBytes(3).toString("hex")}`);
     await b.clone(sandbox.id, { url: repo.url });
-    expect(modal.sandboxes.get(sandbox.id)?.network).toMatchObject({ allowedDomains: [], allowedCidrs: [] });
+    expect(modalRecord(sandbox.jobId)?.network).toMatchObject({ allowedDomains: [], allowedCidrs: [] });
   });
 
-  it("replaces a job's sandbox left by an earlier process, and sweeps orphans at startup", async () => {
+  it("takes up a job's sandbox an earlier process left, by name, instead of replacing it", async () => {
     const earlier = backend();
     const jobId = `restarted-${randomBytes(3).toString("hex")}`;
-    const { sandbox: old } = await earlier.create(jobId);
-    const orphan = (await earlier.create(`orphan-${randomBytes(3).toString("hex")}`)).sandbox;
+    await earlier.create(jobId);
+    const original = modalRecord(jobId);
     const later = backend();
-    const { sandbox: fresh } = await later.create(jobId);
-    expect(fresh.id).not.toBe(old.id);
-    expect(modal.sandboxes.get(old.id)?.task.terminated).toBe(true);
-    const swept = await sweepOrphans(later);
-    expect(swept.map((s) => s.id)).toContain(orphan.id);
-    expect(swept.map((s) => s.id)).not.toContain(fresh.id);
-    expect(modal.sandboxes.get(orphan.id)?.task.terminated).toBe(true);
+    const again = await later.create(jobId);
+    expect(again).toMatchObject({ created: false, sandbox: { id: jobId, jobId } });
+    expect(modalRecord(jobId)).toBe(original);
+    expect(original?.task.terminated).toBe(false);
+    expect(
+      (await later.exec(jobId, { argv: ["true"], timeoutMs: 10_000, maxOutputBytes: 1024 })).exitCode,
+    ).toBe(0);
   });
 });
 
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox-service/server.ts"], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-async function waitForLine(
-  server: { child: ChildProcess; output: () => string },
-  text: string,
-): Promise<void> {
-  while (!server.output().includes(text)) {
-    if (server.child.exitCode !== null) throw new Error(`server exited: ${server.output()}`);
-    await once(server.child.stdout ?? server.child, "data");
-  }
+/** The stand-in's record of the live sandbox of `jobId` (by its tag). */
+function modalRecord(jobId: string) {
+  return (
+    [...modal.sandboxes.values()].find((s) => s.tags.jobId === jobId && !s.task.terminated) ??
+    [...modal.sandboxes.values()].find((s) => s.tags.jobId === jobId)
+  );
 }
 
 describe("server process with SANDBOX_BACKEND=modal", () => {
@@ -137,9 +127,9 @@ describe("server process with SANDBOX_BACKEND=modal", () => {
     expect(server.output()).toContain("MODAL_TOKEN_ID and MODAL_TOKEN_SECRET");
   });
 
-  it("serves, logs JSON without secrets, and terminates its sandboxes on SIGTERM", async () => {
+  it("serves, logs JSON without secrets, and keeps its sandboxes on SIGTERM (a restart)", async () => {
     const token = randomBytes(16).toString("hex");
-    const server = startServer({
+    const env = {
       SANDBOX_BACKEND: "modal",
       SANDBOX_SERVICE_TOKEN: token,
       MODAL_TOKEN_ID: modal.tokenId,
@@ -147,8 +137,10 @@ describe("server process with SANDBOX_BACKEND=modal", () => {
       MODAL_SERVER_URL: modal.url,
       MODAL_LOGLEVEL: "error",
       MODAL_APP_NAME: "server-process-test",
+      SANDBOX_STATE_DIR: join(stateRoot, "server"),
       PORT: "0",
-    });
+    };
+    const server = startServer(env);
     await waitForLine(server, "sandbox service listening");
     const url = /"url":"([^"]+)"/.exec(server.output())?.[1] ?? "";
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
@@ -161,11 +153,21 @@ describe("server process with SANDBOX_BACKEND=modal", () => {
         body: JSON.stringify({ jobId: "sigterm" }),
       })
     ).json()) as SandboxInfo;
-    expect(modal.sandboxes.get(created.id)?.task.terminated).toBe(false);
+    expect(created.id).toBe("sigterm");
+    expect(modalRecord("sigterm")?.task.terminated).toBe(false);
     server.child.kill("SIGTERM");
     const [code] = await once(server.child, "exit");
     expect(code).toBe(0);
-    expect(modal.sandboxes.get(created.id)?.task.terminated).toBe(true);
+    const kept = modalRecord("sigterm");
+    expect(kept?.task.terminated).toBe(false);
+    const next = startServer(env);
+    const nextUrl = await listeningUrl(next);
+    const found = await fetch(`${nextUrl}/v1/sandboxes/sigterm`, { headers });
+    expect(await found.json()).toEqual(created);
+    expect((await fetch(`${nextUrl}/v1/sandboxes/sigterm`, { method: "DELETE", headers })).status).toBe(204);
+    expect(kept?.task.terminated).toBe(true);
+    next.child.kill("SIGTERM");
+    await once(next.child, "exit");
     const lines = server.output().trim().split("\n");
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     for (const secret of [token, modal.tokenSecret, modal.tokenId])

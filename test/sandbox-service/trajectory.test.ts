@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloneResult, ExecResult, SandboxInfo } from "../../src/protocol/sandbox";
+import { sandboxName } from "../../src/sandbox-service/job-name";
 import { type BackendKind, type ContractHarness, startContractHarness } from "./contract-harness";
 import { type BareRepo, b64, makeBareRepo } from "./harness";
 
@@ -126,12 +127,13 @@ describe.each<BackendKind>(["local", "modal"])("agent trajectories: %s backend",
     const sandbox = await h.sandbox();
     await sh(sandbox, "echo scratch > /tmp/scratch.txt && echo note > ~/note.txt");
     // Where each backend keeps them on this machine: the local sandbox directory, or the stand-in's.
-    const hostDir =
-      kind === "local" ? join(h.root, sandbox.id) : (h.modal?.sandboxes.get(sandbox.id)?.task.dir ?? "");
+    const atModal = [...(h.modal?.sandboxes.values() ?? [])].find((s) => s.tags.jobId === sandbox.jobId);
+    const hostDir = kind === "local" ? join(h.root, sandboxName(sandbox.id)) : (atModal?.task.dir ?? "");
     expect(existsSync(join(hostDir, "tmp", "scratch.txt"))).toBe(true);
     expect(existsSync(join(hostDir, "home", "note.txt"))).toBe(true);
-    expect((await h.call("DELETE", `/v1/sandboxes/${sandbox.id}`)).status).toBe(204);
+    const path = `/v1/sandboxes/${encodeURIComponent(sandbox.id)}`;
+    expect((await h.call("DELETE", path)).status).toBe(204);
     expect(existsSync(hostDir)).toBe(false);
-    expect((await h.call("POST", `/v1/sandboxes/${sandbox.id}/exec`, { argv: ["true"] })).status).toBe(404);
+    expect((await h.call("POST", `${path}/exec`, { argv: ["true"] })).status).toBe(404);
   });
 });

@@ -12,12 +12,21 @@ export interface GitHubAppOptions {
   publicKey: string;
 }
 
-/** An installation token the stand-in minted: which repositories (names) it may touch. */
+/** An installation token the stand-in minted: which repositories (names) it may touch, and how. */
 export interface InstallationToken {
   token: string;
   installationId: number;
   repositories: string[] | "all";
+  /** What the token may do (`contents`, `pull_requests`: `read` | `write`; `metadata: read` always). */
+  permissions: Record<string, "read" | "write">;
 }
+
+/** What the App's installation was granted; a token may ask for these or less. */
+const INSTALLATION_PERMISSIONS: Record<string, "read" | "write"> = {
+  contents: "write",
+  pull_requests: "write",
+  metadata: "read",
+};
 
 /** Who a request authenticates as. */
 export type Principal =
@@ -73,7 +82,7 @@ export class AppAuth {
         app_slug: "modal-coding-agent",
         target_id: stableId("user", owner),
         target_type: "User",
-        permissions: { contents: "write", pull_requests: "write", metadata: "read" },
+        permissions: INSTALLATION_PERMISSIONS,
         events: [],
         created_at: "2024-01-01T00:00:00Z",
         updated_at: "2024-01-01T00:00:00Z",
@@ -93,6 +102,7 @@ export class AppAuth {
       token: `ghs_${randomBytes(18).toString("hex")}`,
       installationId,
       repositories,
+      permissions: narrowed(asObject(body).permissions),
     };
     this.tokens.push(grant);
     return {
@@ -100,9 +110,25 @@ export class AppAuth {
       body: {
         token: grant.token,
         expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z"),
-        permissions: { contents: "write", pull_requests: "write", metadata: "read" },
+        permissions: grant.permissions,
         repository_selection: repositories === "all" ? "all" : "selected",
       },
     };
   }
+}
+
+/**
+ * The permissions a token asked for (`permissions` in the mint request), or the installation's when
+ * it asked for none. More than the installation holds is a 422, as on GitHub.
+ */
+function narrowed(requested: unknown): Record<string, "read" | "write"> {
+  if (requested === undefined) return { ...INSTALLATION_PERMISSIONS };
+  const granted: Record<string, "read" | "write"> = { metadata: "read" };
+  for (const [name, level] of Object.entries(asObject(requested))) {
+    const held = INSTALLATION_PERMISSIONS[name];
+    if ((level !== "read" && level !== "write") || !held || (level === "write" && held === "read"))
+      throw new GitHubError(422, `The permissions requested are not granted to this installation.`);
+    granted[name] = level;
+  }
+  return granted;
 }

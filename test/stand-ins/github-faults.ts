@@ -1,9 +1,14 @@
 // Fault injection for the GitHub stand-in: answer the next matching REST calls with a 5xx or with
-// GitHub's secondary rate limit (403, `retry-after`, the documented message) instead of serving
+// GitHub's secondary rate limit (403, `retry-after`, the documented message) or its exhausted
+// primary limit (403, `x-ratelimit-remaining: 0` and the reset time) instead of serving
 // them, so tests can show Octokit's retry and throttling plugins at work. Each fault is used once.
 import type { ServerResponse } from "node:http";
 
-export type GitHubFault = { status: 500 | 502 | 503 } | { secondaryRateLimit: true; retryAfter: number };
+export type GitHubFault =
+  | { status: 500 | 502 | 503 }
+  | { secondaryRateLimit: true; retryAfter: number }
+  /** The primary (hourly) limit used up until `resetAt` (epoch seconds), as a 403 says it. */
+  | { rateLimitResetAt: number };
 
 export interface FaultMatch {
   method: string;
@@ -40,6 +45,25 @@ export function sendFault(res: ServerResponse, fault: GitHubFault): number {
         message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
         documentation_url:
           "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        status: "403",
+      }),
+    );
+    return 403;
+  }
+  if ("rateLimitResetAt" in fault) {
+    res.writeHead(403, {
+      ...common,
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-used": "5000",
+      "x-ratelimit-reset": String(fault.rateLimitResetAt),
+      "x-ratelimit-resource": "core",
+    });
+    res.end(
+      JSON.stringify({
+        message: "API rate limit exceeded for user ID 1.",
+        documentation_url:
+          "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit",
         status: "403",
       }),
     );

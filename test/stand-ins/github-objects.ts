@@ -21,6 +21,10 @@ export interface RepoInfo {
   pushedAt: string;
   /** Whether the token's user may push (false: only a fork and a cross-repository PR will do). */
   pushable?: boolean;
+  /** False when the token's user is no collaborator: a private repository is then invisible to it. */
+  collaborator?: boolean;
+  /** False when the stand-in's GitHub App is not installed on it. */
+  appInstalled?: boolean;
   /** The repository this one is a fork of. */
   parent?: RepoInfo;
 }
@@ -151,7 +155,7 @@ export function repoJson(urls: Urls, repo: RepoInfo): Record<string, unknown> {
     created_at: repo.createdAt,
     updated_at: repo.pushedAt,
     permissions:
-      repo.pushable === false
+      repo.pushable === false || repo.collaborator === false
         ? { admin: false, maintain: false, push: false, triage: false, pull: true }
         : { admin: true, maintain: true, push: true, triage: true, pull: true },
     allow_forking: true,

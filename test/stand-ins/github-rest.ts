@@ -1,8 +1,9 @@
-// The GitHub stand-in's REST front: token auth, routing to the implemented operations, GitHub's
+// The GitHub stand-in's REST front: token auth (anonymous reads of public repos too), routing to the implemented operations, GitHub's
 // error bodies and headers, and the OpenAPI check of every request and response body.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AppAuth, Principal } from "./github-app";
+import { type Caller, canRead, forbiddenMessage, holds } from "./github-access";
+import type { AppAuth } from "./github-app";
 import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
 import { pullRoutes } from "./github-pulls";
 import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
@@ -88,8 +89,8 @@ export async function serveRest(
 
   async function answer(): Promise<RouteResult> {
     const auth = /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
-    if (auth === undefined) throw new GitHubError(401, "Requires authentication");
-    const principal: Principal | undefined = auth === token ? { kind: "pat" } : app?.principal(auth);
+    const principal: Caller | undefined =
+      auth === undefined ? { kind: "anonymous" } : auth === token ? { kind: "pat" } : app?.principal(auth);
     if (!principal) throw new GitHubError(401, "Bad credentials");
     let body: unknown;
     if (rawBody.length > 0) {
@@ -114,7 +115,8 @@ export async function serveRest(
       }
       const params = matchTemplate(appRoute.template, path) ?? {};
       if (appRoute.template.startsWith("/app/")) return app.createToken(Number(params.installation_id), body);
-      if (!world.repo(params.owner ?? "", params.repo ?? "")) throw new GitHubError(404, "Not Found");
+      const target = world.repo(params.owner ?? "", params.repo ?? "");
+      if (!target || target.appInstalled === false) throw new GitHubError(404, "Not Found");
       return app.repoInstallation(world, params.owner ?? "");
     }
     if (!route || !template) {
@@ -124,15 +126,14 @@ export async function serveRest(
     }
     const params = matchTemplate(template, path) ?? {};
     const repo = world.repo(params.owner ?? "", params.repo ?? "");
-    if (!repo) throw new GitHubError(404, "Not Found");
-    // An installation token sees only the repositories it was minted for.
-    const grant = principal.kind === "installation" ? principal.grant.repositories : "all";
-    if (grant !== "all" && !grant.some((name) => name.toLowerCase() === repo.name.toLowerCase())) {
-      throw new GitHubError(404, "Not Found");
-    }
-    // Git data writes need push access; anyone who can read may still fork and open a PR.
-    if (repo.pushable === false && method !== "GET" && template.includes("/git/")) {
-      throw new GitHubError(403, "Resource not accessible by personal access token");
+    // A repository the caller may not read answers exactly like one that does not exist.
+    if (!repo || !canRead(principal, repo)) throw new GitHubError(404, "Not Found");
+    if (method !== "GET") {
+      if (principal.kind === "anonymous") throw new GitHubError(401, "Requires authentication");
+      // Git data writes need contents: write (push access); pull requests need pull_requests.
+      const need = template.includes("/pulls") ? "pull_requests" : "contents";
+      const exempt = need === "contents" && !template.includes("/git/") && principal.kind === "pat";
+      if (!exempt && !holds(principal, repo, need)) throw new GitHubError(403, forbiddenMessage(principal));
     }
     return route.handle({ world, repo, params, query, body });
   }

@@ -6,6 +6,16 @@ import { asObject, GitHubError, type Route, type RouteContext, validationFailed 
 
 const SHA = /^[0-9a-f]{40}$/;
 
+/** GitHub stores blobs of up to 100 MB through the API; larger ones are refused. */
+export const MAX_BLOB_BYTES = 100 * 1024 * 1024;
+
+function checkBlobSize(bytes: Buffer, path?: string): void {
+  if (bytes.length > MAX_BLOB_BYTES) {
+    const what = path ? `tree.content of ${path}` : "content";
+    throw new GitHubError(422, `${what} is ${bytes.length} bytes, over GitHub's 100 MB blob limit`);
+  }
+}
+
 function apiBase(ctx: RouteContext): string {
   return `${ctx.world.urls.api}/repos/${ctx.repo.owner}/${ctx.repo.name}`;
 }
@@ -26,6 +36,7 @@ const createBlob: Route = {
     } else {
       throw new GitHubError(422, `encoding must be either 'utf-8' or 'base64', got '${String(encoding)}'`);
     }
+    checkBlobSize(bytes);
     const sha = await ctx.repo.git.writeBlob(bytes);
     const url = `${apiBase(ctx)}/git/blobs/${sha}`;
     return { status: 201, body: { sha, url }, headers: { location: url } };
@@ -88,7 +99,9 @@ async function treeChange(ctx: RouteContext, entry: Record<string, unknown>): Pr
   }
   if (typeof content === "string") {
     if (type !== "blob") throw new GitHubError(422, `tree.content is only allowed for blobs: ${path}`);
-    return { path, mode, type, sha: await ctx.repo.git.writeBlob(Buffer.from(content, "utf8")) };
+    const bytes = Buffer.from(content, "utf8");
+    checkBlobSize(bytes, path);
+    return { path, mode, type, sha: await ctx.repo.git.writeBlob(bytes) };
   }
   if (sha === null) return { path, mode, type, sha: null };
   if (typeof sha !== "string" || !SHA.test(sha)) {

@@ -44,6 +44,10 @@ export interface RepoOptions {
   draftsSupported?: boolean;
   /** False when the token's user may not push to it (the agent must fork). */
   pushable?: boolean;
+  /** False when the token's user is no collaborator: a private repo then answers it 404, as a missing one. */
+  collaborator?: boolean;
+  /** False when the App is not installed on it: its installation lookup answers 404. */
+  appInstalled?: boolean;
 }
 
 /** A file for `createRepo`: text, bytes, or either with a mode (`100755`, or `120000` for a symlink). */
@@ -127,6 +131,8 @@ export class GitHubWorld {
       nextNumber: 1,
       draftsSupported: options.draftsSupported ?? true,
       pushable: options.pushable ?? true,
+      collaborator: options.collaborator ?? true,
+      appInstalled: options.appInstalled ?? true,
     });
     return sha;
   }

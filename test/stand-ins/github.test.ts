@@ -240,14 +240,52 @@ describe("GitHub stand-in", () => {
     expect(gh.violations).toEqual([]);
   });
 
-  it("answers 404 for unknown repos and 401 without a valid token, in GitHub's shape", async () => {
+  it("takes tree entries with inline content as GitHub does, and refuses what GitHub refuses with 422", async () => {
+    const o = { owner: "acme", repo: "inline" };
+    const head = await gh.createRepo(o.owner, o.repo, { "a.txt": "a\n" });
+    const { data: base } = await octokit.rest.git.getCommit({ ...o, commit_sha: head });
+    const text = "\ufeffcafé\r\n";
+    const { data: tree } = await octokit.rest.git.createTree({
+      ...o,
+      base_tree: base.tree.sha,
+      tree: [{ path: "t/x.txt", mode: "100644", type: "blob", content: text }],
+    });
+    const { data: listed } = await octokit.rest.git.getTree({ ...o, tree_sha: tree.sha, recursive: "1" });
+    expect(listed.tree.find((e) => e.path === "t/x.txt")?.sha).toBe(blobSha(Buffer.from(text, "utf8")));
+    const refused = async (entry: Record<string, unknown>) => {
+      const status = await octokit
+        .request("POST /repos/{owner}/{repo}/git/trees", { ...o, base_tree: base.tree.sha, tree: [entry] })
+        .then(
+          (r) => r.status,
+          (e: { status: number }) => e.status,
+        );
+      return status;
+    };
+    const sha = blobSha(Buffer.from("a\n"));
+    expect(await refused({ path: "b", mode: "100644", type: "blob", sha, content: "x" })).toBe(422);
+    expect(await refused({ path: "b", mode: "100644", type: "blob" })).toBe(422);
+    expect(await refused({ path: "b", mode: "040000", type: "tree", content: "x" })).toBe(422);
+    expect(await refused({ path: "../b", mode: "100644", type: "blob", content: "x" })).toBe(422);
+    // A mode or content type outside GitHub's schema is a 422 too, recorded as the SDK's violation.
+    expect(await refused({ path: "b", mode: "100600", type: "blob", content: "x" })).toBe(422);
+    expect(await refused({ path: "b", mode: "100644", type: "blob", content: 5 })).toBe(422);
+    expect(gh.violations.splice(0).map((v) => v.errors.join())).toEqual([
+      expect.stringMatching(/mode must be equal to one of the allowed values/),
+      expect.stringMatching(/content must be string/),
+    ]);
+  });
+
+  it("answers 404 for unknown repos, 401 for a wrong token or an anonymous write, in GitHub's shape", async () => {
     const missing = await octokit.rest.repos.get({ owner: "acme", repo: "nope" }).catch((e: unknown) => e);
     expect(missing).toMatchObject({ name: "HttpError", status: 404 });
     expect((missing as { response: { data: unknown } }).response.data).toMatchObject({
       message: "Not Found",
     });
     const anonymous = new Octokit({ baseUrl: gh.apiUrl, log });
-    expect(await statusOf(anonymous.rest.repos.get({ owner: "acme", repo: "api" }))).toBe(401);
+    // Public repositories are readable without a token, as on GitHub; writes are not.
+    expect(await statusOf(anonymous.rest.repos.get({ owner: "acme", repo: "api" }))).toBeUndefined();
+    const write = anonymous.rest.git.createBlob({ owner: "acme", repo: "api", content: "x" });
+    expect(await statusOf(write)).toBe(401);
     const wrong = new Octokit({ auth: "ghp_wrong", baseUrl: gh.apiUrl, log });
     expect(await statusOf(wrong.rest.repos.get({ owner: "acme", repo: "api" }))).toBe(401);
     expect(gh.violations).toEqual([]);

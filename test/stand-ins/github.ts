@@ -6,14 +6,33 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseGitPath, serveGitHttp } from "./git-http";
+import { type Caller, canRead, holds } from "./github-access";
 import { AppAuth, type GitHubAppOptions, type InstallationToken } from "./github-app";
 import { type FaultMatch, type GitHubFault, GitHubFaults, sendFault } from "./github-faults";
 import { type CallRecord, type RestRecorder, serveRest, type Violation } from "./github-rest";
-import { GitHubWorld, type PullRecord, type RepoFile, type RepoOptions } from "./github-state";
+import {
+  GitHubWorld,
+  type PullRecord,
+  type RepoFile,
+  type RepoOptions,
+  type RepoRecord,
+} from "./github-state";
 import { listenLoopback, readBody } from "./loopback-server";
 
 export type { CallRecord, Violation } from "./github-rest";
 export type { PullRecord, RepoFile } from "./github-state";
+
+/** One smart HTTP request to the stand-in. */
+export interface GitCall {
+  method: string;
+  path: string;
+  service: "git-upload-pack" | "git-receive-pack";
+  /** `invalid` for credentials GitHub would reject. */
+  caller: Caller["kind"] | "invalid";
+  /** The installation token used, when it was one. */
+  token?: string;
+  status: number;
+}
 
 export interface GitHubStandInOptions {
   /** The token `Authorization: token|Bearer …` must carry; default `ghp_standin…`. */
@@ -48,6 +67,8 @@ export interface GitHubStandIn {
   pulls: PullRecord[];
   /** Every REST call: method, path below the API root, operationId, status. */
   calls: CallRecord[];
+  /** Every smart HTTP request (clones, fetches, pushes): who made it and how it was answered. */
+  gitCalls: GitCall[];
   /** OpenAPI mismatches and unimplemented operations; tests assert it is empty. */
   violations: Violation[];
   /** Answers the next `times` REST calls matching `match` with `fault` (github-faults.ts). */
@@ -69,6 +90,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
   const app = opts.app ? new AppAuth(opts.app) : undefined;
   let world: GitHubWorld | undefined;
   const faults = new GitHubFaults();
+  const gitCalls: GitCall[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!world) throw new Error("not started");
@@ -89,20 +111,35 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
       return serveRest(world, token, recorder, req, res, path, url.searchParams, body, app);
     }
     const gitPath = parseGitPath(url.pathname);
-    const repo = gitPath && world.repo(gitPath.owner, gitPath.repo);
-    if (!gitPath || !repo) {
+    if (!gitPath) {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      res.end(gitPath ? "Repository not found.\n" : "Not Found\n");
+      res.end("Not Found\n");
       return;
     }
-    const user = basicAuthUser(req.headers.authorization, token, login);
     const pushing =
       gitPath.rest === "git-receive-pack" || url.searchParams.get("service") === "git-receive-pack";
-    if (!user && (repo.private || pushing)) {
-      res.writeHead(401, { "www-authenticate": 'Basic realm="GitHub"', "content-type": "text/plain" });
-      res.end("Authentication required\n");
+    const found = world.repo(gitPath.owner, gitPath.repo);
+    const caller = gitCaller(req.headers.authorization, token, app);
+    const refusal = gitRefusal(caller, found, pushing, login);
+    gitCalls.push({
+      method: req.method ?? "GET",
+      path: url.pathname,
+      service: pushing ? "git-receive-pack" : "git-upload-pack",
+      caller: caller?.kind ?? "invalid",
+      ...(caller?.kind === "installation" ? { token: caller.grant.token } : {}),
+      status: refusal?.status ?? 200,
+    });
+    if (refusal || !found) {
+      const { status, message } = refusal ?? { status: 404, message: "Repository not found." };
+      res.writeHead(status, {
+        "content-type": "text/plain; charset=utf-8",
+        ...(status === 401 ? { "www-authenticate": 'Basic realm="GitHub"' } : {}),
+      });
+      res.end(`${message}\n`);
       return;
     }
+    const repo = found;
+    const user = caller?.kind === "anonymous" ? undefined : login;
     await serveGitHttp(req, res, {
       projectRoot: root,
       home,
@@ -136,6 +173,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     pulls: w.pulls,
     installationTokens: app?.tokens ?? [],
     calls: recorder.calls,
+    gitCalls,
     violations: recorder.violations,
     fail: (match, fault, times) => faults.add(match, fault, times),
     async git(owner, repo, ...args) {
@@ -150,12 +188,50 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
   };
 }
 
-/** The login for HTTP Basic credentials carrying the token (as user or password), else undefined. */
-function basicAuthUser(header: string | undefined, token: string, login: string): string | undefined {
-  const encoded = /^Basic\s+(.+)$/i.exec(header ?? "")?.[1];
+/**
+ * Who HTTP Basic credentials are: the token or an installation token (as user or password, e.g.
+ * `x-access-token:<token>`), anonymous without credentials, undefined for credentials GitHub rejects.
+ */
+function gitCaller(header: string | undefined, token: string, app: AppAuth | undefined): Caller | undefined {
+  if (header === undefined) return { kind: "anonymous" };
+  const encoded = /^Basic\s+(.+)$/i.exec(header)?.[1];
   if (!encoded) return undefined;
   const decoded = Buffer.from(encoded, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   const [user, password] = colon < 0 ? [decoded, ""] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
-  return user === token || password === token ? login : undefined;
+  for (const credential of [password, user]) {
+    if (credential === token) return { kind: "pat" };
+    const grant = app?.tokens.find((t) => t.token === credential);
+    if (grant) return { kind: "installation", grant };
+  }
+  return undefined;
+}
+
+/**
+ * GitHub's answer when smart HTTP refuses: no credentials for anything private, missing or a push
+ * is a 401 asking for them (so a missing repository is no different from a private one); a wrong
+ * credential is a 401; a credential that may not read the repository gets "not found"; one that
+ * may read but not write is refused the push with 403.
+ */
+function gitRefusal(
+  caller: Caller | undefined,
+  repo: RepoRecord | undefined,
+  pushing: boolean,
+  login: string,
+): { status: number; message: string } | undefined {
+  if (caller === undefined)
+    return {
+      status: 401,
+      message: "Invalid username or token. Password authentication is not supported for Git operations.",
+    };
+  if (caller.kind === "anonymous") {
+    if (!repo || repo.private || pushing) return { status: 401, message: "Authentication required." };
+    return undefined;
+  }
+  if (!repo || !canRead(caller, repo)) return { status: 404, message: "Repository not found." };
+  if (pushing && !holds(caller, repo, "contents")) {
+    const who = caller.kind === "installation" ? "github-actions[bot]" : login;
+    return { status: 403, message: `Permission to ${repo.owner}/${repo.name}.git denied to ${who}.` };
+  }
+  return undefined;
 }

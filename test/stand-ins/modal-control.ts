@@ -1,6 +1,6 @@
 // The Modal control-plane calls the stand-in answers (modal.client.ModalClient): auth token, environment,
 // apps, images (built instantly), and V2 sandboxes — create, task id, router access, list by tag,
-// tags, lookup by name, wait, terminate. Token id and secret are checked on every call.
+// tags, lookup by name (V1 and V2 calls), wait, terminate. Token id and secret are checked on every call.
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type CallContext, ServerError, Status } from "nice-grpc";
@@ -55,6 +55,13 @@ export function controlHandlers(state: ModalStandIn, settings: ControlSettings):
     const found = state.sandboxes.get(sandboxId);
     if (!found) throw new ServerError(Status.NOT_FOUND, `Sandbox ${sandboxId} not found`);
     return found;
+  };
+  const runningByName = (r: { appName: string; sandboxName: string }): { sandboxId: string } => {
+    const appId = state.apps.get(r.appName);
+    if (!appId) throw new ServerError(Status.NOT_FOUND, `App '${r.appName}' not found`);
+    const found = state.live().find((s) => s.appId === appId && s.name === r.sandboxName);
+    if (!found) throw new ServerError(Status.NOT_FOUND, `Sandbox '${r.sandboxName}' not found`);
+    return { sandboxId: found.id };
   };
   const handlers = {
     authTokenGet: () => ({ token: fakeJwt("client") }),
@@ -136,12 +143,9 @@ export function controlHandlers(state: ModalStandIn, settings: ControlSettings):
     sandboxTagsGetV2: (r: { sandboxId: string }) => ({
       tags: Object.entries(sandbox(r.sandboxId).tags).map(([tagName, tagValue]) => ({ tagName, tagValue })),
     }),
-    sandboxGetFromNameV2: (r: { appName: string; sandboxName: string }) => {
-      const appId = state.apps.get(r.appName);
-      const found = state.live().find((s) => s.appId === appId && s.name === r.sandboxName);
-      if (!found) throw new ServerError(Status.NOT_FOUND, `Sandbox '${r.sandboxName}' not found`);
-      return { sandboxId: found.id };
-    },
+    // V1 and V2 lookups alike: only a running sandbox of that name in that app, else NOT_FOUND.
+    sandboxGetFromName: (r: { appName: string; sandboxName: string }) => runningByName(r),
+    sandboxGetFromNameV2: (r: { appName: string; sandboxName: string }) => runningByName(r),
     sandboxWaitV2: (r: { sandboxId: string }) => {
       const found = sandbox(r.sandboxId);
       return found.task.terminated ? { result: { status: 3 } } : {};

@@ -37,14 +37,26 @@ export function routerHandlers(state: ModalStandIn, jwt: string): Record<string,
   };
   const handlers: Record<string, Handler> = {
     taskExecStart: ((
-      r: ExecRef & { commandArgs: string[]; workdir?: string; timeoutSecs?: number },
+      r: ExecRef & {
+        commandArgs: string[];
+        workdir?: string;
+        timeoutSecs?: number;
+        secretSources?: { env?: { contents?: Record<string, string> }; secretId?: string }[];
+      },
       c: CallContext,
     ) => {
       auth(c);
       const sandbox = task(r.taskId);
       if (sandbox.task.terminated)
         throw new ServerError(Status.FAILED_PRECONDITION, "the sandbox has terminated");
-      sandbox.task.start(r.execId, r.commandArgs, r.workdir ?? "/", r.timeoutSecs ?? 0);
+      // `exec({ env })` arrives inline as a secret source; stored Modal Secrets are not supported.
+      const env: Record<string, string> = {};
+      for (const source of r.secretSources ?? []) {
+        if (source.secretId)
+          throw new ServerError(Status.UNIMPLEMENTED, "stored secrets are not in the stand-in");
+        Object.assign(env, source.env?.contents ?? {});
+      }
+      sandbox.task.start(r.execId, r.commandArgs, r.workdir ?? "/", r.timeoutSecs ?? 0, env);
       return {};
     }) as Handler,
     taskExecStdioRead: async function* (

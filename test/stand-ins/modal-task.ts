@@ -77,7 +77,13 @@ export class StandInTask {
   }
 
   /** Starts `argv` in `workdir`; the fs-tools path is answered by a shell script doing the same. */
-  start(execId: string, argv: string[], workdir: string, timeoutSecs: number): TaskExec {
+  start(
+    execId: string,
+    argv: string[],
+    workdir: string,
+    timeoutSecs: number,
+    env: Record<string, string> = {},
+  ): TaskExec {
     let command = argv;
     if (argv[0] === FS_TOOLS_PATH) {
       const request = JSON.parse(argv[1] ?? "{}") as Record<string, { path: string }>;
@@ -91,16 +97,18 @@ export class StandInTask {
         ];
     }
     const expose = this.exposed.flatMap((p) => ["--ro-bind", p, p]);
-    const env = {
+    // The image's ENV, then the exec's own `env` (as Modal layers them).
+    const merged = {
       PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: "/root",
       LANG: "C.UTF-8",
       ...this.imageEnv,
+      ...env,
     };
     const args = [
       ...["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"],
       "--clearenv",
-      ...Object.entries(env).flatMap(([key, value]) => ["--setenv", key, value]),
+      ...Object.entries(merged).flatMap(([key, value]) => ["--setenv", key, value]),
       ...systemBinds(),
       ...["--proc", "/proc", "--dev", "/dev"],
       ...["--bind", join(this.dir, "workspace"), "/workspace", "--bind", join(this.dir, "tmp"), "/tmp"],

@@ -3,7 +3,7 @@
 // reply is answered with a nudge instead of entering the transcript, and a model that only ever
 // says nothing is stopped by the step budget.
 import { describe, expect, it } from "vitest";
-import { type AgentConfig, immediate, newRecord, runAgent } from "../../src/worker/agent/loop";
+import { type AgentConfig, immediate, initialState, runAgent } from "../../src/worker/agent/loop";
 import { assistantMessage, type Message, type Model, type ModelReply } from "../../src/worker/agent/model";
 import { LimitError } from "../../src/worker/errors";
 import { validateChatRequest } from "../stand-ins/openai-validate";
@@ -54,6 +54,7 @@ const io = (model: Model) => ({
   durable: immediate,
   emit: async () => {},
   keyPrefix: "job",
+  checkpoint: async () => {},
 });
 
 const task = { repo: "acme/api", baseBranch: "main", prompt: "do it" };
@@ -69,8 +70,9 @@ describe("empty model replies", () => {
       { text: "" },
       { call: finish },
     ]);
-    const record = newRecord();
-    expect(await runAgent(task, config(), io(model), record)).toEqual({ title: "T", summary: "S" });
+    const state = initialState(task);
+    const { record } = state;
+    expect(await runAgent(task, config(), io(model), state)).toEqual({ title: "T", summary: "S" });
     expect(prompts).toHaveLength(5);
     expect(record.emptyReplies).toBe(3);
     expect(record.usage.steps).toBe(1);
@@ -84,7 +86,7 @@ describe("empty model replies", () => {
 
   it("keep text without tool calls as an assistant message", async () => {
     const { model, prompts } = scripted([{ text: "Thinking about it." }, { call: finish }]);
-    await runAgent(task, config(), io(model), newRecord());
+    await runAgent(task, config(), io(model), initialState(task));
     expect(prompts[1]?.slice(2)).toEqual([
       { role: "assistant", content: "Thinking about it." },
       { role: "user", content: "Use the tools to make the change, then call `finish`." },
@@ -93,8 +95,9 @@ describe("empty model replies", () => {
 
   it("use up the step budget, so a model that never answers is stopped", async () => {
     const { model, prompts } = scripted([]);
-    const record = newRecord();
-    const run = runAgent(task, config({ maxSteps: 3 }), io(model), record);
+    const state = initialState(task);
+    const { record } = state;
+    const run = runAgent(task, config({ maxSteps: 3 }), io(model), state);
     await expect(run).rejects.toThrow(LimitError);
     await expect(run).rejects.toThrow(
       "The agent used all 3 steps before finishing (3 of them on empty model replies).",
@@ -105,8 +108,9 @@ describe("empty model replies", () => {
 
   it("share the budget with tool calls", async () => {
     const { model } = scripted([{}, { call: view }, {}, { call: view }, { call: finish }]);
-    const record = newRecord();
-    const run = runAgent(task, config({ maxSteps: 3 }), io(model), record);
+    const state = initialState(task);
+    const { record } = state;
+    const run = runAgent(task, config({ maxSteps: 3 }), io(model), state);
     await expect(run).rejects.toThrow(/all 3 steps before finishing \(2 of them on empty model replies\)/);
     expect(record.usage.steps).toBe(1);
   });

@@ -13,8 +13,14 @@ async function call(
   name: string,
   args: unknown,
   durable: Durable = immediate,
+  maxFileBytes?: number,
 ) {
-  const ctx = { sandbox, idempotencyKey: "job:1.0", commandTimeoutMs: 5000 };
+  const ctx = {
+    sandbox,
+    idempotencyKey: "job:1.0",
+    commandTimeoutMs: 5000,
+    ...(maxFileBytes === undefined ? {} : { maxFileBytes }),
+  };
   const r = await runTool({ id: "c1", name, arguments: JSON.stringify(args) }, ctx, 20_000, durable, "1.0");
   if (r.kind !== "observation") throw new Error("expected an observation");
   return r.observation.output;
@@ -79,6 +85,20 @@ describe("edit", () => {
     );
     expect(sandbox.text("src/new.js")).toBe("x\n");
     expect(await call(sandbox, "edit", { path: "a.js", old: "", new: "x" })).toMatch(/a\.js already exists/);
+  });
+
+  it("creates nothing over the publishing policy's per-file cap, counted in UTF-8 bytes", async () => {
+    const sandbox = memorySandbox({});
+    // Four characters, eight bytes: at the cap in bytes, one over it.
+    const at = await call(sandbox, "edit", { path: "at.txt", old: "", new: "éé\n\n\n\n" }, immediate, 8);
+    expect(at).toMatch(/Created at\.txt/);
+    const over = await call(sandbox, "edit", { path: "over.txt", old: "", new: "ééé\n\n\n" }, immediate, 8);
+    expect(over).toMatch(/^Error: over\.txt would be 9 bytes, over the 8 bytes .*PUBLISH_MAX_FILE_BYTES/);
+    await expect(sandbox.readFile("over.txt")).rejects.toThrow();
+    const big = "x".repeat(600 * 1024);
+    expect(await call(sandbox, "edit", { path: "big.txt", old: "", new: big })).toMatch(
+      /too large for `edit`.*write it with `bash`/,
+    );
   });
 
   it("refuses binary files", async () => {

@@ -10,7 +10,9 @@ const file = (path: string, content: string | Buffer, mode: "100644" | "120000" 
   status: "added",
   mode,
   sha: "0".repeat(40),
-  contentBase64: Buffer.from(content).toString("base64"),
+  size: Buffer.from(content).length,
+  binary: false,
+  ...(mode === "120000" ? { target: Buffer.from(content).toString("utf8") } : {}),
 });
 
 describe("applyPolicy", () => {

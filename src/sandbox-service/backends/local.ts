@@ -1,14 +1,15 @@
 /**
  * The local backend: one directory per sandbox under a root, its `workspace/` subdirectory bound
  * at /workspace in a bubblewrap jail for every command, and its `tmp/` and `home/` at /tmp and
- * /root, so a script written there by one command is there for the next, until terminate removes
- * the lot. The clone happens on the host into a staging directory and is then moved into the
- * (still empty) workspace.
+ * /root (a script written there by one command is there for the next). The clone happens on the host into a
+ * hidden staging directory and is then moved into the (still empty) workspace. The directory is
+ * named after the job (job-name.ts) and holds `state/` (sandbox-state.ts) beside the workspace,
+ * outside the jail, so a restarted service on the same root serves the sandbox again.
  */
-import { randomUUID } from "node:crypto";
 import { chmod, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -16,14 +17,18 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { partialClone, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
+import { jailedGit } from "../jailed-git";
+import { sandboxName } from "../job-name";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
-import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";
+import { type CloneRecord, recordedSandboxes, SandboxState } from "../sandbox-state";
+import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
 
@@ -42,6 +47,8 @@ interface LocalSandbox {
   tmpDir: string;
   homeDir: string;
   bwrapPath: string;
+  /** Identity, clone record and exec records, outside the jail. */
+  state: SandboxState;
   /** Aborted by terminate: kills every command still running. */
   stop: AbortController;
   /** Operations in flight, awaited before the directory is removed. */
@@ -66,33 +73,21 @@ export class LocalBackend implements Backend {
     // Checked on every create: a bwrap uninstalled after startup must not surface as a failed command.
     const bwrapPath = this.options.bwrapPath ?? locateBwrap();
     checkBwrap(bwrapPath);
-    const id = randomUUID();
-    const dir = join(this.options.root, id);
+    const dir = join(this.options.root, sandboxName(jobId));
     const making = (async (): Promise<LocalSandbox> => {
       const workspace = join(dir, "workspace");
       const tmpDir = join(dir, "tmp");
       const homeDir = join(dir, "home");
       await mkdir(workspace, { recursive: true, mode: 0o700 });
-      await mkdir(tmpDir, { mode: 0o700 });
+      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
       await chmod(tmpDir, 0o1777);
-      await mkdir(homeDir, { mode: 0o700 });
-      if (this.closed) {
-        await rm(dir, { recursive: true, force: true });
-        throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
-      }
-      const info: SandboxInfo = { id, jobId, backend: "local", createdAt: new Date().toISOString() };
-      const sandbox: LocalSandbox = {
-        info,
-        dir,
-        workspace,
-        tmpDir,
-        homeDir,
-        bwrapPath,
-        stop: new AbortController(),
-        inFlight: new Set(),
-      };
-      this.sandboxes.set(id, sandbox);
-      return sandbox;
+      await mkdir(homeDir, { recursive: true, mode: 0o700 });
+      const state = new SandboxState(join(dir, "state"));
+      // A directory an earlier process left for this job is the job's sandbox: take it up.
+      const meta = (await state.meta()) ?? { jobId, createdAt: new Date().toISOString() };
+      await state.init(meta);
+      if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
+      return this.open(jobId, dir, state, meta.createdAt, await state.clone());
     })();
     this.byJob.set(jobId, making);
     try {
@@ -101,6 +96,46 @@ export class LocalBackend implements Backend {
       this.byJob.delete(jobId);
       throw error;
     }
+  }
+
+  async adopt(): Promise<SandboxInfo[]> {
+    const adopted: SandboxInfo[] = [];
+    for (const { meta, state } of await recordedSandboxes(this.options.root, "state")) {
+      if (this.byJob.has(meta.jobId)) continue;
+      const dir = join(this.options.root, sandboxName(meta.jobId));
+      const sandbox = this.open(meta.jobId, dir, state, meta.createdAt, await state.clone());
+      this.byJob.set(meta.jobId, Promise.resolve(sandbox));
+      adopted.push(sandbox.info);
+    }
+    return adopted;
+  }
+
+  /** The in-memory handle of a sandbox directory, its clone record (if any) restored. */
+  private open(
+    jobId: string,
+    dir: string,
+    state: SandboxState,
+    createdAt: string,
+    cloned?: CloneRecord,
+  ): LocalSandbox {
+    const info: SandboxInfo = { id: jobId, jobId, backend: "local", createdAt };
+    const sandbox: LocalSandbox = {
+      info,
+      dir,
+      workspace: join(dir, "workspace"),
+      tmpDir: join(dir, "tmp"),
+      homeDir: join(dir, "home"),
+      bwrapPath: this.options.bwrapPath ?? locateBwrap(),
+      state,
+      stop: new AbortController(),
+      inFlight: new Set(),
+    };
+    if (cloned) {
+      sandbox.base = { headSha: cloned.headSha, ref: cloned.ref };
+      sandbox.clone = { url: cloned.url, ref: cloned.requestedRef, result: Promise.resolve(sandbox.base) };
+    }
+    this.sandboxes.set(jobId, sandbox);
+    return sandbox;
   }
 
   async get(id: string): Promise<SandboxInfo> {
@@ -115,7 +150,7 @@ export class LocalBackend implements Backend {
     return [...this.sandboxes.values()].map((s) => ({ id: s.info.id, jobId: s.info.jobId }));
   }
 
-  async clone(id: string, request: CloneRequest): Promise<CloneResult> {
+  async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
     const url = redactUrl(request.url);
     if (sandbox.clone) {
@@ -126,7 +161,7 @@ export class LocalBackend implements Backend {
         throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${sandbox.clone.url}`);
       return sandbox.clone.result;
     }
-    const result = this.track(sandbox, this.cloneInto(sandbox, request));
+    const result = this.track(sandbox, this.cloneInto(sandbox, request, auth));
     sandbox.clone = { url, ref: request.ref, result };
     try {
       sandbox.base = await result;
@@ -137,7 +172,11 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private async cloneInto(sandbox: LocalSandbox, request: CloneRequest): Promise<CloneResult> {
+  private async cloneInto(
+    sandbox: LocalSandbox,
+    request: CloneRequest,
+    auth?: CloneAuth,
+  ): Promise<CloneResult> {
     const staging = join(sandbox.dir, "staging");
     await rm(staging, { recursive: true, force: true });
     await mkdir(join(staging, "home"), { recursive: true, mode: 0o700 });
@@ -146,6 +185,8 @@ export class LocalBackend implements Backend {
       const result = await partialClone({
         url: request.url,
         ref: request.ref,
+        remoteUrl: request.remoteUrl,
+        auth,
         dest,
         home: join(staging, "home"),
         timeoutMs: CLONE_TIMEOUT_MS,
@@ -157,6 +198,8 @@ export class LocalBackend implements Backend {
         throw new ServiceError(409, "workspace not empty", `clone before writing files: ${String(error)}`);
       }
       await rename(dest, sandbox.workspace);
+      const { url, ref } = request;
+      await sandbox.state.saveClone({ url: redactUrl(url), requestedRef: ref, ...result });
       return result;
     } finally {
       await rm(staging, { recursive: true, force: true });
@@ -182,15 +225,33 @@ export class LocalBackend implements Backend {
     await this.track(sandbox, writeSandboxFile(sandbox.workspace, path, content, mode, this.jail(sandbox)));
   }
 
-  async changes(id: string): Promise<ChangeSet> {
+  async changes(id: string, baseSha?: string): Promise<ChangeSet> {
+    const sandbox = this.live(id);
+    const base = baseSha ?? sandbox.base?.headSha;
+    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(sandbox, collectChanges(sandbox.workspace, base, this.jail(sandbox)));
+  }
+
+  async execsDir(id: string): Promise<string> {
+    return this.live(id).state.execsDir;
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
     const sandbox = this.live(id);
     if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
-    return this.track(sandbox, collectChanges(sandbox.workspace, sandbox.base.headSha, this.jail(sandbox)));
+    return this.track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const sandbox = this.live(id);
+    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    const git = jailedGit(sandbox.workspace, this.jail(sandbox));
+    return this.track(sandbox, readBlobRangeWith(git, sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {
     const sandbox = this.sandboxes.get(id);
-    if (!sandbox) return;
+    if (!sandbox) return this.removeUnadopted(id);
     this.sandboxes.delete(id);
     this.byJob.delete(sandbox.info.jobId);
     sandbox.stop.abort();
@@ -198,9 +259,24 @@ export class LocalBackend implements Backend {
     await rm(sandbox.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
-  async close(): Promise<void> {
+  /** A job's directory no process has taken up: removed when it is really that job's. */
+  private async removeUnadopted(jobId: string): Promise<void> {
+    const dir = join(this.options.root, sandboxName(jobId));
+    const state = new SandboxState(join(dir, "state"));
+    if ((await state.meta())?.jobId === jobId) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  async close(options: CloseOptions = {}): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.sandboxes.keys()].map((id) => this.terminate(id)));
+    if (!options.keepSandboxes) {
+      await Promise.all([...this.sandboxes.keys()].map((id) => this.terminate(id)));
+      return;
+    }
+    // As if the process ended: commands die with it, the directories stay for the next one.
+    for (const sandbox of this.sandboxes.values()) sandbox.stop.abort();
+    await Promise.allSettled([...this.sandboxes.values()].flatMap((s) => [...s.inFlight]));
+    this.sandboxes.clear();
+    this.byJob.clear();
   }
 
   private live(id: string): LocalSandbox {
@@ -225,7 +301,7 @@ export class LocalBackend implements Backend {
   }
 }
 
-/** Creates the root directory (mode 0700) and a local backend on it. */
+/** Creates the root directory (mode 0700) and a local backend on it (call `adopt` to serve what it holds). */
 export async function createLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
   await mkdir(options.root, { recursive: true, mode: 0o700 });
   return new LocalBackend(options);

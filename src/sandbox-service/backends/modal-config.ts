@@ -3,6 +3,7 @@
  * resources, lifetime, and the network policy agent commands run under. Invalid values stop the
  * service at startup with a message naming the variable.
  */
+import { join } from "node:path";
 
 /**
  * Debian with what agents reach for — git, python (python-is-python3), pip, rg, node, build tools —
@@ -61,6 +62,11 @@ export interface ModalBackendOptions {
   allowedDomains: string[];
   /** Value of the `service` tag on every sandbox; the janitor only touches sandboxes carrying it. */
   serviceTag: string;
+  /**
+   * The service's own records per sandbox (clone, exec idempotency) on this machine
+   * (`SANDBOX_STATE_DIR`): keep it across restarts, or a restarted service may run a repeated key again.
+   */
+  stateDir: string;
 }
 
 function positive(env: NodeJS.ProcessEnv, key: string, fallback: number, integer: boolean): number {
@@ -74,8 +80,11 @@ function positive(env: NodeJS.ProcessEnv, key: string, fallback: number, integer
   return value;
 }
 
-/** The Modal backend's options from `env`; throws a message naming the variable when one is wrong. */
-export function modalOptionsFromEnv(env: NodeJS.ProcessEnv): ModalBackendOptions {
+/**
+ * The Modal backend's options from `env`; throws a message naming the variable when one is wrong.
+ * The state directory defaults to `modal-state` under the service's data root.
+ */
+export function modalOptionsFromEnv(env: NodeJS.ProcessEnv, dataRoot: string): ModalBackendOptions {
   const tokenId = env.MODAL_TOKEN_ID ?? "";
   const tokenSecret = env.MODAL_TOKEN_SECRET ?? "";
   if (!tokenId || !tokenSecret)
@@ -103,5 +112,6 @@ export function modalOptionsFromEnv(env: NodeJS.ProcessEnv): ModalBackendOptions
     network,
     allowedDomains: [...DEFAULT_ALLOWED_DOMAINS, ...extra],
     serviceTag: env.SANDBOX_SERVICE_TAG || "modal-coding-agent",
+    stateDir: env.SANDBOX_STATE_DIR || join(dataRoot, "modal-state"),
   };
 }

@@ -24,6 +24,8 @@ export interface ModalRun {
   mergeStderr: boolean;
   onStdout(chunk: Uint8Array): void;
   onStderr?(chunk: Uint8Array): void;
+  /** Environment for this one command only (the clone's ticket header); sent in the exec request. */
+  env?: Record<string, string>;
 }
 
 export interface ModalOutcome {
@@ -86,6 +88,7 @@ export async function runInModal(sandbox: Sandbox, run: ModalRun): Promise<Modal
     stderr: run.mergeStderr ? "ignore" : "pipe",
     workdir: MODAL_WORKDIR,
     timeoutMs: (seconds + KILL_AFTER_SECONDS + SDK_DEADLINE_SLACK_SECONDS) * 1000,
+    ...(run.env ? { env: run.env } : {}),
   });
   const writer = process.stdin.getWriter();
   if (run.stdin && run.stdin.length > 0) await writer.write(run.stdin);

@@ -6,14 +6,14 @@
 import type { Sandbox } from "modal";
 import { SandboxFilesystemIsADirectoryError, SandboxFilesystemNotADirectoryError } from "modal";
 import type { CloneRequest, CloneResult, ExecResult, FileMode } from "../../protocol/sandbox";
-import type { GitRunner } from "../change-set";
 import { ServiceError } from "../errors";
-import { cloneFailure, redactUrl } from "../git-clone";
-import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_CHANGE_SET_BYTES, MAX_FILE_BYTES } from "../limits";
+import { cloneFailure, extraHeaderEnv, redactUrl } from "../git-clone";
+import type { GitRunner } from "../jailed-git";
+import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_FILE_BYTES, MAX_HELPER_OUTPUT_BYTES } from "../limits";
 import { ByteCollector, HeadTailCapture } from "../output-cap";
 import { READ_SCRIPT, readScriptResult, WRITE_SCRIPT, writeScriptResult } from "../sandbox-files";
 import { MODAL_WORKDIR, runInModal } from "./modal-exec";
-import type { ExecSpec, FileData } from "./types";
+import type { CloneAuth, ExecSpec, FileData } from "./types";
 
 /** The agent's command: output interleaved and cut to head + tail, like the local backend's. */
 export async function modalExec(sandbox: Sandbox, spec: ExecSpec): Promise<ExecResult> {
@@ -43,6 +43,7 @@ async function collect(
   limit: number,
   timeoutMs: number,
   stdin?: Uint8Array,
+  env?: Record<string, string>,
 ): Promise<Collected> {
   const stdout = new ByteCollector(limit);
   const stderr = new ByteCollector(16 * 1024);
@@ -53,6 +54,7 @@ async function collect(
     mergeStderr: false,
     onStdout: (chunk) => stdout.push(chunk),
     onStderr: (chunk) => stderr.push(chunk),
+    ...(env ? { env } : {}),
   });
   return { ...outcome, stdout, stderr: stderr.bytes().toString("utf8").trim() };
 }
@@ -65,33 +67,41 @@ r=$(git symbolic-ref --short -q HEAD) || r=
 [ "$s" = "$u" ] || git remote set-url origin "$s" || exit 92
 printf '%s\\n%s\\n' "$h" "$r"`;
 
-/** Partial clone of one branch into the (empty) workspace, from inside the sandbox. */
-export async function modalClone(sandbox: Sandbox, request: CloneRequest): Promise<CloneResult> {
+/**
+ * Partial clone of one branch into the (empty) workspace, from inside the sandbox. A clone ticket
+ * (`auth`) is in this one exec's environment only (the SDK sends it in the exec request, not as a
+ * Modal Secret): while the clone runs, the sandbox holds a read-only capability for the Worker's
+ * git proxy and this one repository, which the Worker revokes when the clone step ends — never the
+ * GitHub credential, which stays in the Worker.
+ */
+export async function modalClone(
+  sandbox: Sandbox,
+  request: CloneRequest,
+  auth?: CloneAuth,
+): Promise<CloneResult> {
   const safeUrl = redactUrl(request.url);
+  const origin = redactUrl(request.remoteUrl ?? request.url);
   const branch = request.ref === undefined ? [] : ["--branch", request.ref];
-  const argv = ["sh", "-c", CLONE_SCRIPT, "sh", request.url, safeUrl, ...branch];
-  const result = await collect(sandbox, argv, 64 * 1024, CLONE_TIMEOUT_MS);
+  const argv = ["sh", "-c", CLONE_SCRIPT, "sh", request.url, origin, ...branch];
+  const env = auth ? extraHeaderEnv(auth) : undefined;
+  const result = await collect(sandbox, argv, 64 * 1024, CLONE_TIMEOUT_MS, undefined, env);
   if (result.timedOut) throw new ServiceError(504, "clone timed out", safeUrl, true);
   if (result.exitCode === 91) throw new ServiceError(422, "clone failed", "the repository has no commits");
   if (result.exitCode !== 0) {
     if (/already exists and is not an empty directory/.test(result.stderr))
       throw new ServiceError(409, "workspace not empty", "clone before writing files");
-    throw cloneFailure(result.stderr, request.url);
+    throw cloneFailure(result.stderr, request.url, auth);
   }
   const [headSha = "", ref = ""] = result.stdout.bytes().toString("utf8").split("\n");
   return { headSha, ref: ref || (request.ref ?? "HEAD") };
 }
 
-/** Git inside the sandbox for the change set: stdout kept whole, failures as `ServiceError`s. */
+/** Git inside the sandbox for the change set and blob reads: stdout kept whole, failures as `ServiceError`s. */
 export function modalGit(sandbox: Sandbox): GitRunner {
   return async (argv, stdin) => {
-    const result = await collect(sandbox, argv, MAX_CHANGE_SET_BYTES, HELPER_TIMEOUT_MS, stdin);
+    const result = await collect(sandbox, argv, MAX_HELPER_OUTPUT_BYTES, HELPER_TIMEOUT_MS, stdin);
     if (result.stdout.overflowed)
-      throw new ServiceError(
-        413,
-        "change set too large",
-        `more than ${MAX_CHANGE_SET_BYTES} bytes of content`,
-      );
+      throw new ServiceError(413, "git output too large", `more than ${MAX_HELPER_OUTPUT_BYTES} bytes`);
     if (result.timedOut) throw new ServiceError(504, "git timed out", argv.slice(-3).join(" "), true);
     if (result.exitCode !== 0)
       throw new ServiceError(

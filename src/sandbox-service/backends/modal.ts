@@ -2,10 +2,14 @@
  * The Modal backend: one Modal Sandbox per job, created with the `modal` SDK (0.11.1) in the app
  * named by MODAL_APP_NAME, tagged {service, jobId} and named per job. The clone, the agent's
  * commands, git for the change set and file access all run inside the sandbox (see modal-ops.ts).
+ * A job the service does not hold in memory (after a restart) is found again by its sandbox's
+ * name; what the service records about it (clone, exec keys) lives under `stateDir`.
  */
-import { createHash } from "node:crypto";
-import { AlreadyExistsError, type App, type Image, ModalClient, NotFoundError, type Sandbox } from "modal";
+import { isIP } from "node:net";
+import { join } from "node:path";
+import { AlreadyExistsError, type App, type Image, ModalClient, type Sandbox } from "modal";
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -13,36 +17,41 @@ import type {
   FileMode,
   SandboxInfo,
 } from "../../protocol/sandbox";
+import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
+import { sandboxName } from "../job-name";
+import { recordedSandboxes, SandboxState } from "../sandbox-state";
 import type { ModalBackendOptions } from "./modal-config";
 import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS } from "./modal-config";
 import { MODAL_WORKDIR } from "./modal-exec";
+import { findJobSandbox, isNotFound, listOwned, modalFailure } from "./modal-lookup";
 import { modalClone, modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
-import type { Backend, ExecSpec, FileData, OwnedSandbox } from "./types";
+import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
+
+export { sandboxName };
 
 interface ModalSandbox {
   info: SandboxInfo;
   sandbox: Sandbox;
+  state: SandboxState;
   terminated: boolean;
   inFlight: Set<Promise<unknown>>;
   clone?: { url: string; ref?: string; result: Promise<CloneResult> };
   base?: CloneResult;
 }
 
-/** A Modal sandbox name for a job: allowed characters only, under 64, unique per job id. */
-export function sandboxName(jobId: string): string {
-  const readable = jobId.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40);
-  const digest = createHash("sha256").update(jobId).digest("hex").slice(0, 12);
-  return `job-${readable}-${digest}`;
-}
+const stopping = (): ServiceError =>
+  new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
 
 /** A `Backend` whose sandboxes are Modal Sandboxes. */
 export class ModalBackend implements Backend {
   readonly name = "modal" as const;
   private readonly client: ModalClient;
+  /** Sandboxes held, by job id. */
   private readonly sandboxes = new Map<string, ModalSandbox>();
+  /** Creates and reattaches in flight or done, by job id, so concurrent calls share one. */
   private readonly byJob = new Map<string, Promise<ModalSandbox>>();
   private ready?: Promise<{ app: App; image: Image }>;
   private closed = false;
@@ -66,17 +75,24 @@ export class ModalBackend implements Backend {
   }
 
   async create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }> {
-    if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
+    if (this.closed) throw stopping();
     const existing = this.byJob.get(jobId);
-    if (existing) return { sandbox: (await existing).info, created: false };
-    const making = this.make(jobId);
-    this.byJob.set(jobId, making);
-    try {
-      return { sandbox: (await making).info, created: true };
-    } catch (error) {
-      this.byJob.delete(jobId);
-      throw error;
+    if (existing) {
+      try {
+        return { sandbox: (await existing).info, created: false };
+      } catch {
+        // That attempt failed (or found nothing to reattach): this create makes one.
+      }
     }
+    let created = false;
+    const making = (async () => {
+      const found = await this.findByName(jobId);
+      if (found) return this.take(jobId, found, false);
+      created = true;
+      return this.make(jobId);
+    })();
+    this.remember(jobId, making);
+    return { sandbox: (await making).info, created };
   }
 
   private async make(jobId: string): Promise<ModalSandbox> {
@@ -92,33 +108,75 @@ export class ModalBackend implements Backend {
       workdir: MODAL_WORKDIR,
       ...(o.network === "open" ? {} : { outboundDomainAllowlist: o.allowedDomains }),
     };
-    let sandbox: Sandbox;
     try {
-      sandbox = await this.client.sandboxes.create(app, image, params);
+      return await this.take(jobId, await this.client.sandboxes.create(app, image, params), true);
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
-      // A sandbox of this job left by an earlier service process: its state is gone, so replace it.
-      const stale = await this.client.sandboxes.fromName(o.appName, params.name);
-      await stale.terminate();
-      sandbox = await this.client.sandboxes.create(app, image, params);
+      // Made meanwhile by another process of this service: that one is the job's sandbox.
+      const found = await this.findByName(jobId);
+      if (found) return this.take(jobId, found, false);
+      throw new ServiceError(
+        409,
+        "sandbox name taken",
+        `${params.name} exists in ${o.appName} without this service's tags`,
+      );
     }
-    const info: SandboxInfo = {
-      id: sandbox.sandboxId,
-      jobId,
-      backend: "modal",
-      createdAt: new Date().toISOString(),
-    };
-    const state: ModalSandbox = { info, sandbox, terminated: false, inFlight: new Set() };
+  }
+
+  /** Holds `sandbox` as `jobId`'s, with the records the state directory has of it. */
+  private async take(jobId: string, sandbox: Sandbox, fresh: boolean): Promise<ModalSandbox> {
+    const state = new SandboxState(join(this.options.stateDir, sandboxName(jobId)));
+    // A fresh sandbox starts with fresh records: any left are of an earlier sandbox of the job.
+    if (fresh) await state.remove();
+    const meta = (fresh ? undefined : await state.meta()) ?? { jobId, createdAt: new Date().toISOString() };
+    await state.init(meta);
     if (this.closed) {
-      await sandbox.terminate();
-      throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
+      if (fresh) await sandbox.terminate();
+      sandbox.detach();
+      throw stopping();
     }
-    this.sandboxes.set(info.id, state);
-    return state;
+    const info: SandboxInfo = { id: jobId, jobId, backend: "modal", createdAt: meta.createdAt };
+    const held: ModalSandbox = { info, sandbox, state, terminated: false, inFlight: new Set() };
+    const cloned = await state.clone();
+    if (cloned) {
+      held.base = { headSha: cloned.headSha, ref: cloned.ref };
+      held.clone = { url: cloned.url, ref: cloned.requestedRef, result: Promise.resolve(held.base) };
+    }
+    this.sandboxes.set(jobId, held);
+    return held;
+  }
+
+  /** Shares `attempt` with concurrent calls for the job; forgotten when it fails. */
+  private remember(jobId: string, attempt: Promise<ModalSandbox>): void {
+    this.byJob.set(jobId, attempt);
+    attempt.catch(() => {
+      if (this.byJob.get(jobId) === attempt) this.byJob.delete(jobId);
+    });
+  }
+
+  async adopt(): Promise<SandboxInfo[]> {
+    const adopted: SandboxInfo[] = [];
+    for (const { jobId } of await this.owned()) {
+      if (this.byJob.has(jobId)) continue;
+      try {
+        adopted.push((await this.live(jobId)).info);
+      } catch (error) {
+        // Ended between the listing and the lookup: nothing to adopt.
+        if (!(error instanceof ServiceError && error.status === 404)) throw error;
+      }
+    }
+    // Records of jobs whose sandbox Modal no longer runs (ended by its own timeout) go.
+    for (const { meta, state } of await recordedSandboxes(this.options.stateDir)) {
+      if (this.sandboxes.has(meta.jobId)) continue;
+      const found = await this.findByName(meta.jobId);
+      if (found) found.detach();
+      else await state.remove();
+    }
+    return adopted;
   }
 
   async get(id: string): Promise<SandboxInfo> {
-    return this.live(id).info;
+    return (await this.live(id)).info;
   }
 
   async list(): Promise<SandboxInfo[]> {
@@ -127,19 +185,17 @@ export class ModalBackend implements Backend {
 
   async owned(): Promise<OwnedSandbox[]> {
     const { app } = await this.appAndImage();
-    const found: OwnedSandbox[] = [];
-    for await (const sandbox of this.client.sandboxes.list({
-      appId: app.appId,
-      tags: { service: this.options.serviceTag },
-    })) {
-      const tags = await sandbox.getTags();
-      found.push({ id: sandbox.sandboxId, jobId: tags.jobId ?? "" });
-    }
-    return found;
+    return listOwned(this.client, app, this.options.serviceTag);
   }
 
-  async clone(id: string, request: CloneRequest): Promise<CloneResult> {
-    const state = this.live(id);
+  /** The running sandbox of `jobId` (by name, with this service's tags), else undefined. */
+  private async findByName(jobId: string): Promise<Sandbox | undefined> {
+    await this.appAndImage();
+    return findJobSandbox(this.client, this.options, jobId);
+  }
+
+  async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
+    const state = await this.live(id);
     const url = redactUrl(request.url);
     if (state.clone) {
       const { ref } = request;
@@ -148,7 +204,7 @@ export class ModalBackend implements Backend {
         throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${state.clone.url}`);
       return state.clone.result;
     }
-    const result = this.track(state, modalClone(state.sandbox, request));
+    const result = this.track(state, this.cloneThrough(state.sandbox, request, auth));
     state.clone = { url, ref: request.ref, result };
     try {
       state.base = await result;
@@ -156,36 +212,83 @@ export class ModalBackend implements Backend {
       state.clone = undefined;
       throw error;
     }
+    await state.state.saveClone({ url, requestedRef: request.ref, ...state.base });
     if (this.options.network === "clone-only") {
       await state.sandbox.updateNetworkPolicy({ outboundCidrAllowlist: [], outboundDomainAllowlist: [] });
     }
     return state.base;
   }
 
+  /**
+   * The clone, with the clone URL's host let through the allowlist for its duration when it is not
+   * on it already (the Worker's git proxy for a private repository), and taken off again after.
+   */
+  private async cloneThrough(
+    sandbox: Sandbox,
+    request: CloneRequest,
+    auth?: CloneAuth,
+  ): Promise<CloneResult> {
+    const { network, allowedDomains } = this.options;
+    const host = new URL(request.url).hostname.replace(/^\[|\]$/g, "");
+    const widen =
+      network !== "open" && !allowedDomains.includes(host) && new URL(request.url).protocol !== "file:";
+    if (!widen) return modalClone(sandbox, request, auth);
+    const ip = isIP(host);
+    await sandbox.updateNetworkPolicy({
+      outboundCidrAllowlist: ip ? [`${host}/${ip === 4 ? 32 : 128}`] : [],
+      outboundDomainAllowlist: ip ? allowedDomains : [...allowedDomains, host],
+    });
+    try {
+      return await modalClone(sandbox, request, auth);
+    } finally {
+      await sandbox.updateNetworkPolicy({
+        outboundCidrAllowlist: [],
+        outboundDomainAllowlist: allowedDomains,
+      });
+    }
+  }
+
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
-    const state = this.live(id);
+    const state = await this.live(id);
     return this.track(state, modalExec(state.sandbox, spec));
   }
 
+  async execsDir(id: string): Promise<string> {
+    return (await this.live(id)).state.execsDir;
+  }
+
   async readFile(id: string, path: string): Promise<FileData> {
-    const state = this.live(id);
+    const state = await this.live(id);
     return this.track(state, modalReadFile(state.sandbox, path));
   }
 
   async writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void> {
-    const state = this.live(id);
+    const state = await this.live(id);
     await this.track(state, modalWriteFile(state.sandbox, path, content, mode));
   }
 
-  async changes(id: string): Promise<ChangeSet> {
-    const state = this.live(id);
+  async changes(id: string, baseSha?: string): Promise<ChangeSet> {
+    const state = await this.live(id);
+    const base = baseSha ?? state.base?.headSha;
+    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, collectChangesWith(modalGit(state.sandbox), base));
+  }
+
+  async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
+    const state = await this.live(id);
     if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
-    return this.track(state, collectChangesWith(modalGit(state.sandbox), state.base.headSha));
+    return this.track(state, readBlobsWith(modalGit(state.sandbox), shas));
+  }
+
+  async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
+    const state = await this.live(id);
+    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, readBlobRangeWith(modalGit(state.sandbox), sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {
     const state = this.sandboxes.get(id);
-    if (!state) return this.terminateForeign(id);
+    if (!state) return this.terminateUnheld(id);
     this.sandboxes.delete(id);
     this.byJob.delete(state.info.jobId);
     state.terminated = true;
@@ -197,32 +300,53 @@ export class ModalBackend implements Backend {
     }
     await Promise.allSettled(state.inFlight);
     state.sandbox.detach();
+    await state.state.remove();
   }
 
-  /** A sandbox this process did not create: terminated only if it carries this service's tag. */
-  private async terminateForeign(id: string): Promise<void> {
-    const sandbox = await this.client.sandboxes.fromId(id);
-    try {
-      const tags = await sandbox.getTags();
-      if (tags.service === this.options.serviceTag) await sandbox.terminate();
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      // Unknown at Modal: nothing to terminate.
-    } finally {
-      sandbox.detach();
+  /** A job this process does not hold: its sandbox (found by name, with this service's tags) and records go. */
+  private async terminateUnheld(jobId: string): Promise<void> {
+    const found = await this.findByName(jobId);
+    if (found) {
+      try {
+        await found.terminate();
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        // Ended meanwhile: nothing to terminate.
+      } finally {
+        found.detach();
+      }
     }
+    await new SandboxState(join(this.options.stateDir, sandboxName(jobId))).remove();
   }
 
-  async close(): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.sandboxes.keys()].map((id) => this.terminate(id)));
+    if (options.keepSandboxes) {
+      // Commands still running finish (or hit their timeout) in Modal; the next process finds the sandboxes by name.
+      for (const state of this.sandboxes.values()) state.sandbox.detach();
+      this.sandboxes.clear();
+      this.byJob.clear();
+    } else {
+      await Promise.allSettled([...this.sandboxes.keys()].map((id) => this.terminate(id)));
+    }
     this.client.close();
   }
 
-  private live(id: string): ModalSandbox {
-    const state = this.sandboxes.get(id);
-    if (!state) throw sandboxNotFound(id);
-    return state;
+  /** The job's sandbox: held, or found again by name (after a restart); 404 when there is none. */
+  private async live(id: string): Promise<ModalSandbox> {
+    const held = this.sandboxes.get(id);
+    if (held) return held;
+    if (this.closed) throw stopping();
+    let attempt = this.byJob.get(id);
+    if (!attempt) {
+      attempt = (async () => {
+        const found = await this.findByName(id);
+        if (!found) throw sandboxNotFound(id);
+        return this.take(id, found, false);
+      })();
+      this.remember(id, attempt);
+    }
+    return attempt;
   }
 
   /** Runs `work` for a sandbox; when the sandbox is terminated meanwhile, the answer is a 404. */
@@ -239,16 +363,4 @@ export class ModalBackend implements Backend {
       state.inFlight.delete(work);
     }
   }
-}
-
-/** Modal's "no such sandbox", from the SDK's own error type or the raw gRPC status (5, NOT_FOUND). */
-function isNotFound(error: unknown): boolean {
-  return error instanceof NotFoundError || (error as { code?: unknown } | null)?.code === 5;
-}
-
-/** Errors of our own pass through; anything from Modal is a retryable 503 naming what failed. */
-function modalFailure(error: unknown): unknown {
-  if (error instanceof ServiceError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new ServiceError(503, "modal unavailable", message.slice(0, 500), true);
 }

@@ -4,6 +4,7 @@
  * applied. HTTP concerns (auth, base64, idempotency keys, problem+json) stay in app.ts.
  */
 import type {
+  BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
@@ -27,6 +28,15 @@ import type { OwnedSandbox } from "../../protocol/sandbox";
 /** A sandbox as its provider knows it (for Modal: found by the service's tag), for the janitor. */
 export type { OwnedSandbox };
 
+/**
+ * A header the clone's git sends to the clone URL (`Authorization: Bearer <clone ticket>`, from the
+ * request's `Clone-Ticket`): the Worker's short-lived, read-only, one-repository capability for its
+ * git proxy, revoked once the clone is done — not a GitHub credential.
+ */
+export interface CloneAuth {
+  httpHeader: string;
+}
+
 /** A file read from a sandbox. */
 export interface FileData {
   content: Uint8Array;
@@ -34,30 +44,58 @@ export interface FileData {
   mode: FileMode;
 }
 
+/** How `close` leaves the sandboxes. */
+export interface CloseOptions {
+  /**
+   * Keep every sandbox (workspace, clone, records) for the next service process on the same
+   * root or state directory: what a restart needs. Running commands are stopped (local) or left
+   * to their own timeout (Modal). Default: terminate them all.
+   */
+  keepSandboxes?: boolean;
+}
+
 /**
- * A place that holds sandboxes. Unknown or terminated ids make every per-sandbox method throw a
- * 404 `ServiceError`; paths are relative to the repo root and already checked by `checkRepoPath`.
+ * A place that holds sandboxes, one per job, addressed by the job id. Unknown or terminated ids
+ * make every per-sandbox method throw a 404 `ServiceError`; paths are relative to the repo root
+ * and already checked by `checkRepoPath`.
  */
 export interface Backend {
   readonly name: SandboxInfo["backend"];
   /** Idempotent on `jobId`: the live sandbox of that job when there is one (`created: false`). */
   create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }>;
+  /**
+   * Takes up the sandboxes an earlier service process left (local: directories under the root;
+   * Modal: found by the service's tag), so they are served again; resolves to them.
+   */
+  adopt(): Promise<SandboxInfo[]>;
   get(id: string): Promise<SandboxInfo>;
-  /** The live sandboxes this process created. */
+  /** The live sandboxes this process serves (created or adopted). */
   list(): Promise<SandboxInfo[]>;
-  /** Every sandbox of this service at the provider, including ones an earlier process left. */
+  /** Every sandbox of this service at the provider, including ones no process has adopted. */
   owned(): Promise<OwnedSandbox[]>;
-  /** Partial clone into the repo root, before isolation; idempotent. */
-  clone(id: string, request: CloneRequest): Promise<CloneResult>;
+  /**
+   * Partial clone into the repo root, before isolation; idempotent, also across restarts. `auth`
+   * goes to that one git process's environment only, never to argv, a file, the clone's config or a log.
+   */
+  clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult>;
   /** Runs one command isolated; exit code 124 with `timedOut` when the limit killed it. */
   exec(id: string, spec: ExecSpec): Promise<ExecResult>;
+  /** The directory for a live sandbox's exec idempotency records: outside what its commands can see. */
+  execsDir(id: string): Promise<string>;
   readFile(id: string, path: string): Promise<FileData>;
   /** Creates parent directories; `120000` makes a symlink whose target is `content`. */
   writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void>;
-  /** The work tree against the cloned commit; untracked files included, ignored ones not. */
-  changes(id: string): Promise<ChangeSet>;
-  /** Kills what runs and frees the sandbox; idempotent; works on `owned()` ids this process never made. */
+  /**
+   * The work tree against `baseSha` (the caller's record of the clone's head), or else the commit
+   * recorded at clone time; untracked files included, ignored ones not.
+   */
+  changes(id: string, baseSha?: string): Promise<ChangeSet>;
+  /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (404 when it has none). */
+  readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange>;
+  /** Blobs read whole, in order; together at most 1 MiB (413 otherwise). */
+  readBlobs(id: string, shas: string[]): Promise<BlobRange[]>;
+  /** Kills what runs and frees the sandbox and its records; idempotent. */
   terminate(id: string): Promise<void>;
-  /** Terminates every sandbox; the backend accepts nothing afterwards. */
-  close(): Promise<void>;
+  /** Accepts nothing afterwards; terminates every sandbox unless told to keep them. */
+  close(options?: CloseOptions): Promise<void>;
 }

@@ -1,15 +1,18 @@
 /**
  * The agent loop, mini-swe-agent's shape: one loop, limits in a config object, the message list is
  * the state. It knows only `Model` and `Sandbox`. Each model call and each tool call runs through
- * `durable`, so under a Workflow a replayed run reuses results instead of calling twice.
+ * `durable` (a Workflow step: a replayed run reuses results), and the state is checkpointed once a
+ * turn, right after the model's reply: a new attempt resumes from it, and the turn that was in
+ * flight re-runs its tool calls under the same idempotency keys, so no command runs twice.
  */
 import type { JobEvent } from "../../protocol/events";
 import { LimitError } from "../errors";
 import type { Sandbox } from "../sandbox";
 import { type CheckRun, isCheck, ranTests } from "./checks";
-import type { Message, Model, ModelReply } from "./model";
+import type { Message, Model, ModelReply, ToolCall } from "./model";
 import { compactTranscript, type PromptBudget } from "./prompt-budget";
 import { systemPrompt, type TaskContext, taskMessage, testNudge } from "./prompts";
+import type { AgentState, TurnSave } from "./state";
 import { type Durable, type FinishInput, runTool, toolSpecs } from "./tools";
 import { abbreviate, truncateMiddle } from "./truncate";
 
@@ -23,6 +26,8 @@ export interface AgentConfig {
   /** Absolute time (ms since epoch) after which no new model call starts. */
   deadline: number;
   commandTimeoutMs: number;
+  /** The publishing policy's per-file cap, which `edit` applies to what it writes. */
+  maxFileBytes?: number;
   /** Tool output beyond this is cut to head + tail before the model sees it. */
   maxOutputChars: number;
   /** How large the transcript may grow before old tool outputs are elided. */
@@ -37,6 +42,8 @@ export interface AgentIO {
   emit(event: JobEvent, key: string): Promise<void>;
   /** Prefix of every exec idempotency key (the job id). */
   keyPrefix: string;
+  /** Saves the state after a model reply, with the turn's events: once a turn. */
+  checkpoint(save: TurnSave, events: { event: JobEvent; key: string }[]): Promise<void>;
 }
 
 export interface AgentUsage {
@@ -66,12 +73,28 @@ export function newRecord(): AgentRecord {
   };
 }
 
-/** Drives the model until it calls `finish`; throws `LimitError` when a budget runs out first. */
+/** The state before the first turn: the system prompt and the task. */
+export function initialState(task: TaskContext): AgentState {
+  return {
+    turn: 0,
+    messages: [
+      { role: "system", content: systemPrompt(task.context) },
+      { role: "user", content: taskMessage(task) },
+    ],
+    record: newRecord(),
+    nudged: false,
+  };
+}
+
+/**
+ * Drives the model from `state` (fresh or resumed) until it calls `finish`; throws `LimitError`
+ * when a budget runs out first. `state` is updated in place, so its record is there either way.
+ */
 export async function runAgent(
   task: TaskContext,
   config: AgentConfig,
   io: AgentIO,
-  record: AgentRecord,
+  state: AgentState,
 ): Promise<FinishInput> {
   // Events go out in order but off the step's critical path; the run waits for them before it ends.
   let emitted: Promise<void> = Promise.resolve();
@@ -79,7 +102,7 @@ export async function runAgent(
     emitted = emitted.then(() => io.emit(event, key));
   };
   try {
-    return await drive(task, config, io, record, emit);
+    return await drive(task, config, io, state, emit);
   } finally {
     await emitted;
   }
@@ -89,47 +112,70 @@ async function drive(
   task: TaskContext,
   config: AgentConfig,
   io: AgentIO,
-  record: AgentRecord,
+  state: AgentState,
   emit: (event: JobEvent, key: string) => void,
 ): Promise<FinishInput> {
+  const { messages, record } = state;
   const { usage } = record;
-  const messages: Message[] = [
-    { role: "system", content: systemPrompt(task.context) },
-    { role: "user", content: taskMessage(task) },
-  ];
   const tools = toolSpecs();
   const testCommands = task.context?.testCommands ?? [];
   const known = [...testCommands, ...(task.context?.lintCommands ?? [])];
-  let nudged = false;
   const maxTurns = config.maxSteps * 2 + 2;
-  for (let turn = 1; turn <= maxTurns; turn++) {
-    if (Date.now() > config.deadline) throw new LimitError("The agent ran out of time before finishing.");
-    if (usage.promptTokens + usage.completionTokens >= config.maxTokens) {
-      throw new LimitError(
-        `The agent used its ${config.maxTokens.toLocaleString("en-US")}-token budget before finishing.`,
+  /** Messages before this index are saved in the room: none before the first turn's save. */
+  let saved = state.turn === 0 ? 0 : messages.length;
+  let pending = unanswered(messages);
+  /** The turn that was in flight when the last attempt died, if this run resumes one. */
+  const resumedTurn = pending.length > 0 ? state.turn : -1;
+  while (state.turn < maxTurns || pending.length > 0) {
+    let turn = state.turn;
+    if (pending.length === 0) {
+      if (Date.now() > config.deadline) throw new LimitError("The agent ran out of time before finishing.");
+      if (usage.promptTokens + usage.completionTokens >= config.maxTokens) {
+        throw new LimitError(
+          `The agent used its ${config.maxTokens.toLocaleString("en-US")}-token budget before finishing.`,
+        );
+      }
+      turn = state.turn + 1;
+      compactTranscript(messages, config.prompt);
+      const reply: ModelReply = await io.durable(`model ${turn}`, () => io.model.complete(messages, tools));
+      usage.promptTokens += reply.usage.promptTokens;
+      usage.completionTokens += reply.usage.completionTokens;
+      record.promptTokensPerTurn.push(reply.usage.promptTokens);
+      state.turn = turn;
+      if (reply.toolCalls.length === 0 && reply.text === null) {
+        // OpenAI refuses an assistant message with no content and no tool calls, so an empty reply
+        // stays out of the transcript; the nudge says what happened. It costs a step, so a model
+        // that keeps saying nothing runs out of budget instead of looping.
+        if (usage.steps + record.emptyReplies >= config.maxSteps) throw stepsSpent(config, record);
+        record.emptyReplies += 1;
+        messages.push({ role: "user", content: EMPTY_REPLY_NUDGE });
+        await io.checkpoint(
+          { turn, from: saved, messages: messages.slice(saved), record, nudged: state.nudged },
+          [],
+        );
+        saved = messages.length;
+        continue;
+      }
+      if (reply.message) messages.push(reply.message);
+      const events = reply.text
+        ? [{ event: { type: "message", data: { text: reply.text } } as JobEvent, key: `message ${turn}` }]
+        : [];
+      if (reply.toolCalls.length === 0) {
+        messages.push({ role: "user", content: "Use the tools to make the change, then call `finish`." });
+      }
+      await io.checkpoint(
+        { turn, from: saved, messages: messages.slice(saved), record, nudged: state.nudged },
+        events,
       );
+      saved = messages.length;
+      pending = reply.toolCalls;
+      if (pending.length === 0) continue;
     }
-    compactTranscript(messages, config.prompt);
-    const reply: ModelReply = await io.durable(`model ${turn}`, () => io.model.complete(messages, tools));
-    usage.promptTokens += reply.usage.promptTokens;
-    usage.completionTokens += reply.usage.completionTokens;
-    record.promptTokensPerTurn.push(reply.usage.promptTokens);
-    if (reply.toolCalls.length === 0 && reply.text === null) {
-      // OpenAI refuses an assistant message with no content and no tool calls, so an empty reply
-      // stays out of the transcript; the nudge says what happened. It costs a step, so a model
-      // that keeps saying nothing runs out of budget instead of looping.
-      if (usage.steps + record.emptyReplies >= config.maxSteps) throw stepsSpent(config, record);
-      record.emptyReplies += 1;
-      messages.push({ role: "user", content: EMPTY_REPLY_NUDGE });
-      continue;
-    }
-    if (reply.message) messages.push(reply.message);
-    if (reply.text) emit({ type: "message", data: { text: reply.text } }, `message ${turn}`);
-    if (reply.toolCalls.length === 0) {
-      messages.push({ role: "user", content: "Use the tools to make the change, then call `finish`." });
-      continue;
-    }
-    for (const [i, call] of reply.toolCalls.entries()) {
+    const calls = pending;
+    pending = [];
+    const offset = toolCallsOf(messages).length - calls.length;
+    for (const [n, call] of calls.entries()) {
+      const i = offset + n;
       if (call.name !== "finish" && usage.steps + record.emptyReplies >= config.maxSteps) {
         throw stepsSpent(config, record);
       }
@@ -137,11 +183,15 @@ async function drive(
         sandbox: io.sandbox,
         idempotencyKey: `${io.keyPrefix}:${turn}.${i}`,
         commandTimeoutMs: config.commandTimeoutMs,
+        resumed: turn === resumedTurn,
+        ...(config.maxFileBytes === undefined ? {} : { maxFileBytes: config.maxFileBytes }),
       };
       const result = await runTool(call, ctx, config.maxOutputChars, io.durable, `${turn}.${i}`);
       if (result.kind === "finish") {
-        if (nudged || testCommands.length === 0 || ranTests(record.checks, testCommands)) return result.input;
-        nudged = true;
+        if (state.nudged || testCommands.length === 0 || ranTests(record.checks, testCommands)) {
+          return result.input;
+        }
+        state.nudged = true;
         messages.push({ role: "tool", tool_call_id: call.id, content: testNudge(testCommands) });
         continue;
       }
@@ -170,6 +220,30 @@ async function drive(
     }
   }
   throw new LimitError(`The model answered ${maxTurns} times without finishing.`);
+}
+
+/** The last assistant message's tool calls that no tool message answers yet (a resumed turn). */
+function unanswered(messages: Message[]): ToolCall[] {
+  const calls = toolCallsOf(messages);
+  const answered = new Set<string>();
+  for (let k = messages.length - 1; k >= 0; k--) {
+    const m = messages[k];
+    if (m?.role === "assistant") break;
+    if (m?.role === "tool") answered.add(m.tool_call_id);
+  }
+  return calls.filter((c) => !answered.has(c.id));
+}
+
+/** The tool calls of the last assistant message, as the loop dispatches them. */
+function toolCallsOf(messages: Message[]): ToolCall[] {
+  for (let k = messages.length - 1; k >= 0; k--) {
+    const m = messages[k];
+    if (m?.role !== "assistant") continue;
+    return (m.tool_calls ?? []).flatMap((c) =>
+      c.type === "function" ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
+    );
+  }
+  return [];
 }
 
 const EMPTY_REPLY_NUDGE =

@@ -9,6 +9,8 @@ import type {
   ChatCompletionAssistantMessageParam,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
+import { ModelError } from "../errors";
+import { describeModelFailure } from "./model-failure";
 
 export type Message = ChatCompletionMessageParam;
 
@@ -43,7 +45,10 @@ export interface Model {
   complete(messages: Message[], tools: ToolSpec[]): Promise<ModelReply>;
 }
 
-/** Chat completions through the openai SDK; its own retries with backoff cover 429 and 5xx. */
+/**
+ * Chat completions through the openai SDK; its own retries with backoff cover 429 and 5xx. A
+ * failure comes out as a ModelError whose message names its cause (model-failure.ts).
+ */
 export class ChatCompletionsModel implements Model {
   constructor(
     private readonly client: OpenAI,
@@ -52,18 +57,26 @@ export class ChatCompletionsModel implements Model {
   ) {}
 
   async complete(messages: Message[], tools: ToolSpec[]): Promise<ModelReply> {
+    try {
+      return toReply(await this.completion(messages, tools));
+    } catch (error) {
+      const failure = describeModelFailure(error, this.client.baseURL, this.model);
+      throw failure ? new ModelError(failure.message, failure.retryable) : error;
+    }
+  }
+
+  private async completion(messages: Message[], tools: ToolSpec[]): Promise<ChatCompletion> {
     const body = {
       model: this.model,
       messages,
       tools: tools.map((t) => ({ type: "function" as const, function: t })),
       tool_choice: "auto" as const,
     };
-    const completion: ChatCompletion = this.stream
+    return this.stream
       ? await this.client.chat.completions
           .stream({ ...body, stream_options: { include_usage: true } })
           .finalChatCompletion()
       : await this.client.chat.completions.create(body);
-    return toReply(completion);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The GitHub client: Octokit with @octokit/plugin-retry (5xx and network faults) and
- * @octokit/plugin-throttling (primary and secondary rate limits, writes spaced out), and its auth —
+ * @octokit/plugin-throttling (primary and secondary rate limits, writes one at a time), writes
+ * paced by a `WriteBudget` (about 80 a minute after a small burst), and its auth —
  * a personal access token, or a GitHub App whose installation token is minted per job and narrowed
  * to the one repository the job works on.
  */
@@ -13,6 +14,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck/light.js";
 import type { RepoRef } from "./repo";
+import { isContentCreating, WriteBudget } from "./write-budget";
 
 export const GitHub = Octokit.plugin(retry, throttling);
 export type GitHubClient = InstanceType<typeof GitHub>;
@@ -22,7 +24,10 @@ export interface GitHubConfig {
   /** A personal access token; used when no App is configured. */
   token?: string;
   app?: { appId: string; privateKey: string };
-  /** Least time between two content-creating requests (GitHub asks for about 1 s). */
+  /**
+   * Average time between content-creating requests once the burst is spent (750 ms ≈ the 80 a
+   * minute GitHub's secondary rate limits allow); 0 turns pacing off.
+   */
   writeIntervalMs: number;
   /** Rate-limit waits longer than this fail the request instead of sleeping. */
   maxRateLimitWaitSeconds: number;
@@ -30,11 +35,15 @@ export interface GitHubConfig {
 
 const fetcher: typeof fetch = (input, init) => fetch(input, init);
 
-/** An Octokit on `auth` with retry and throttling; each client has its own limiter groups. */
+/**
+ * An Octokit on `auth` with retry and throttling; each client has its own limiter groups and write
+ * budget, so one client should serve a whole publish.
+ */
 export function gitHubClient(config: GitHubConfig, auth: string | undefined): GitHubClient {
   const wait = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
     retryCount < 2 && retryAfter <= config.maxRateLimitWaitSeconds;
-  return new GitHub({
+  const budget = new WriteBudget(config.writeIntervalMs);
+  const client = new GitHub({
     ...(auth ? { auth } : {}),
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
@@ -45,9 +54,13 @@ export function gitHubClient(config: GitHubConfig, auth: string | undefined): Gi
       onSecondaryRateLimit: wait,
       // Per-client limiters, none shared between requests at module level (workerd isolates), and
       // plain limiters rather than Bottleneck Groups, whose cleanup timers would outlive the client.
-      ...limiters(config.writeIntervalMs),
+      ...limiters(),
     },
   });
+  client.hook.before("request", async (options) => {
+    if (isContentCreating(options.method)) await budget.take();
+  });
+  return client;
 }
 
 /**
@@ -60,7 +73,7 @@ function pkcs8(pem: string): string {
 }
 
 /** The plugin's limiter groups (`global`, `auth`, `write`, …), each one limiter for this client's key. */
-function limiters(writeIntervalMs: number): object {
+function limiters(): object {
   const one = (options: Bottleneck.ConstructorOptions) => {
     const limiter = new Bottleneck(options);
     return { key: () => limiter };
@@ -69,7 +82,8 @@ function limiters(writeIntervalMs: number): object {
     global: one({ maxConcurrent: 10 }),
     auth: one({ maxConcurrent: 1 }),
     search: one({ maxConcurrent: 1, minTime: 2_000 }),
-    write: one({ maxConcurrent: 1, minTime: writeIntervalMs }),
+    // Pacing is the WriteBudget's; the plugin's write limiter only keeps writes one at a time.
+    write: one({ maxConcurrent: 1 }),
     notifications: one({ maxConcurrent: 1, minTime: 3_000 }),
   };
 }
@@ -80,9 +94,29 @@ function limiters(writeIntervalMs: number): object {
  */
 export async function gitHubFor(config: GitHubConfig, repo: RepoRef): Promise<GitHubClient> {
   if (!config.app) return gitHubClient(config, config.token);
+  return gitHubClient(config, await installationToken(config.app, config, repo));
+}
+
+/**
+ * The credential the Worker's git proxy clones `repo` with: the PAT, or with an App an installation
+ * token for this one repository that may only read its contents (`contents: read`), so even the
+ * proxy's credential cannot push. Undefined when neither is configured (public repos only).
+ */
+export async function cloneCredential(config: GitHubConfig, repo: RepoRef): Promise<string | undefined> {
+  if (!config.app) return config.token || undefined;
+  return installationToken(config.app, config, repo, { contents: "read" });
+}
+
+/** An installation token of the App narrowed to `repo`, with `permissions` when given (else the installation's). */
+async function installationToken(
+  appConfig: NonNullable<GitHubConfig["app"]>,
+  config: GitHubConfig,
+  repo: RepoRef,
+  permissions?: { contents: "read" | "write" },
+): Promise<string> {
   const app = new GitHub({
     authStrategy: createAppAuth,
-    auth: { appId: config.app.appId, privateKey: pkcs8(config.app.privateKey) },
+    auth: { appId: appConfig.appId, privateKey: pkcs8(appConfig.privateKey) },
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
@@ -95,6 +129,7 @@ export async function gitHubFor(config: GitHubConfig, repo: RepoRef): Promise<Gi
   const { data: minted } = await app.rest.apps.createInstallationAccessToken({
     installation_id: installation.id,
     repositories: [repo.repo],
+    ...(permissions ? { permissions } : {}),
   });
-  return gitHubClient(config, minted.token);
+  return minted.token;
 }

@@ -44,12 +44,13 @@ function refusalOf(change: Change, policy: PublishPolicy): string | null {
     return "changes to .github/workflows/ are not allowed by this deployment (ALLOW_WORKFLOW_CHANGES)";
   }
   if (change.status === "deleted") return null;
-  const bytes = decodedLength(change.contentBase64);
+  const bytes = change.size;
   if (bytes > policy.maxFileBytes) {
     return `${formatMiB(bytes)} is over the ${formatMiB(policy.maxFileBytes)} file size limit`;
   }
   if (change.mode === "120000") {
-    const target = atob(change.contentBase64);
+    const target = change.target;
+    if (target === undefined) return "a symlink whose target could not be read";
     if (escapes(change.path, target)) return `a symlink pointing outside the repository (${target})`;
   }
   return null;
@@ -67,11 +68,6 @@ export function escapes(linkPath: string, target: string): boolean {
     } else parts.push(segment);
   }
   return false;
-}
-
-function decodedLength(base64: string): number {
-  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
-  return Math.floor((base64.length * 3) / 4) - padding;
 }
 
 function formatMiB(bytes: number): string {

@@ -1,24 +1,19 @@
 /**
- * Writing the sandbox's change set to GitHub from outside the sandbox (DESIGN.md decision 3):
- * blobs → a tree on the base commit's tree → a commit → a new branch → the pull request.
- * Every blob id GitHub computes is checked against the sandbox's own, so the branch holds exactly
- * the bytes the agent wrote.
+ * The GitHub side of publishing after the tree is written (publish-tree.ts): the commit, the
+ * branch and the pull request, each safe to repeat when a retried step runs it again.
  */
 import type { JobEvent } from "../../protocol/events";
-import type { Change } from "../../protocol/sandbox";
-import { JobError } from "../errors";
 import type { GitHubClient } from "./client";
 import type { RepoRef } from "./repo";
 
-export interface PublishInput {
+/** What the commit, branch and pull request are made of. */
+export interface PullInput {
   /** The repository the pull request is opened on. */
   repo: RepoRef;
   /** Where the branch is written when it is not `repo` (a fork): the PR's head is then `owner:branch`. */
   headRepo?: RepoRef;
   baseBranch: string;
-  baseSha: string;
   branch: string;
-  changes: Change[];
   title: string;
   body: string;
   draft: boolean;
@@ -34,48 +29,29 @@ export type PublishedPr = Extract<JobEvent, { type: "pr" }>["data"] & {
 export const DRAFT_REFUSED_NOTE =
   "_Opened as a ready pull request: this repository does not support draft pull requests._";
 
-type TreeEntry = { path: string; mode: "100644" | "100755" | "120000"; type: "blob"; sha: string | null };
-
-/** Commits `changes` on top of `baseSha` as `branch` and opens the pull request. */
-export async function publish(octokit: GitHubClient, input: PublishInput): Promise<PublishedPr> {
-  const { owner, repo } = input.headRepo ?? input.repo;
-  if (input.changes.length === 0)
-    throw new JobError("no_changes", "The agent made no changes; no pull request opened.");
-  const tree: TreeEntry[] = [];
-  for (const change of input.changes) {
-    if (change.status === "deleted") {
-      tree.push({ path: change.path, mode: "100644", type: "blob", sha: null });
-      continue;
-    }
-    const { data: blob } = await octokit.rest.git.createBlob({
-      owner,
-      repo,
-      content: change.contentBase64,
-      encoding: "base64",
-    });
-    if (blob.sha !== change.sha) {
-      throw new JobError(
-        "publish_mismatch",
-        `GitHub stored ${change.path} as blob ${blob.sha}, but the sandbox had ${change.sha}; nothing was pushed.`,
-      );
-    }
-    tree.push({ path: change.path, mode: change.mode, type: "blob", sha: blob.sha });
-  }
-  const { data: base } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: input.baseSha });
-  const { data: newTree } = await octokit.rest.git.createTree({
-    owner,
-    repo,
-    base_tree: base.tree.sha,
-    tree,
-  });
-  const { data: commit } = await octokit.rest.git.createCommit({
-    owner,
-    repo,
+/** The commit of `tree` on `parent`, titled and described like the pull request. */
+export async function commitTree(
+  octokit: GitHubClient,
+  input: PullInput,
+  tree: string,
+  parent: string,
+): Promise<string> {
+  const { data } = await octokit.rest.git.createCommit({
+    ...(input.headRepo ?? input.repo),
     message: `${input.title}\n\n${input.body}`.slice(0, 60_000),
-    tree: newTree.sha,
-    parents: [input.baseSha],
+    tree,
+    parents: [parent],
   });
-  await pointBranch(octokit, input.headRepo ?? input.repo, input.branch, commit.sha);
+  return data.sha;
+}
+
+/** Points the job's branch at `sha` and opens (or finds) its pull request. */
+export async function branchAndPull(
+  octokit: GitHubClient,
+  input: PullInput,
+  sha: string,
+): Promise<PublishedPr> {
+  await pointBranch(octokit, input.headRepo ?? input.repo, input.branch, sha);
   const { pr, draftRefused } = await openPull(octokit, input);
   return {
     url: pr.html_url,
@@ -110,7 +86,7 @@ async function pointBranch(
  * repository") is opened ready instead, and says so; a 422 for a duplicate finds the PR a retried
  * attempt already opened (the branch is unique to this job).
  */
-async function openPull(octokit: GitHubClient, input: PublishInput) {
+async function openPull(octokit: GitHubClient, input: PullInput) {
   const { owner, repo } = input.repo;
   const head = input.headRepo ? `${input.headRepo.owner}:${input.branch}` : input.branch;
   const create = (draft: boolean, body: string) =>

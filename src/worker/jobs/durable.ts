@@ -2,21 +2,27 @@
  * Durable steps for the CodeJob Workflow. Each step's result is saved by the Workflow engine, so a
  * replayed run reuses it. Faults that a retry can fix are retried with backoff; refusals (a 4xx,
  * a JobError, a non-retryable sandbox error) end the job at once with a clear message instead.
+ * Model and GitHub failures carry their cause (unreachable, 401, 404, rate limited, 5xx).
  */
 
 import type { WorkflowStep, WorkflowStepConfig } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
-import { JobError, SandboxError } from "../errors";
+import { STEP_TIMEOUT_SECONDS } from "../config";
+import { JobError, ModelError, SandboxError, StepResultTooLarge } from "../errors";
+import { describeGitHubFailure } from "../github/failure";
+import { redact } from "../redact";
+import { checkStepResult } from "./step-size";
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
 /** What a step talks to, for the error code and message when it fails for good. */
 export type StepKind = "model" | "sandbox" | "github" | "internal";
 
-const RETRIES: WorkflowStepConfig = {
+const RETRIES = {
   retries: { limit: 4, delay: "1 second", backoff: "exponential" },
-  timeout: "10 minutes",
-};
+  // Long enough for the longest command a request may ask for (config.ts checks the ceiling).
+  timeout: `${STEP_TIMEOUT_SECONDS} seconds`,
+} satisfies WorkflowStepConfig;
 
 /** Runs `fn` as the Workflow step `name`; throws JobError when it fails for good. */
 export async function durableStep<T>(
@@ -29,16 +35,31 @@ export async function durableStep<T>(
   try {
     outcome = (await step.do(name, RETRIES, async () => {
       try {
-        return { ok: true, value: await fn() } as Outcome<T> as Rpc.Serializable<Outcome<T>>;
+        const value = await fn();
+        // Workflows keep at most 1 MiB a result; the local engine fails far later (step-size.ts).
+        checkStepResult(name, value);
+        return { ok: true, value } as Outcome<T> as Rpc.Serializable<Outcome<T>>;
       } catch (error) {
+        // No retry can shrink a result: it ends the job with its reason.
+        if (error instanceof StepResultTooLarge) {
+          return { ok: false, code: "internal_error", message: error.message } as Rpc.Serializable<
+            Outcome<T>
+          >;
+        }
         const refusal = asRefusal(error, kind);
         if (refusal) return refusal as Rpc.Serializable<Outcome<T>>;
-        throw error;
+        // Retried: with its cause named, so the last attempt's message says what kept failing.
+        const described = describe(error);
+        throw described ? new Error(described.message) : error;
       }
     })) as Outcome<T>;
   } catch (error) {
     if (error instanceof NonRetryableError) throw error;
-    throw new JobError(`${kind}_error`, `${describeKind(kind)} kept failing: ${messageOf(error)}`);
+    const attempts = RETRIES.retries.limit + 1;
+    throw new JobError(
+      `${kind}_error`,
+      `${describeKind(kind)} kept failing (${attempts} attempts); the last: ${messageOf(error)}`,
+    );
   }
   if (!outcome.ok) throw new JobError(outcome.code, outcome.message);
   return outcome.value;
@@ -49,6 +70,9 @@ function asRefusal(error: unknown, kind: StepKind): Outcome<never> | null {
   if (error instanceof SandboxError && !error.retryable) {
     return { ok: false, code: "sandbox_error", message: error.message };
   }
+  const described = describe(error);
+  if (described)
+    return described.retryable ? null : { ok: false, code: `${kind}_error`, message: described.message };
   const status = statusOf(error);
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
     return {
@@ -58,6 +82,12 @@ function asRefusal(error: unknown, kind: StepKind): Outcome<never> | null {
     };
   }
   return null;
+}
+
+/** A model or GitHub failure with its cause named (model-failure.ts, github/failure.ts). */
+function describe(error: unknown): { message: string; retryable: boolean } | null {
+  if (error instanceof ModelError) return { message: error.message, retryable: error.retryable };
+  return describeGitHubFailure(error);
 }
 
 function describeKind(kind: StepKind): string {
@@ -72,7 +102,7 @@ function statusOf(error: unknown): number | undefined {
     : undefined;
 }
 
-/** The error's message without stack or secrets-bearing request details. */
+/** The error's message without stack, credentials or secrets-bearing request details. */
 export function messageOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  return redact(error instanceof Error ? error.message : String(error)).slice(0, 500);
 }

@@ -1,131 +1,88 @@
 /**
- * JobRoom: one Durable Object per job. It owns the event log (SQLite), fans events out to any
- * number of SSE subscribers, ends the job exactly once, keeps step checkpoints so a new Workflow
- * attempt resumes the job, and a watchdog alarm that re-drives a stalled job or ends it, so a job
- * whose Workflow died can never leave a stream hanging or a sandbox running.
+ * JobRoom: one Durable Object per job, and the one place its state lives. It holds the event log
+ * (SSE and the snapshot are read from it), the job's progress (setup and agent state, saved once a
+ * turn by the running attempt), and the attempt's liveness. Data flows one way: the attempt calls
+ * in; projections (the Slack thread) and SSE subscribers are fed from the log; nothing is kept
+ * twice. The room builds no model or GitHub client: it only starts attempts and reaps the sandbox.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
-import { deps } from "../deps";
-import { openSlackThread } from "../slack/room-thread";
-import type { SlackThread } from "../slack/thread";
-import { lastCheckpointAt, migrateCheckpoints, readCheckpoint, writeCheckpoint } from "./checkpoints";
+import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
+import { judge, type LivenessConfig, workflowId } from "./liveness";
 import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
+import {
+  type AgentState,
+  type JobSetup,
+  loadAgentState,
+  migrateProgress,
+  saveTurn,
+  type TurnSave,
+} from "./progress";
+import type { Projection, ProjectionFactory } from "./projection";
+import { type Reaper, reapDelayMs } from "./reaper";
 import { Subscribers, serveEvents } from "./sse";
 
-/** A job that makes no progress (no event, no step result) for this long is re-driven or ended. */
-function stallMs(env: Env): number {
-  const seconds = Number(env.JOB_STALL_SECONDS);
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 600) * 1000;
+/** What an attempt gets when it starts: the job and everything saved so far. */
+export interface Resume {
+  job: JobRecord;
+  setup: JobSetup | null;
+  agent: AgentState | null;
 }
 
-/** Workflow attempts at one job before the watchdog gives up on it. */
-function maxAttempts(env: Env): number {
-  const n = Number(env.JOB_MAX_ATTEMPTS);
-  return Number.isInteger(n) && n > 0 ? n : 3;
+export interface Ending {
+  prUrl?: string;
+  usage?: Partial<Usage>;
+  error?: { code: string; message: string };
+  /** False when the attempt could not terminate the sandbox: the room retries. */
+  sandboxFreed?: boolean;
 }
 
-export class JobRoom extends DurableObject<Env> {
+/** Thrown (over RPC) at an attempt the room has replaced; that attempt must stop quietly. */
+export const SUPERSEDED = "superseded attempt";
+
+/** The parts of the room's environment it needs; the Worker's `JobRoom` class supplies them. */
+export interface RoomWiring {
+  liveness(env: Env): LivenessConfig;
+  reaper(env: Env): Reaper;
+  projections: ProjectionFactory[];
+}
+
+export abstract class JobRoomBase extends DurableObject<Env> {
   private readonly subscribers = new Subscribers();
-  /** The job's Slack thread (jobs from `/pr`), opened on first use; null for other jobs. */
-  private slackThread: SlackThread | null | undefined;
-  /** Whether this room's tables exist, i.e. a job was ever initialised here (see `exists`). */
-  private created: boolean | undefined;
+  private views: Projection[] | undefined;
+  protected abstract readonly wiring: RoomWiring;
 
-  /**
-   * True once `init` has made the tables. Rooms are addressed by any id a URL carries, so nothing
-   * but `init` may write: an unknown id is answered from sqlite_master, a read that leaves no storage.
-   */
-  private exists(): boolean {
-    if (this.created === undefined) {
-      const sql = this.ctx.storage.sql;
-      this.created =
-        sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'").toArray().length > 0;
-      // A room made by an older version gets any table added since (each is IF NOT EXISTS).
-      if (this.created) this.migrateTables();
-    }
-    return this.created;
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Reads of a job that does not exist must write nothing, so tables come with `init`.
+    if (this.hasTables()) migrateProgress(ctx.storage.sql);
   }
 
-  private migrateTables(): void {
-    migrate(this.ctx.storage.sql);
-    migrateCheckpoints(this.ctx.storage.sql);
-    this.created = true;
-  }
-
-  /** Records the job and its first events; false when this room already holds a job. */
+  /** Records the job and its first events, then starts attempt 1; false when the room holds a job. */
   async init(job: JobRecord): Promise<boolean> {
-    if (!this.exists()) this.migrateTables();
-    if (getValue<JobRecord>(this.ctx.storage.sql, "job")) return false;
-    setValue(this.ctx.storage.sql, "job", job);
+    const sql = this.ctx.storage.sql;
+    migrate(sql);
+    migrateProgress(sql);
+    if (getValue<JobRecord>(sql, "job")) return false;
+    setValue(sql, "job", job);
     const base = `${job.origin}/jobs/${job.jobId}`;
-    this.push(
-      {
-        type: "job",
-        data: {
-          jobId: job.jobId,
-          repo: job.repo,
-          baseBranch: job.baseBranch,
-          prompt: job.prompt,
-          statusUrl: base,
-          eventsUrl: `${base}/events`,
-        },
-      },
-      "job",
-    );
+    const data = {
+      jobId: job.jobId,
+      repo: job.repo,
+      baseBranch: job.baseBranch,
+      prompt: job.prompt,
+      statusUrl: base,
+      eventsUrl: `${base}/events`,
+    };
+    this.push({ type: "job", data }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
-    // Off the caller's critical path: the first event is already in the log, and the room, not
-    // the request that created it, is the job's owner from here on.
+    // Off the caller's path: the first events are logged, and the room owns the job from here.
     this.ctx.waitUntil(this.startAttempt(1));
     return true;
   }
 
-  /** Starts Workflow attempt `n` for this job; a job that cannot start ends failed. */
-  private async startAttempt(n: number): Promise<void> {
-    const job = this.job();
-    if (!job || this.isDone()) return;
-    const workflowId = `${job.jobId}_${n}`;
-    setValue(this.ctx.storage.sql, "attempt", n);
-    try {
-      await this.env.CODE_JOB.create({ id: workflowId, params: { jobId: job.jobId } });
-      setValue(this.ctx.storage.sql, "workflowId", workflowId);
-    } catch (error) {
-      console.error("workflow create failed:", String(error));
-      await this.finish("failed", {
-        error: { code: "internal_error", message: "The job could not be started." },
-      });
-    }
-  }
-
   job(): JobRecord | null {
-    return this.exists() ? getValue<JobRecord>(this.ctx.storage.sql, "job") : null;
-  }
-
-  /** Appends an event unless the job is over or `key` was seen; returns its sequence number. */
-  async append(event: JobEvent, key?: string): Promise<number | null> {
-    return this.push(event, key ?? null)?.seq ?? null;
-  }
-
-  /** Ends the job with an optional error and a final `done`; a second call is a no-op. */
-  async finish(
-    status: JobStatus,
-    extra: { prUrl?: string; usage?: Partial<Usage>; error?: { code: string; message: string } },
-  ): Promise<boolean> {
-    if (!this.exists() || this.isDone()) return false;
-    if (status !== "cancelled" && getValue<boolean>(this.ctx.storage.sql, "cancelling")) return false;
-    if (extra.error) this.push({ type: "error", data: extra.error }, "error");
-    const job = this.job();
-    const usage: Usage = {
-      steps: extra.usage?.steps ?? 0,
-      promptTokens: extra.usage?.promptTokens ?? 0,
-      completionTokens: extra.usage?.completionTokens ?? 0,
-      durationMs: job ? Date.now() - Date.parse(job.createdAt) : 0,
-      ...(extra.usage?.costUsd === undefined ? {} : { costUsd: extra.usage.costUsd }),
-    };
-    const data = extra.prUrl ? { status, prUrl: extra.prUrl, usage } : { status, usage };
-    this.push({ type: "done", data }, "done");
-    await this.ctx.storage.deleteAlarm();
-    return true;
+    return this.hasTables() ? getValue<JobRecord>(this.ctx.storage.sql, "job") : null;
   }
 
   async snapshot(): Promise<JobSnapshot | null> {
@@ -133,42 +90,75 @@ export class JobRoom extends DurableObject<Env> {
     return job ? snapshot(job, readEvents(this.ctx.storage.sql, 0)) : null;
   }
 
-  /** Durable job state beside the log: the sandbox id, the Workflow instance id. */
-  async remember(key: "sandboxId" | "workflowId", value: string | null): Promise<void> {
-    if (this.exists()) setValue(this.ctx.storage.sql, key, value);
+  /** The running attempt starts here: its job and saved progress, or SUPERSEDED. */
+  async begin(attempt: number): Promise<Resume> {
+    const job = this.current(attempt);
+    return {
+      job,
+      setup: getValue<JobSetup>(this.ctx.storage.sql, "setup"),
+      agent: loadAgentState(this.ctx.storage.sql),
+    };
   }
 
-  async recall(key: "sandboxId" | "workflowId"): Promise<string | null> {
-    return this.exists() ? getValue<string>(this.ctx.storage.sql, key) : null;
+  /** The attempt is alive (a model call or a command may be in flight). */
+  async heartbeat(attempt: number): Promise<void> {
+    this.current(attempt);
   }
 
-  /** The result a previous attempt saved for step `name` (see checkpoints.ts). */
-  async checkpoint(name: string): Promise<{ value: unknown } | null> {
-    return this.exists() ? readCheckpoint(this.ctx.storage.sql, name) : null;
+  /** Appends an event from the attempt; a repeated `key` is a no-op. */
+  async append(attempt: number, event: JobEvent, key: string): Promise<number | null> {
+    this.current(attempt);
+    return this.push(event, key)?.seq ?? null;
   }
 
-  /** Saves a step's result for later attempts; a saved step counts as progress for the watchdog. */
-  async saveCheckpoint(name: string, value: unknown): Promise<void> {
-    if (!this.exists() || this.isDone()) return;
-    writeCheckpoint(this.ctx.storage.sql, name, value);
-    void this.ctx.storage.setAlarm(Date.now() + stallMs(this.env));
+  async saveSetup(attempt: number, setup: JobSetup): Promise<void> {
+    this.current(attempt);
+    setValue(this.ctx.storage.sql, "setup", setup);
   }
 
-  /** Cancels a running job: stops its Workflow, frees its sandbox, ends it `cancelled`. */
+  /** Saves the agent's state after a model reply, with that turn's events, in one call. */
+  async saveTurn(attempt: number, save: TurnSave, events: { event: JobEvent; key: string }[]): Promise<void> {
+    this.current(attempt);
+    saveTurn(this.ctx.storage.sql, save);
+    for (const e of events) this.push(e.event, e.key);
+  }
+
+  /** The attempt ends the job (its sandbox already terminated, or `sandboxFreed: false`). */
+  async complete(attempt: number, status: JobStatus, ending: Ending): Promise<void> {
+    this.current(attempt);
+    await this.finish(status, ending);
+  }
+
+  /** A ticket for the job's one clone through the git proxy (clone-ticket.ts); null once it is over. */
+  async issueCloneTicket(): Promise<string | null> {
+    return !this.job() || this.isDone() ? null : issueTicket(this.ctx.storage.sql);
+  }
+
+  async revokeCloneTicket(): Promise<void> {
+    if (this.job()) revokeTicket(this.ctx.storage.sql);
+  }
+
+  /** The repository (`owner/name`) a live clone ticket lets the git proxy read, else null. */
+  async redeemCloneTicket(ticket: string): Promise<string | null> {
+    const job = this.job();
+    if (!job || this.isDone()) return null;
+    return (await ticketValid(this.ctx.storage.sql, ticket)) ? job.repo : null;
+  }
+
+  /** Cancels a running job: stops its attempt, frees its sandbox, ends it `cancelled`. */
   async cancel(reason: string): Promise<"cancelled" | "already-done" | "unknown"> {
     if (!this.job()) return "unknown";
     if (this.isDone()) return "already-done";
-    // From here on only `cancelled` may end the job, even if the Workflow fails while it is stopped;
-    // the sandbox goes before `done`, so whoever sees `done` sees nothing left running.
-    setValue(this.ctx.storage.sql, "cancelling", true);
-    await this.stopEverything();
-    await this.finish("cancelled", { error: { code: "cancelled", message: reason } });
+    // From here on the attempt is superseded, so only `cancelled` can end the job.
+    setValue(this.ctx.storage.sql, "ending", true);
+    await this.stopAttempt();
+    const sandboxFreed = await this.reap();
+    await this.finish("cancelled", { error: { code: "cancelled", message: reason }, sandboxFreed });
     return "cancelled";
   }
 
   /** `GET /events?after=N`: replay then live, as SSE. */
   override async fetch(request: Request): Promise<Response> {
-    if (!this.exists()) return new Response(null, { status: 404 });
     const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
     return serveEvents({
       after: Number.isInteger(after) && after >= 0 ? after : 0,
@@ -177,89 +167,179 @@ export class JobRoom extends DurableObject<Env> {
     });
   }
 
-  /**
-   * Watchdog: a job with no progress for JOB_STALL_SECONDS is re-driven by a new Workflow attempt
-   * that resumes from the room's checkpoints; after JOB_MAX_ATTEMPTS it is failed and its
-   * resources released.
-   */
+  /** Watchdog while the job runs; after it ended, the reaper's retries of a failed terminate. */
   override async alarm(): Promise<void> {
-    if (this.isDone() || !this.job()) return;
-    const stall = stallMs(this.env);
-    const last = readEvents(this.ctx.storage.sql, 0).at(-1);
-    const progress = Math.max(last ? Date.parse(last.at) : 0, lastCheckpointAt(this.ctx.storage.sql));
-    const idle = Date.now() - progress;
-    if (idle < stall) {
-      await this.ctx.storage.setAlarm(Date.now() + stall - idle);
+    if (!this.job()) return;
+    if (this.isDone()) return this.retryReap();
+    const config = this.wiring.liveness(this.env);
+    const attempt = getValue<number>(this.ctx.storage.sql, "attempt") ?? 1;
+    const lastBeat = getValue<number>(this.ctx.storage.sql, "beat") ?? 0;
+    const verdict = judge(Date.now(), lastBeat, attempt, config);
+    if (verdict.kind === "alive") {
+      await this.ctx.storage.setAlarm(verdict.checkAt);
       return;
     }
-    const attempt = getValue<number>(this.ctx.storage.sql, "attempt") ?? 1;
-    const seconds = Math.round(stall / 1000);
-    if (attempt < maxAttempts(this.env)) {
-      await this.stopWorkflow();
+    const silent = Math.round((Date.now() - lastBeat) / 1000);
+    if (verdict.kind === "retry") {
+      await this.stopAttempt();
       const phase = snapshot(this.job() as JobRecord, readEvents(this.ctx.storage.sql, 0)).phase;
-      const message = `No progress for ${seconds} s; resuming the job (attempt ${attempt + 1}).`;
+      const message = `The job's runtime went silent for ${silent} s; resuming it (attempt ${verdict.attempt}).`;
       this.push(
         { type: "status", data: { phase: phase === "done" ? "working" : phase, message } },
-        `attempt ${attempt + 1}`,
+        `attempt ${verdict.attempt}`,
       );
-      await this.startAttempt(attempt + 1);
+      await this.startAttempt(verdict.attempt);
       return;
     }
-    await this.stopEverything();
+    setValue(this.ctx.storage.sql, "ending", true);
+    await this.stopAttempt();
+    const sandboxFreed = await this.reap();
     await this.finish("failed", {
       error: {
         code: "stalled",
-        message: `The job made no progress for ${seconds} seconds, ${attempt} times, and was stopped.`,
+        message: `The job's runtime stopped ${verdict.attempts} times (no heartbeat for ${silent} s the last time), so the job was ended.`,
       },
+      sandboxFreed,
     });
   }
 
+  /** The job for the attempt that is current; SUPERSEDED for any other (or after the end). */
+  private current(attempt: number): JobRecord {
+    const job = this.job();
+    const sql = this.ctx.storage.sql;
+    const live = job && !this.isDone() && !getValue<boolean>(sql, "ending");
+    if (!live || getValue<number>(sql, "attempt") !== attempt) throw new Error(SUPERSEDED);
+    this.beat();
+    return job;
+  }
+
+  /** Every call of the current attempt counts as a heartbeat. */
+  private beat(): void {
+    const now = Date.now();
+    setValue(this.ctx.storage.sql, "beat", now);
+    // Output gates hold the reply until this write lands; no need to await it.
+    void this.ctx.storage.setAlarm(now + this.wiring.liveness(this.env).stallMs);
+  }
+
+  /** Starts Workflow attempt `n`; a job that cannot start ends failed. */
+  private async startAttempt(n: number): Promise<void> {
+    const job = this.job();
+    if (!job || this.isDone()) return;
+    setValue(this.ctx.storage.sql, "attempt", n);
+    this.beat();
+    try {
+      await this.env.CODE_JOB.create({
+        id: workflowId(job.jobId, n),
+        params: { jobId: job.jobId, attempt: n },
+      });
+    } catch (error) {
+      console.error("workflow create failed:", String(error));
+      await this.finish("failed", {
+        error: { code: "internal_error", message: "The job could not be started." },
+        sandboxFreed: await this.reap(),
+      });
+    }
+  }
+
+  private async finish(status: JobStatus, ending: Ending): Promise<void> {
+    if (this.isDone()) return;
+    if (ending.error) this.push({ type: "error", data: ending.error }, "error");
+    const job = this.job();
+    const usage: Usage = {
+      steps: ending.usage?.steps ?? 0,
+      promptTokens: ending.usage?.promptTokens ?? 0,
+      completionTokens: ending.usage?.completionTokens ?? 0,
+      durationMs: job ? Date.now() - Date.parse(job.createdAt) : 0,
+      ...(ending.usage?.costUsd === undefined ? {} : { costUsd: ending.usage.costUsd }),
+    };
+    const data = ending.prUrl ? { status, prUrl: ending.prUrl, usage } : { status, usage };
+    this.push({ type: "done", data }, "done");
+    if (ending.sandboxFreed === false) {
+      setValue(this.ctx.storage.sql, "reapTries", 0);
+      await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
+    } else {
+      setValue(this.ctx.storage.sql, "sandboxFreed", true);
+      await this.ctx.storage.deleteAlarm();
+    }
+  }
+
+  /** Terminates the job's sandbox (addressed by job id); false when the service failed. */
+  private async reap(): Promise<boolean> {
+    const job = this.job();
+    if (!job) return true;
+    try {
+      await this.wiring.reaper(this.env).terminate(job.jobId);
+      return true;
+    } catch (error) {
+      console.error("sandbox terminate failed; the room retries:", String(error));
+      return false;
+    }
+  }
+
+  private async retryReap(): Promise<void> {
+    if (getValue<boolean>(this.ctx.storage.sql, "sandboxFreed")) return;
+    const tries = (getValue<number>(this.ctx.storage.sql, "reapTries") ?? 0) + 1;
+    setValue(this.ctx.storage.sql, "reapTries", tries);
+    if (await this.reap()) {
+      setValue(this.ctx.storage.sql, "sandboxFreed", true);
+      return;
+    }
+    const delay = reapDelayMs(tries);
+    // Past the last retry the janitor's cron sweep is what remains (README: reaper policy).
+    if (delay > 0) await this.ctx.storage.setAlarm(Date.now() + delay);
+  }
+
+  /** Stops the current attempt's Workflow instance; earlier ones were stopped when replaced. */
+  private async stopAttempt(): Promise<void> {
+    const job = this.job();
+    const attempt = getValue<number>(this.ctx.storage.sql, "attempt");
+    if (!job || !attempt) return;
+    try {
+      await (await this.env.CODE_JOB.get(workflowId(job.jobId, attempt))).terminate();
+    } catch (error) {
+      // Already finished, never started, or (under `wrangler dev` after a restart) unreachable.
+      console.warn("workflow terminate:", String(error));
+    }
+  }
+
   private push(event: JobEvent, key: string | null): LoggedEvent | null {
-    if (!this.exists() || this.isDone()) return null;
+    if (this.isDone()) return null;
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
-    this.slackThreadOf()?.notify(logged);
-    // Output gates hold the response until this write lands; no need to await it here.
-    if (event.type !== "done") void this.ctx.storage.setAlarm(Date.now() + stallMs(this.env));
+    for (const view of this.projections()) view.notify(logged);
     return logged;
   }
 
-  private slackThreadOf(): SlackThread | null {
-    if (this.slackThread === undefined) {
+  private projections(): Projection[] {
+    if (this.views === undefined) {
       const job = this.job();
-      this.slackThread = job ? openSlackThread(this.env, this.ctx.storage.sql, job) : null;
+      const sql = this.ctx.storage.sql;
+      this.views = job
+        ? this.wiring.projections.flatMap((make) => {
+            const view = make({
+              env: this.env,
+              job,
+              events: () => readEvents(sql, 0),
+              load: <T>(key: string) => getValue<T>(sql, key),
+              save: (key: string, value: unknown) => setValue(sql, key, value),
+            });
+            return view ? [view] : [];
+          })
+        : [];
     }
-    return this.slackThread;
+    return this.views;
+  }
+
+  private hasTables(): boolean {
+    return (
+      this.ctx.storage.sql
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+        .toArray().length > 0
+    );
   }
 
   private isDone(): boolean {
-    if (!this.exists()) return false;
     return this.ctx.storage.sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;
-  }
-
-  private async stopWorkflow(): Promise<void> {
-    const workflowId = await this.recall("workflowId");
-    if (workflowId) {
-      try {
-        await (await this.env.CODE_JOB.get(workflowId)).terminate();
-      } catch (error) {
-        // Already finished or never started: nothing left to stop.
-        console.warn("workflow terminate:", String(error));
-      }
-    }
-  }
-
-  private async stopEverything(): Promise<void> {
-    await this.stopWorkflow();
-    const sandboxId = await this.recall("sandboxId");
-    if (sandboxId) {
-      try {
-        await deps(this.env).sandboxes.terminate(sandboxId);
-        await this.remember("sandboxId", null);
-      } catch (error) {
-        console.error("sandbox terminate failed; the janitor will retry:", String(error));
-      }
-    }
   }
 }

@@ -1,95 +1,113 @@
 /**
- * CodeJob: one Workflow instance per attempt at a job. Named durable steps — prepare, provision,
- * clone, context, the agent's turns, publish, cleanup — each reporting to the job's JobRoom, which
- * stays the source of truth. Every path ends the job with `done` and terminates the sandbox.
+ * CodeJob: one Workflow instance per attempt at a job. It resumes from what the JobRoom holds
+ * (the setup, then the agent's state saved once a turn), runs the agent's turns and the publishing
+ * as durable steps, and ends the job through the room, sandbox terminated first. A replaced
+ * attempt (the room started a newer one, or ended the job) stops quietly and touches nothing.
  */
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import type { JobEvent, JobStatus } from "../../protocol/events";
-import { newRecord, runAgent } from "../agent/loop";
-import { gatherRepoContext } from "../agent/repo-context";
+import { initialState, runAgent } from "../agent/loop";
 import type { FinishInput } from "../agent/tools";
-import { deps } from "../deps";
-import { JobError, LimitError } from "../errors";
-import { gitHubFor } from "../github/client";
-import { resumableStep } from "./checkpoints";
-import { costUsd, priceOf } from "./cost";
+import { notConfigured, readConfig } from "../config";
+import { deps, sandboxService } from "../deps";
+import { ConfigError, JobError, LimitError } from "../errors";
+import { isSuperseded, startHeartbeat } from "./attempt";
+import { costUsd } from "./cost";
 import { durableStep, messageOf } from "./durable";
+import { livenessConfig } from "./liveness";
+import type { AgentState } from "./progress";
 import { publishJob } from "./publish-step";
+import type { Ending, Resume } from "./room";
+import { setUpJob } from "./setup-step";
 
 export interface CodeJobParams {
   jobId: string;
+  /** Which attempt at the job this instance is (its id is derived from both). */
+  attempt: number;
 }
 
+type Outcome = { status: JobStatus } & Ending;
+
 export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
-  override async run(
-    event: Readonly<WorkflowEvent<CodeJobParams>>,
-    attempt: WorkflowStep,
-  ): Promise<JobStatus> {
-    const { jobId } = event.payload;
+  override async run(event: Readonly<WorkflowEvent<CodeJobParams>>, step: WorkflowStep): Promise<string> {
+    const { jobId, attempt } = event.payload;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
-    // Steps an earlier attempt finished are replayed from the room, so this attempt resumes.
-    const step = resumableStep(attempt, room);
-    const job = await room.job();
-    if (!job) return "failed";
-    const d = deps(this.env);
-    const budget = job.limits ?? d.budgets.defaults;
+    const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs);
+    try {
+      const resume = await room.begin(attempt);
+      const outcome = await this.attempt(step, attempt, resume);
+      await room.complete(attempt, outcome.status, outcome);
+      return outcome.status;
+    } catch (error) {
+      if (isSuperseded(error)) return "superseded";
+      throw error;
+    } finally {
+      beat.stop();
+    }
+  }
+
+  /** Runs the job from where `resume` says it is; resolves to how it ended, sandbox freed. */
+  private async attempt(step: WorkflowStep, attempt: number, resume: Resume): Promise<Outcome> {
+    const { job } = resume;
+    const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(job.jobId));
     const emit = async (e: JobEvent, key: string) => {
-      await room.append(e, key);
+      await room.append(attempt, e, key);
     };
-    const record = newRecord();
-    const price = priceOf(this.env.MODEL_PRICES, this.env.OPENAI_MODEL);
-    const usage = () => ({
-      ...record.usage,
-      ...(price ? { costUsd: costUsd(price, record.usage.promptTokens, record.usage.completionTokens) } : {}),
-    });
+    // An invalid configuration is refused by the routes, so here it means a change since the job
+    // was admitted: the job ends not_configured before any step (inside the try, like any failure).
+    const configured = readConfig(this.env);
+    const price = configured.ok ? configured.config.price : null;
+    let state: AgentState | null = resume.agent;
+    const usage = () => {
+      const u = state?.record.usage ?? { steps: 0, promptTokens: 0, completionTokens: 0 };
+      return { ...u, ...(price ? { costUsd: costUsd(price, u.promptTokens, u.completionTokens) } : {}) };
+    };
     const [owner = "", name = ""] = job.repo.split("/");
     const repo = { owner, repo: name };
-    let sandboxId: string | null = null;
-    let outcome: { status: JobStatus; prUrl?: string; error?: { code: string; message: string } };
+    let outcome: Outcome;
     try {
-      const base = await durableStep(step, "prepare", "github", async () => {
-        const { data } = await (await gitHubFor(d.github, repo)).rest.repos.get(repo);
-        // Without push access the branch goes to a fork (see fork-step.ts).
-        return {
-          baseBranch: job.baseBranch ?? data.default_branch,
-          canPush: data.permissions?.push !== false,
-        };
-      });
+      const unconfigured = notConfigured(this.env);
+      if (unconfigured)
+        throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
+      const d = deps(this.env);
+      const budget = job.limits ?? d.budgets.defaults;
+      let setup = resume.setup;
+      if (!setup) {
+        const proxyBase = this.env.PUBLIC_URL || job.origin;
+        setup = await setUpJob(step, {
+          job,
+          deps: d,
+          repo,
+          githubUrl: this.env.GITHUB_URL,
+          proxyBase,
+          room,
+          emit,
+        });
+        await room.saveSetup(attempt, setup);
+      }
+      const hands = d.sandboxes.sandbox(job.jobId);
+      const message = state
+        ? `Agent resuming on ${setup.ref} at turn ${state.turn + 1}`
+        : `Agent working on ${setup.ref} at ${setup.headSha.slice(0, 7)}`;
       await emit(
-        { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
-        "provisioning",
+        { type: "status", data: { phase: "working", message } },
+        state ? `resume ${attempt}` : "working",
       );
-      const sandbox = await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(jobId));
-      sandboxId = sandbox.id;
-      await room.remember("sandboxId", sandbox.id);
-      await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
-      const cloneUrl = `${this.env.GITHUB_URL.replace(/\/+$/, "")}/${owner}/${name}.git`;
-      const clone = await durableStep(step, "clone", "sandbox", () =>
-        d.sandboxes.clone(sandbox.id, { url: cloneUrl, ref: base.baseBranch }),
-      );
-      const hands = d.sandboxes.sandbox(sandbox.id);
-      const context = await durableStep(step, "context", "sandbox", () => gatherRepoContext(hands));
-      await emit(
-        {
-          type: "status",
-          data: {
-            phase: "working",
-            message: `Agent working on ${clone.ref} at ${clone.headSha.slice(0, 7)}`,
-          },
-        },
-        "working",
-      );
+      const task = { repo: job.repo, baseBranch: setup.ref, prompt: job.prompt, context: setup.context };
+      const agentState = state ?? initialState(task);
+      state = agentState;
       let finish: FinishInput | null = null;
       let stopped: LimitError | null = null;
       try {
         finish = await runAgent(
-          { repo: job.repo, baseBranch: clone.ref, prompt: job.prompt, context },
+          task,
           {
             maxSteps: budget.maxSteps,
             maxTokens: budget.maxTokens,
             deadline: Date.parse(job.createdAt) + budget.maxMinutes * 60_000,
             commandTimeoutMs: budget.commandTimeoutSeconds * 1000,
             maxOutputChars: d.maxOutputChars,
+            maxFileBytes: d.policy.maxFileBytes,
             prompt: { maxChars: d.promptBudgetChars, keepRecent: 4 },
           },
           {
@@ -97,9 +115,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
             sandbox: hands,
             durable: (n, fn) => durableStep(step, n, n.startsWith("model") ? "model" : "sandbox", fn),
             emit,
-            keyPrefix: jobId,
+            keyPrefix: job.jobId,
+            checkpoint: (save, events) => room.saveTurn(attempt, save, events),
           },
-          record,
+          agentState,
         );
       } catch (error) {
         // A budget that ran out still publishes what the agent changed, as an unfinished draft.
@@ -114,48 +133,49 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       const pr = await publishJob(step, {
         job,
         deps: d,
-        sandboxId: sandbox.id,
+        sandboxId: job.jobId,
+        baseSha: setup.headSha,
         repo,
-        canPush: base.canPush !== false,
-        baseBranch: clone.ref,
+        canPush: setup.canPush,
+        baseBranch: setup.ref,
         finish,
         stopped,
-        record,
-        context,
+        record: agentState.record,
+        context: setup.context,
         ...(cost === undefined ? {} : { costUsd: cost }),
       });
       if (pr.draftRefused) {
-        const message = `${job.repo} does not support draft pull requests, so this one was opened ready for review.`;
-        await emit({ type: "status", data: { phase: "publishing", message } }, "draft-refused");
+        const text = `${job.repo} does not support draft pull requests, so this one was opened ready for review.`;
+        await emit({ type: "status", data: { phase: "publishing", message: text } }, "draft-refused");
       }
       const { draftRefused: _, ...prData } = pr;
       await emit({ type: "pr", data: prData }, "pr");
       if (stopped) {
-        const message = `${stopped.message} The changes so far are in an unfinished draft pull request: ${pr.url}`;
-        outcome = { status: "failed", prUrl: pr.url, error: { code: stopped.code, message } };
+        const text = `${stopped.message} The changes so far are in an unfinished draft pull request: ${pr.url}`;
+        outcome = { status: "failed", prUrl: pr.url, error: { code: stopped.code, message: text } };
       } else {
         outcome = { status: "succeeded", prUrl: pr.url };
       }
     } catch (error) {
+      if (isSuperseded(error)) throw error;
       const failure =
         error instanceof JobError
           ? { code: error.code, message: error.message }
           : { code: "internal_error", message: messageOf(error) };
       outcome = { status: "failed", error: failure };
     }
-    // The sandbox goes before `done`, so whoever sees `done` sees nothing left running.
-    if (sandboxId !== null) {
-      const id = sandboxId;
-      await step
-        .do("cleanup", { retries: { limit: 5, delay: "2 seconds", backoff: "exponential" } }, () =>
-          d.sandboxes.terminate(id).then(() => true),
-        )
-        .then(() => room.remember("sandboxId", null))
-        .catch((error: unknown) =>
-          console.error("sandbox terminate failed; the JobRoom watchdog will retry:", messageOf(error)),
-        );
-    }
-    await room.finish(outcome.status, { ...outcome, usage: usage() });
-    return outcome.status;
+    // The sandbox goes before `done`, so whoever sees `done` sees nothing left running; if it
+    // cannot be terminated now the room retries (reaper.ts).
+    const sandboxFreed = await step
+      .do("cleanup", { retries: { limit: 3, delay: "1 second", backoff: "exponential" } }, () =>
+        sandboxService(this.env)
+          .terminate(job.jobId)
+          .then(() => true),
+      )
+      .catch((error: unknown) => {
+        console.error("sandbox terminate failed; the JobRoom retries:", messageOf(error));
+        return false;
+      });
+    return { ...outcome, usage: usage(), sandboxFreed };
   }
 }

@@ -3,13 +3,9 @@
  * decides; a refusal becomes a 429 with Retry-After (problem+json) for the API. Limits come from
  * vars (JOBS_PER_MINUTE, MAX_CONCURRENT_JOBS) so a deployment tunes them without a code change.
  */
+import { configOf } from "../config";
 import { ApiError } from "../errors";
 import type { Admission } from "./limiter";
-
-function positive(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
 
 /** Asks tenant `tenant`'s limiter whether job `jobId` may start. */
 export async function admitJob(
@@ -21,8 +17,7 @@ export async function admitJob(
   const limiter = env.TENANT_LIMITER.get(env.TENANT_LIMITER.idFromName(tenant));
   return limiter.admit({
     jobId,
-    perMinute: positive(env.JOBS_PER_MINUTE, 30),
-    maxConcurrent: positive(env.MAX_CONCURRENT_JOBS, 10),
+    ...configOf(env).admission,
     ...(idempotency ? { idempotencyKey: idempotency.key, fingerprint: idempotency.fingerprint } : {}),
   });
 }

@@ -3,14 +3,16 @@
  * The first event (`job`) is in the log before the response starts; nothing slow happens before
  * the stream begins, and a client that goes away does not stop the job. Each token is a tenant with
  * its own rate and concurrency limits (429 + Retry-After), and an `Idempotency-Key` seen in the last
- * 24 h streams the job it started instead of starting another.
+ * 24 h streams the job it started instead of starting another. A deployment that lacks a key jobs
+ * need answers 503 naming it, before any job exists.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type ApiCaller, requireBearer } from "../auth";
+import { configOf, notConfigured } from "../config";
 import { ApiError } from "../errors";
 import { parseRepo } from "../github/repo";
-import { budgetConfig, resolveBudget } from "../jobs/budget";
+import { resolveBudget } from "../jobs/budget";
 import { startJob } from "../jobs/start";
 import { admitJob, admittedOrThrow, digestHex } from "../limits/admit";
 import { codeRequestSchema, MAX_BODY_BYTES } from "./code-schema";
@@ -22,6 +24,7 @@ export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }
   "/",
   async (c, next) => {
     c.set("caller", await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS));
+    refuseUnconfigured(c.env);
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(type)) {
       throw new ApiError(415, "Unsupported media type", "Send the body as `Content-Type: application/json`.");
@@ -57,7 +60,7 @@ export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }
       throw new ApiError(400, "Invalid request", `repoUrl: ${repo}`, { field: "repoUrl" });
     }
     // Only the budget config: building every client (deps) is not work a request should pay for.
-    const limits = resolveBudget(budgetConfig(c.env), body.limits);
+    const limits = resolveBudget(configOf(c.env).budgets, body.limits);
     if (typeof limits === "string") {
       throw new ApiError(400, "Invalid request", limits, { field: limits.split(":")[0] });
     }
@@ -105,3 +108,13 @@ export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }
     });
   },
 );
+
+/**
+ * 503, not 500: nothing is wrong with the request or broken in the code; the service is not
+ * available until its operator sets the keys the detail names (RFC 9110 §15.6.4).
+ */
+function refuseUnconfigured(env: Env): void {
+  const problem = notConfigured(env);
+  if (!problem) return;
+  throw new ApiError(503, "Server not configured", problem.detail, { missing: problem.keys });
+}

@@ -1,6 +1,7 @@
 /**
  * Bolt listeners: `/pr` (usage for anything malformed; otherwise ack, then start the job, its id
- * derived from the trigger_id, with its Slack thread as an output; the JobRoom posts the parent)
+ * derived from the trigger_id, with its Slack thread as an output; the JobRoom posts the parent;
+ * a deployment lacking a key jobs need says which, ephemerally, and starts nothing)
  * and the parent's Cancel button (only the requester may press it, unless SLACK_CANCEL_POLICY says
  * anyone in the channel). What follows an ack runs in waitUntil and is quick: Durable Object calls.
  * Replays (a captured request sent again within Slack's five-minute window) are answered like the
@@ -9,6 +10,7 @@
  * from starting a job its original was refused (a limit since freed).
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
+import { notConfigured, readConfig } from "../config";
 import { startJob } from "../jobs/start";
 import { admitJob } from "../limits/admit";
 import { CANCEL_ACTION } from "./blocks";
@@ -30,6 +32,14 @@ export function registerSlackListeners(app: App, env: Env): void {
     if (parsed.kind !== "run") {
       const problem = parsed.kind === "invalid" ? parsed.problem : null;
       await ack({ response_type: "ephemeral", text: usageText(problem, env.GITHUB_URL) });
+      return;
+    }
+    const unconfigured = notConfigured(env);
+    if (unconfigured) {
+      await ack({
+        response_type: "ephemeral",
+        text: `:warning: This app is not configured to run jobs yet, so none was started. ${unconfigured.detail}`,
+      });
       return;
     }
     await ack();
@@ -85,7 +95,9 @@ export function registerSlackListeners(app: App, env: Env): void {
       await ephemeral(respond, "That job no longer exists.");
       return;
     }
-    const anyone = env.SLACK_CANCEL_POLICY === "channel";
+    // An invalid configuration (reported by /pr) falls back to the stricter policy.
+    const config = readConfig(env);
+    const anyone = config.ok && config.config.slackCancelPolicy === "channel";
     if (!anyone && job.requester !== undefined && job.requester !== body.user.id) {
       await ephemeral(respond, `Only <@${job.requester}>, who started this job, can cancel it.`);
       return;

@@ -8,8 +8,8 @@ import { linesOf, numbered, readText } from "./files";
 import { type Observation, tool } from "./types";
 
 const encoder = new TextEncoder();
-/** The new content travels in a durable step's result (Workflows cap those at 1 MiB). */
-const MAX_EDIT_CHARS = 512 * 1024;
+/** The new content travels base64 in a durable step's result (Workflows cap those at 1 MiB). */
+const MAX_EDIT_BYTES = 512 * 1024;
 
 export const edit = tool({
   name: "edit",
@@ -27,15 +27,21 @@ export const edit = tool({
   async execute(input, ctx): Promise<Observation> {
     const file = await readText(ctx.sandbox, input.path);
     if (input.old === "") {
+      if (ctx.resumed && file.ok && file.text === input.new) {
+        return { output: `Created ${input.path} (${linesOf(input.new).length} lines).` };
+      }
       if (file.ok || !file.missing) {
         return fail(`${input.path} already exists; \`old\` must be the text to replace (it was empty).`);
       }
+      const refused = tooLarge(input.path, encoder.encode(input.new).length, ctx.maxFileBytes);
+      if (refused) return fail(refused);
       return written(input.path, input.new, `Created ${input.path} (${linesOf(input.new).length} lines).`);
     }
     if (!file.ok) return fail(file.message);
-    if (file.text.length + input.new.length > MAX_EDIT_CHARS) {
+    const bytes = encoder.encode(file.text).length + encoder.encode(input.new).length;
+    if (bytes > MAX_EDIT_BYTES) {
       return fail(
-        `${input.path} is too large for \`edit\` (over ${MAX_EDIT_CHARS / 1024} KiB); change it with \`bash\` (sed, patch).`,
+        `${input.path} is too large for \`edit\` (over ${MAX_EDIT_BYTES / 1024} KiB); change it with \`bash\` (sed, patch).`,
       );
     }
     if (input.old === input.new) return fail("`old` and `new` are the same; nothing would change.");
@@ -47,6 +53,10 @@ export const edit = tool({
       replacement = replacement.replace(/\r?\n/g, "\r\n");
     }
     const at = occurrences(text, old);
+    if (at.length === 0 && ctx.resumed && occurrences(text, replacement).length === 1) {
+      // The attempt that ran this call wrote the edit before it died: report it, do not redo it.
+      return { output: `Edited ${input.path} (applied before the job resumed).` };
+    }
     if (at.length === 0) return fail(noMatch(input.path, text, input.old));
     if (at.length > 1) {
       const lines = at.map((i) => lineAt(text, i));
@@ -66,6 +76,20 @@ export const edit = tool({
     return written(input.path, updated, `${summary}\n${numbered(shown, from, to)}`);
   },
 });
+
+/** Why `bytes` of new content cannot be written with `edit`, or null when they can. */
+function tooLarge(path: string, bytes: number, maxFileBytes = Number.POSITIVE_INFINITY): string | null {
+  if (bytes > maxFileBytes) {
+    return (
+      `${path} would be ${bytes} bytes, over the ${maxFileBytes} bytes the publishing policy allows ` +
+      "per file (PUBLISH_MAX_FILE_BYTES), so it would be left out of the pull request; nothing was written."
+    );
+  }
+  if (bytes > MAX_EDIT_BYTES) {
+    return `${path} would be ${bytes} bytes, too large for \`edit\` (over ${MAX_EDIT_BYTES / 1024} KiB); write it with \`bash\`.`;
+  }
+  return null;
+}
 
 function fail(message: string): Observation {
   return { output: `Error: ${message}` };

@@ -12,6 +12,13 @@ export interface ToolContext {
   /** Unique per tool call and stable across retries: the sandbox runs it at most once. */
   idempotencyKey: string;
   commandTimeoutMs: number;
+  /**
+   * The call belongs to a turn an earlier attempt was running when it died: it may already have
+   * been applied. Commands are covered by their idempotency key; an edit checks the file instead.
+   */
+  resumed?: boolean;
+  /** The publishing policy's per-file cap (PUBLISH_MAX_FILE_BYTES); a file over it is never published. */
+  maxFileBytes?: number;
 }
 
 /** A file the tool wants written: the whole new content, so writing it twice changes nothing. */

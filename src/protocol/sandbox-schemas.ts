@@ -1,0 +1,103 @@
+/**
+ * Zod schemas of the sandbox service's replies (src/protocol/sandbox.ts), for the Worker's client
+ * to check every answer and for the service's own records. Runtime code, so imported from both
+ * runtimes: it depends on zod only. Each schema is checked at compile time against its interface,
+ * so the two cannot drift apart.
+ */
+import { z } from "zod";
+import type {
+  BlobRange,
+  Change,
+  ChangeSet,
+  CloneResult,
+  ExecResult,
+  FileContent,
+  OwnedSandbox,
+  OwnedSandboxes,
+  SandboxInfo,
+  SandboxProblem,
+} from "./sandbox";
+
+/** A full git object id (SHA-1, or SHA-256 for repositories in that format), lowercase hex. */
+export const gitShaSchema = z
+  .string()
+  .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full lowercase git sha");
+
+const fileModeSchema = z.enum(["100644", "100755", "120000"]);
+
+export const sandboxInfoSchema = z.object({
+  id: z.string().min(1),
+  jobId: z.string().min(1),
+  backend: z.enum(["local", "modal"]),
+  createdAt: z.string().min(1),
+});
+
+export const cloneResultSchema = z.object({ headSha: gitShaSchema, ref: z.string().min(1) });
+
+export const execResultSchema = z.object({
+  exitCode: z.int(),
+  output: z.string(),
+  truncated: z.boolean(),
+  timedOut: z.boolean(),
+  durationMs: z.number().min(0),
+  interrupted: z.boolean().optional(),
+});
+
+export const fileContentSchema = z.object({
+  path: z.string(),
+  contentBase64: z.base64(),
+  mode: fileModeSchema.optional(),
+});
+
+export const changeSchema = z.union([
+  z.object({
+    path: z.string().min(1),
+    status: z.enum(["added", "modified"]),
+    mode: fileModeSchema,
+    sha: gitShaSchema,
+    size: z.int().min(0),
+    binary: z.boolean(),
+    target: z.string().optional(),
+  }),
+  z.object({ path: z.string().min(1), status: z.literal("deleted") }),
+]);
+
+export const changeSetSchema = z.object({ baseSha: gitShaSchema, changes: z.array(changeSchema) });
+
+export const blobRangeSchema = z.object({
+  sha: gitShaSchema,
+  size: z.int().min(0),
+  offset: z.int().min(0),
+  contentBase64: z.base64(),
+});
+
+export const blobsSchema = z.object({ blobs: z.array(blobRangeSchema) });
+
+export const sandboxProblemSchema = z.object({
+  type: z.string().optional(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string().optional(),
+  retryable: z.boolean(),
+});
+
+export const ownedSandboxSchema = z.object({ id: z.string().min(1), jobId: z.string() });
+export const ownedSandboxesSchema = z.object({ sandboxes: z.array(ownedSandboxSchema) });
+export const sandboxListSchema = z.object({ sandboxes: z.array(sandboxInfoSchema) });
+export const terminatedSchema = z.object({ terminated: z.array(ownedSandboxSchema) });
+
+/** Compile-time proof that a schema's output is exactly the protocol's type (never used at runtime). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type SchemasMatchProtocol = [
+  Assert<Same<z.infer<typeof sandboxInfoSchema>, SandboxInfo>>,
+  Assert<Same<z.infer<typeof cloneResultSchema>, CloneResult>>,
+  Assert<Same<z.infer<typeof execResultSchema>, ExecResult>>,
+  Assert<Same<z.infer<typeof fileContentSchema>, FileContent>>,
+  Assert<Same<z.infer<typeof changeSchema>, Change>>,
+  Assert<Same<z.infer<typeof changeSetSchema>, ChangeSet>>,
+  Assert<Same<z.infer<typeof blobRangeSchema>, BlobRange>>,
+  Assert<Same<z.infer<typeof sandboxProblemSchema>, SandboxProblem>>,
+  Assert<Same<z.infer<typeof ownedSandboxSchema>, OwnedSandbox>>,
+  Assert<Same<z.infer<typeof ownedSandboxesSchema>, OwnedSandboxes>>,
+];

@@ -1,0 +1,123 @@
+/**
+ * Exec idempotency that survives a service restart. In memory, `IdempotentRuns` dedupes calls in
+ * flight; on disk, each key of a sandbox has one record in that sandbox's `execs/` directory:
+ * `started` is written before the command starts, `done` with the result once it finished. A key
+ * found `done` answers its result; a key found `started` belongs to a command an earlier service
+ * process ran and never saw finish, so it answers an "interrupted" result rather than run twice.
+ */
+import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import type { ExecResult } from "../protocol/sandbox";
+import { execResultSchema } from "../protocol/sandbox-schemas";
+import { ServiceError, sandboxNotFound } from "./errors";
+import { IdempotentRuns } from "./idempotency";
+import { readJsonFile, writeJsonAtomic } from "./sandbox-state";
+
+/** Exit status of a command the service lost track of: what a shell reports for SIGKILL. */
+export const INTERRUPTED_EXIT_CODE = 137;
+
+const recordSchema = z.object({
+  key: z.string(),
+  fingerprint: z.string(),
+  state: z.enum(["started", "done"]),
+  result: execResultSchema.optional(),
+});
+
+/** What a key answers when its command was running as the sandbox service stopped. */
+export function interruptedResult(): ExecResult {
+  return {
+    exitCode: INTERRUPTED_EXIT_CODE,
+    output:
+      "[the sandbox service restarted while this command ran: it did not finish under the service's watch, " +
+      "its output is lost and its effects may be partial; check the workspace before relying on it]",
+    truncated: false,
+    timedOut: false,
+    durationMs: 0,
+    interrupted: true,
+  };
+}
+
+export class ExecRecords {
+  private readonly memory: IdempotentRuns<ExecResult>;
+  private frozen = false;
+
+  /** `execsDir` names the directory of a live sandbox's records (it exists while the sandbox does). */
+  constructor(
+    private readonly execsDir: (sandboxId: string) => Promise<string>,
+    maxInMemory: number,
+  ) {
+    this.memory = new IdempotentRuns(maxInMemory);
+  }
+
+  /** Runs `work` at most once per (`sandboxId`, `key`), across service restarts. */
+  run(
+    sandboxId: string,
+    key: string,
+    fingerprint: string,
+    work: () => Promise<ExecResult>,
+  ): Promise<ExecResult> {
+    return this.memory.run(sandboxId, key, fingerprint, () =>
+      this.runRecorded(sandboxId, key, fingerprint, work),
+    );
+  }
+
+  private async runRecorded(
+    sandboxId: string,
+    key: string,
+    fingerprint: string,
+    work: () => Promise<ExecResult>,
+  ): Promise<ExecResult> {
+    const file = join(
+      await this.execsDir(sandboxId),
+      `${createHash("sha256").update(key).digest("hex")}.json`,
+    );
+    const earlier = await readJsonFile(file, recordSchema);
+    if (earlier && earlier.key === key) {
+      if (earlier.fingerprint !== fingerprint)
+        throw new ServiceError(
+          409,
+          "idempotency key reused",
+          `key ${key} was first used for a different command`,
+        );
+      return earlier.state === "done" && earlier.result ? earlier.result : interruptedResult();
+    }
+    try {
+      await writeJsonAtomic(file, { key, fingerprint, state: "started" });
+    } catch (error) {
+      if (isMissing(error)) throw sandboxNotFound(sandboxId);
+      throw error;
+    }
+    let result: ExecResult;
+    try {
+      result = await work();
+    } catch (error) {
+      // A failed run may be retried (as in memory), unless the service is stopping under it: then
+      // the marker stays, and the next process answers the interrupted result for this key.
+      if (!this.frozen) await rm(file, { force: true });
+      throw error;
+    }
+    try {
+      await writeJsonAtomic(file, { key, fingerprint, state: "done", result });
+    } catch (error) {
+      // Terminated as the command ended: its directory is gone, and so is any later use of the key.
+      if (!isMissing(error)) throw error;
+    }
+    return result;
+  }
+
+  /** Forgets a sandbox's keys in memory (its records on disk go with its state directory). */
+  forget(sandboxId: string): void {
+    this.memory.forget(sandboxId);
+  }
+
+  /** From now on, records on disk are left as they are: the service is stopping for a restart. */
+  freeze(): void {
+    this.frozen = true;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === "ENOENT";
+}
