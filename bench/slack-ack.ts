@@ -112,9 +112,15 @@ export async function benchSlackAck(): Promise<Row[]> {
       status: "404",
     });
   });
+  // A failed job ends by terminating its sandbox; this service has none (404: already gone), so it
+  // ends at once rather than waiting on a service that never answers.
+  const sandboxes = await listenLoopback(async (_req, res) => {
+    sendJson(res, 404, { error: "no such sandbox" });
+  });
   // Every command must start a job, so the per-user limits sit above what the rounds send.
   const worker = await startSlackWorker({
     GITHUB_API_URL: github.origin,
+    SANDBOX_SERVICE_URL: sandboxes.origin,
     JOBS_PER_MINUTE: "100000",
     MAX_CONCURRENT_JOBS: "100000",
   });
@@ -197,5 +203,6 @@ export async function benchSlackAck(): Promise<Row[]> {
     await node.stop();
     await worker.close();
     await github.close();
+    await sandboxes.close();
   }
 }
