@@ -2,7 +2,7 @@
  * The one place clients are built from the environment (house rule: no module-level clients).
  * Each entry point (route, Durable Object, Workflow) calls `deps(env)` and passes what it needs on.
  */
-import { App, LogLevel, type Receiver, webApi } from "@slack/bolt";
+import { App, LogLevel, webApi } from "@slack/bolt";
 import OpenAI from "openai";
 import { ChatCompletionsModel, type Model } from "./agent/model";
 import { type Config, configOf } from "./config";
@@ -11,6 +11,7 @@ import type { PublishPolicy } from "./github/policy";
 import type { BudgetConfig } from "./jobs/budget";
 import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
+import { FetchReceiver } from "./slack/receiver";
 
 export interface Deps {
   config: Config;
@@ -92,12 +93,22 @@ function slackClientOptions(env: Env): webApi.WebClientOptions {
 }
 
 /**
- * The Bolt App behind `receiver`, built per request (no module-level state). Its bot ids are given
- * so Bolt never calls `auth.test`: they only feed Bolt's ignore-my-own-messages check, and we
- * handle no message events (`ignoreSelf: false`).
+ * The Bolt Apps built so far, one per environment object (workerd hands every request of an
+ * isolate the same one), so a `/pr` ack does not pay for building an App and its WebClient. An
+ * entry is never changed once set; a new configuration is a new env object, hence a new entry.
  */
-export function slackApp(env: Env, receiver: Receiver): App {
-  return new App({
+const slackApps = new WeakMap<Env, FetchReceiver>();
+
+/**
+ * The receiver of this isolate's Bolt App for `env`, built on first use with `listen` registering
+ * the listeners. Its bot ids are given so Bolt never calls `auth.test`: they only feed Bolt's
+ * ignore-my-own-messages check, and we handle no message events (`ignoreSelf: false`).
+ */
+export function slackApp(env: Env, listen: (app: App) => void): FetchReceiver {
+  const known = slackApps.get(env);
+  if (known) return known;
+  const receiver = new FetchReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? "" });
+  const app = new App({
     token: env.SLACK_BOT_TOKEN,
     botId: "B_UNUSED",
     botUserId: "U_UNUSED",
@@ -107,6 +118,9 @@ export function slackApp(env: Env, receiver: Receiver): App {
     logLevel: LogLevel.WARN,
     clientOptions: { ...slackClientOptions(env), retryConfig: { retries: 1 } },
   });
+  listen(app);
+  slackApps.set(env, receiver);
+  return receiver;
 }
 
 /**

@@ -1,6 +1,7 @@
 // A burst of concurrent `POST /code` requests against the whole system on loopback, shared by the
 // load test and `npm run bench`: every request must get a job or a 429, and every job a complete
-// log ending with `done` (checked against a replay of GET /jobs/:id/events).
+// log ending with `done` (checked against a replay of GET /jobs/:id/events). GET /healthz may ride
+// along in the same burst, as the floor a 429 is measured against.
 import { postCode, type System } from "./harness";
 import { collectEvents, type ParsedEvent } from "./sse";
 
@@ -15,6 +16,8 @@ export interface LoadResult {
   incomplete: string[];
   firstEventMs: number[];
   refusalMs: number[];
+  /** Times of the GET /healthz sent in the burst, beside the POSTs. */
+  healthzMs: number[];
   wallMs: number;
 }
 
@@ -64,8 +67,19 @@ async function one(system: System, i: number, result: LoadResult): Promise<void>
   }
 }
 
-/** Sends `n` requests at once (repo acme/load must exist) and waits for every job to end. */
-export async function runLoad(system: System, n: number): Promise<LoadResult> {
+async function healthz(system: System, result: LoadResult): Promise<void> {
+  const started = performance.now();
+  const response = await fetch(`${system.url}/healthz`);
+  await response.arrayBuffer();
+  if (response.status !== 200) result.wrong.push(`healthz: ${response.status}`);
+  else result.healthzMs.push(performance.now() - started);
+}
+
+/**
+ * Sends `n` requests at once (repo acme/load must exist), with `healthzEvery` > 0 one GET /healthz
+ * after each `healthzEvery` of them, and waits for every job to end.
+ */
+export async function runLoad(system: System, n: number, healthzEvery = 0): Promise<LoadResult> {
   const result: LoadResult = {
     accepted: 0,
     succeeded: 0,
@@ -74,10 +88,16 @@ export async function runLoad(system: System, n: number): Promise<LoadResult> {
     incomplete: [],
     firstEventMs: [],
     refusalMs: [],
+    healthzMs: [],
     wallMs: 0,
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: n }, (_, i) => one(system, i, result)));
+  const requests: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    requests.push(one(system, i, result));
+    if (healthzEvery > 0 && (i + 1) % healthzEvery === 0) requests.push(healthz(system, result));
+  }
+  await Promise.all(requests);
   result.wallMs = performance.now() - started;
   return result;
 }

@@ -1,8 +1,10 @@
-// POST /slack/events on the real Worker: Slack's signature rules (bad, stale, replayed → 401),
-// ssl_check and url_verification, usage for malformed /pr, a valid /pr acked first while its job
-// goes on, and one job for a command Slack delivers twice.
+// POST /slack/events on the real Worker: Slack's signature rules (bad, stale → 401), replays (the
+// same signed request again: answered as the first, and it does nothing), ssl_check and
+// url_verification, usage for malformed /pr, a valid /pr acked first while its job goes on, and
+// one job for a command Slack delivers twice.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newTriggerId, postSlack, signHeaders, slashCommandBody } from "./slack-requests";
+import type { SlackCall } from "../stand-ins/slack";
+import { cancelClickBody, newTriggerId, postSlack, signHeaders, slashCommandBody } from "./slack-requests";
 import { jobIdOf, type SlackWorker, startSlackWorker } from "./slack-worker";
 
 let w: SlackWorker;
@@ -44,13 +46,6 @@ describe("request signing", () => {
       body: body.replace("help", "acme%2Fapi+rm+-rf"),
     });
     expect(response.status).toBe(401);
-  });
-
-  it("refuses a replay of the exact same signed request with 401", async () => {
-    const body = command("help");
-    const headers = signHeaders(w.signingSecret, body);
-    expect((await postSlack(w.url, w.signingSecret, body, headers)).status).toBe(200);
-    expect((await postSlack(w.url, w.signingSecret, body, headers)).status).toBe(401);
   });
 
   it("answers ssl_check and url_verification", async () => {
@@ -131,6 +126,70 @@ describe("a valid /pr", () => {
     expect(parents).toHaveLength(1);
   });
 });
+
+describe("a replay (the same signed request again, inside the five-minute window)", () => {
+  it("answers a replayed /pr (same signature, same body) as the first and starts no second job", async () => {
+    const rooms = await w.jobRoomCount();
+    const body = command("acme/api [replay] add a README");
+    const headers = signHeaders(w.signingSecret, body);
+    const first = await postSlack(w.url, w.signingSecret, body, headers);
+    expect([first.status, await first.text()]).toEqual([200, ""]);
+    const jobId = await parentJobId("[replay]");
+    const replay = await postSlack(w.url, w.signingSecret, body, headers);
+    expect([replay.status, await replay.text()]).toEqual([200, ""]);
+    // Ignored after its ack (it would also name the same job, which its room starts only once).
+    await waitForLog("ignored a replayed /pr");
+    expect(await w.jobRoomCount()).toBe(rooms + 1);
+    const parents = w.slack.calls.filter(
+      (c) => c.method === "chat.postMessage" && JSON.stringify(c.args.blocks ?? "").includes("[replay]"),
+    );
+    expect(parents).toHaveLength(1);
+    const snapshot = (await (await fetch(`${w.url}/jobs/${jobId}`)).json()) as { status: string };
+    expect(snapshot.status).toBe("running");
+  });
+
+  it("answers a replayed Cancel press with 200 and does nothing for it", async () => {
+    const body = command("acme/api [replay-cancel] add a README");
+    expect((await postSlack(w.url, w.signingSecret, body)).status).toBe(200);
+    const jobId = await parentJobId("[replay-cancel]");
+    // Bob may not cancel Alice's job: each press he makes earns him one ephemeral refusal.
+    const responseUrl = w.slack.responseUrl();
+    const refusals = () =>
+      w.slack.calls.filter((c) => c.method === "response_url" && c.args.url === new URL(responseUrl).pathname)
+        .length;
+    const click = cancelClickBody({ jobId, user: "U0BOB", responseUrl });
+    const headers = signHeaders(w.signingSecret, click);
+    expect((await postSlack(w.url, w.signingSecret, click, headers)).status).toBe(200);
+    await w.slack.waitFor(() => refusals() === 1);
+    expect((await postSlack(w.url, w.signingSecret, click, headers)).status).toBe(200);
+    await waitForLog("ignored a replayed Cancel press");
+    // The same press signed afresh (Slack never sends one twice, but it shows the replay was the
+    // only thing ignored) is answered again.
+    const fresh = signHeaders(w.signingSecret, click, now() + 1);
+    expect((await postSlack(w.url, w.signingSecret, click, fresh)).status).toBe(200);
+    await w.slack.waitFor(() => refusals() === 2);
+    expect(w.logs().split("ignored a replayed Cancel press")).toHaveLength(2);
+    const snapshot = (await (await fetch(`${w.url}/jobs/${jobId}`)).json()) as { status: string };
+    expect(snapshot.status).toBe("running");
+  });
+});
+
+/** The job id on the parent message of the job whose prompt holds `marker`, once it is posted. */
+async function parentJobId(marker: string): Promise<string> {
+  const mine = (c: SlackCall) =>
+    c.method === "chat.postMessage" && JSON.stringify(c.args.blocks ?? "").includes(marker);
+  const parent = (await w.slack.waitFor((calls) => calls.some(mine))).find(mine);
+  return jobIdOf(parent?.args ?? {});
+}
+
+/** Resolves once the Worker has logged `text` (the only trace a replay that does nothing leaves). */
+async function waitForLog(text: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!w.logs().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`the Worker never logged ${JSON.stringify(text)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 function now(): number {
   return Math.floor(Date.now() / 1000);

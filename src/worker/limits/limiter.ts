@@ -36,16 +36,29 @@ export class TenantLimiter extends DurableObject<Env> {
     )`);
   }
 
+  /** The sweep of ended jobs now under way, which admissions arriving meanwhile share. */
+  private sweep: Promise<void> | null = null;
+
   /** Admits a job, replays a known Idempotency-Key, or says which limit it hit and for how long. */
   async admit(request: AdmitRequest): Promise<Admission> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
-    // The only await comes first: while it waits, other admissions run, so everything after it
-    // (the Idempotency-Key lookup included) is decided in one synchronous step. Deciding the key
-    // before the await let two requests with one key both pass the lookup at the cap.
-    if (this.runningCount() >= request.maxConcurrent) await this.releaseEnded(now);
     sql.exec("DELETE FROM hits WHERE at <= ?", now - MINUTE_MS);
     sql.exec("DELETE FROM idempotency WHERE at <= ?", now - IDEMPOTENCY_MS);
+    // Only a request that could start a job at the cap is worth asking the JobRooms for: a known
+    // key or a spent minute is answered from this object alone, without an await.
+    const decided = this.decide(request, now);
+    if (decided.kind !== "limited" || decided.reason !== "concurrency") return decided;
+    // The only await. While it waits, other admissions run, so everything after it (the
+    // Idempotency-Key lookup included) is decided again in one synchronous step. Deciding the key
+    // before the await let two requests with one key both pass the lookup at the cap.
+    await this.releaseEnded(now);
+    return this.decide(request, Date.now());
+  }
+
+  /** The admission for `request` as storage stands; admits (and records it) when nothing refuses. */
+  private decide(request: AdmitRequest, now: number): Admission {
+    const sql = this.ctx.storage.sql;
     if (request.idempotencyKey !== undefined) {
       const known = sql
         .exec<{ job_id: string; fingerprint: string }>(
@@ -92,8 +105,18 @@ export class TenantLimiter extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM running").one().n;
   }
 
-  /** Frees the slots of jobs that have ended (asked of their JobRooms; only when at the cap). */
-  private async releaseEnded(now: number): Promise<void> {
+  /**
+   * Frees the slots of jobs that have ended (asked of their JobRooms; only when at the cap). A
+   * burst at the cap shares one sweep rather than asking every JobRoom once per refused request.
+   */
+  private releaseEnded(now: number): Promise<void> {
+    this.sweep ??= this.sweepEnded(now).finally(() => {
+      this.sweep = null;
+    });
+    return this.sweep;
+  }
+
+  private async sweepEnded(now: number): Promise<void> {
     const held = this.ctx.storage.sql
       .exec<{ job_id: string; at: number }>("SELECT job_id, at FROM running")
       .toArray();

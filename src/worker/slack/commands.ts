@@ -4,6 +4,10 @@
  * a deployment lacking a key jobs need says which, ephemerally, and starts nothing)
  * and the parent's Cancel button (only the requester may press it, unless SLACK_CANCEL_POLICY says
  * anyone in the channel). What follows an ack runs in waitUntil and is quick: Durable Object calls.
+ * Replays (a captured request sent again within Slack's five-minute window) are answered like the
+ * original and then ignored: both listeners ask the replay guard after the ack, never before it.
+ * A `/pr` would meet its own job anyway (the id is the trigger_id's); the guard also stops a replay
+ * from starting a job its original was refused (a limit since freed).
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
 import { notConfigured, readConfig } from "../config";
@@ -11,19 +15,19 @@ import { startJob } from "../jobs/start";
 import { admitJob } from "../limits/admit";
 import { CANCEL_ACTION } from "./blocks";
 import { parsePrCommand, usageText } from "./grammar";
+import { firstDelivery } from "./guard";
 import { commandJobId } from "./job-id";
+import { requestContext } from "./receiver";
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-export interface ListenerContext {
-  env: Env;
-  /** The Worker's public origin, for the links in the job's events. */
-  origin: string;
-}
-
-/** Registers the `/pr` command and the Cancel button on `app`. */
-export function registerSlackListeners(app: App, { env, origin }: ListenerContext): void {
-  app.command("/pr", async ({ command, ack, respond }) => {
+/**
+ * Registers the `/pr` command and the Cancel button on `app` (built once per isolate, so what is
+ * per request — the origin for the job's links — comes from the receiver's `context`).
+ */
+export function registerSlackListeners(app: App, env: Env): void {
+  app.command("/pr", async ({ command, ack, respond, context }) => {
+    const { origin, requestSignature } = requestContext(context);
     const parsed = parsePrCommand(command.text, env.GITHUB_URL);
     if (parsed.kind !== "run") {
       const problem = parsed.kind === "invalid" ? parsed.problem : null;
@@ -40,6 +44,10 @@ export function registerSlackListeners(app: App, { env, origin }: ListenerContex
     }
     await ack();
     try {
+      if (!(await firstDelivery(env, requestSignature))) {
+        console.warn("slack: ignored a replayed /pr");
+        return;
+      }
       // Slack's retries and a double submit carry the same trigger_id, hence the same job id: the
       // JobRoom starts a job for the first of them only.
       const jobId = await commandJobId(env.SLACK_SIGNING_SECRET, command.team_id, command.trigger_id);
@@ -74,8 +82,12 @@ export function registerSlackListeners(app: App, { env, origin }: ListenerContex
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond, context }) => {
     await ack();
+    if (!(await firstDelivery(env, requestContext(context).requestSignature))) {
+      console.warn("slack: ignored a replayed Cancel press");
+      return;
+    }
     const jobId = action.value ?? "";
     const room = JOB_ID.test(jobId) ? env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId)) : null;
     const job = room ? await room.job() : null;

@@ -1,7 +1,9 @@
 /**
  * SlackGuard: a small sharded Durable Object that remembers the signatures of recent Slack
- * requests, so a replayed request is refused. Keys hash onto a few long-lived shards, so the ack
- * path meets a warm object rather than creating one per request; an alarm drops expired entries.
+ * requests, so a listener whose effect is not idempotent (the Cancel button) can ignore a replayed
+ * request. It is asked after the ack, never before: a round trip to it is not worth Slack's 3 s.
+ * Keys hash onto a few long-lived shards, so a check meets a warm object rather than creating one
+ * per request; an alarm drops expired entries.
  */
 import { DurableObject } from "cloudflare:workers";
 

@@ -1,21 +1,42 @@
 /**
  * A Bolt Receiver for fetch-style runtimes (workerd). It verifies Slack's signature on the raw
- * body, refuses replays, hands the event to Bolt, and answers the HTTP request the moment the
- * listener calls `ack()` — or after a 3-second guard, Slack's own limit. Whatever the listener
- * does after acking continues in `waitUntil`, so it must be quick (the durable work is a Workflow).
+ * body, hands the event to Bolt, and answers the HTTP request the moment the listener calls
+ * `ack()` — or after a 3-second guard, Slack's own limit. Whatever the listener does after acking
+ * continues in `waitUntil`, so it must be quick (the durable work is a Workflow).
+ *
+ * Nothing between the signature check and the ack leaves the isolate. Replays (a captured request
+ * sent again inside Slack's five-minute window) are the listeners' concern, after the ack: a `/pr`
+ * names its job by its trigger_id, so a replay meets the job it already started; a listener whose
+ * effect is not idempotent asks the replay guard (guard.ts) with `context.requestSignature`.
+ * One receiver (and App) serves every request of an isolate: nothing per request is kept on it.
  */
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
 import { parseSlackBody, readRawBody } from "./payload";
-import { verifySlackSignature } from "./signature";
+import { signingKey, verifySlackSignature } from "./signature";
 
 /** Slack gives up on a response after 3 s; we answer by then whatever the listener is doing. */
 export const ACK_GUARD_MS = 3_000;
 
 export interface FetchReceiverOptions {
   signingSecret: string;
-  /** True unless this signed request was already seen (a replay). */
-  firstDelivery(signature: string): Promise<boolean>;
   ackGuardMs?: number;
+}
+
+/** What every listener finds in Bolt's `context` (the receiver's customProperties). */
+export interface RequestContext {
+  /** The Worker's public origin, as this request reached it. */
+  origin: string;
+  /** The verified `X-Slack-Signature`: the key of this exact request for the replay guard. */
+  requestSignature: string;
+}
+
+/** The RequestContext inside a listener's `context`; throws if this receiver did not deliver it. */
+export function requestContext(context: Record<string, unknown>): RequestContext {
+  const { origin, requestSignature } = context;
+  if (typeof origin !== "string" || typeof requestSignature !== "string") {
+    throw new Error("slack: listener context lacks the receiver's request properties");
+  }
+  return { origin, requestSignature };
 }
 
 /** Where work that outlives the response goes: the Worker's `ExecutionContext`. */
@@ -25,6 +46,8 @@ export interface Lifetime {
 
 export class FetchReceiver implements Receiver {
   private app: App | null = null;
+  /** Imported on first use, then shared by every request: the secret does not change under us. */
+  private key: Promise<CryptoKey> | null = null;
 
   constructor(private readonly options: FetchReceiverOptions) {}
 
@@ -40,8 +63,8 @@ export class FetchReceiver implements Receiver {
     return Promise.resolve();
   }
 
-  /** Answers one request from Slack. */
-  async handle(request: Request, lifetime: Lifetime): Promise<Response> {
+  /** Answers one request from Slack; `origin` reaches the listeners as `context.origin`. */
+  async handle(request: Request, lifetime: Lifetime, origin: string): Promise<Response> {
     const app = this.app;
     if (!app) throw new Error("FetchReceiver used before App.init");
     const raw = await readRawBody(request);
@@ -50,17 +73,17 @@ export class FetchReceiver implements Receiver {
     if (body === null) return text(400, "Unreadable request body.");
     // Slack's certificate check for slash commands: answered without doing anything.
     if (body.ssl_check !== undefined) return new Response(null, { status: 200 });
-    const check = await verifySlackSignature(this.options.signingSecret, raw, request.headers);
+    // An empty secret is refused by the check itself, so it is never imported.
+    const secret = this.options.signingSecret;
+    if (secret) this.key ??= signingKey(secret);
+    const check = await verifySlackSignature(this.key ? await this.key : secret, raw, request.headers);
     if (!check.ok) {
       console.warn(`slack: refused a request: ${check.reason}`);
       return text(401, "Invalid request signature.");
     }
-    if (!(await this.options.firstDelivery(check.signature))) {
-      console.warn("slack: refused a replayed request");
-      return text(401, "Request already received.");
-    }
     if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
-    return this.dispatch(app, body, request.headers, lifetime);
+    const properties: RequestContext = { origin, requestSignature: check.signature };
+    return this.dispatch(app, body, request.headers, lifetime, properties);
   }
 
   private async dispatch(
@@ -68,6 +91,7 @@ export class FetchReceiver implements Receiver {
     body: Record<string, unknown>,
     headers: Headers,
     lifetime: Lifetime,
+    properties: RequestContext,
   ): Promise<Response> {
     let acked = false;
     let answer: (response: Response) => void = () => {};
@@ -77,6 +101,7 @@ export class FetchReceiver implements Receiver {
     const retryNum = headers.get("x-slack-retry-num");
     const event: ReceiverEvent = {
       body,
+      customProperties: { ...properties },
       ...(retryNum !== null && /^\d+$/.test(retryNum) ? { retryNum: Number(retryNum) } : {}),
       ...(headers.has("x-slack-retry-reason")
         ? { retryReason: headers.get("x-slack-retry-reason") ?? "" }

@@ -13,12 +13,24 @@ export type SignatureCheck =
 
 const encoder = new TextEncoder();
 
+/** The HMAC key of `signingSecret`, for verifying only; import it once and reuse it. */
+export function signingKey(signingSecret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    encoder.encode(signingSecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+}
+
 /**
- * Checks `X-Slack-Signature` and `X-Slack-Request-Timestamp` against the raw request body.
- * `nowSeconds` is injectable so the window can be reasoned about; it defaults to the clock.
+ * Checks `X-Slack-Signature` and `X-Slack-Request-Timestamp` against the raw request body, under
+ * the signing secret or its imported key (signingKey). `nowSeconds` is injectable so the window
+ * can be reasoned about; it defaults to the clock.
  */
 export async function verifySlackSignature(
-  signingSecret: string,
+  signingSecret: string | CryptoKey,
   rawBody: string,
   headers: Headers,
   nowSeconds: number = Math.floor(Date.now() / 1000),
@@ -33,13 +45,7 @@ export async function verifySlackSignature(
   }
   const match = /^v0=([0-9a-f]{64})$/.exec(signature);
   if (!match?.[1]) return { ok: false, reason: "missing or malformed signature" };
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(signingSecret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["verify"],
-  );
+  const key = typeof signingSecret === "string" ? await signingKey(signingSecret) : signingSecret;
   const valid = await crypto.subtle.verify(
     "HMAC",
     key,
