@@ -116,15 +116,15 @@ describe("a change of every size the policy allows", () => {
     expect(posts("/git/trees").every((c) => c.status === 201)).toBe(true);
   });
 
-  it("fails a step whose result would pass Workflows' 1 MiB at once, naming it", async () => {
-    // A model reply of 1.1 MiB: its step result cannot be kept, so the job ends with that reason.
+  it("fails a turn whose model reply would pass 1 MiB at once, naming it", async () => {
+    // A model reply of 1.1 MiB: its turn cannot be saved in one write, so the job ends with that reason.
     system.openai.setScript([{ content: "x".repeat(1_150_000) }], "[huge-reply]");
     const response = await postCode(system, { repoUrl: "acme/large", prompt: "[huge-reply] say a lot" });
     const { events: failed } = await collectEvents(response);
     expect(failed.at(-1)).toMatchObject({ type: "done", data: { status: "failed" } });
     const error = failed.find((e) => e.type === "error")?.data;
     expect(String(error?.message), JSON.stringify(error)).toMatch(
-      /returned \d+ bytes, over the 1048576 bytes a Workflow step result may hold/,
+      /The model's reply in turn 1 makes a turn of \d+ bytes, over the 1048576 bytes a turn may save/,
     );
   });
 });

@@ -19,6 +19,7 @@ import type { AgentState } from "./progress";
 import { publishJob } from "./publish-step";
 import type { Ending, Resume } from "./room";
 import { setUpJob } from "./setup-step";
+import { MAX_STEP_RESULT_BYTES, stepResultBytes } from "./step-size";
 import { turnCall } from "./turn-call";
 
 export interface CodeJobParams {
@@ -118,7 +119,17 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
             durable: (n, fn) => turnCall(n.startsWith("model") ? "model" : "sandbox", fn),
             emit,
             keyPrefix: job.jobId,
-            checkpoint: (save, events) => room.saveTurn(attempt, save, events),
+            checkpoint: (save, events) => {
+              // One turn's save is one Durable Object write: bounded, as a step result would be.
+              const bytes = stepResultBytes({ save, events });
+              if (bytes > MAX_STEP_RESULT_BYTES) {
+                throw new JobError(
+                  "model_error",
+                  `The model's reply in turn ${save.turn} makes a turn of ${bytes} bytes, over the ${MAX_STEP_RESULT_BYTES} bytes a turn may save, so the job was stopped.`,
+                );
+              }
+              return room.saveTurn(attempt, save, events);
+            },
           },
           agentState,
         );
