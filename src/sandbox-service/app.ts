@@ -8,9 +8,8 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import type { ExecResult, FileContent } from "../protocol/sandbox";
 import { gitShaSchema } from "../protocol/sandbox-schemas";
 import { bearerAuth } from "./auth";
@@ -29,6 +28,7 @@ import {
   REAP_INTERVAL_MS,
 } from "./limits";
 import { type Logger, silentLogger } from "./log";
+import { problemResponse } from "./problem-response";
 import { checkRepoPath } from "./repo-path";
 import {
   blobRangeSchema,
@@ -58,30 +58,6 @@ export interface ServiceOptions {
   log?: Logger;
   /** Sandboxes held at once; a create beyond it is a retryable 429. Default `DEFAULT_MAX_SANDBOXES`. */
   maxSandboxes?: number;
-}
-
-const TRANSIENT_CODES = new Set(["EAGAIN", "EMFILE", "ENFILE", "ENOMEM", "ENOSPC"]);
-
-/** The problem+json response for any thrown value; unexpected errors are logged, never their bodies. */
-function problemResponse(c: Context, error: unknown, log: Logger): Response {
-  let problem: ServiceError;
-  if (error instanceof ServiceError) problem = error;
-  else if (error instanceof HTTPException && error.status === 413) {
-    problem = new ServiceError(413, "request body too large", `at most ${MAX_BODY_BYTES} bytes`);
-  } else if (error instanceof HTTPException && error.status < 500) {
-    problem = badRequest(error.message || "malformed request");
-  } else {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    const message = error instanceof Error ? error.message : String(error);
-    log.error("unexpected error", { method: c.req.method, path: c.req.path, error: message });
-    problem = TRANSIENT_CODES.has(code ?? "")
-      ? new ServiceError(503, "temporarily unavailable", message, true)
-      : new ServiceError(500, "internal error", message);
-  }
-  const headers: Record<string, string> = { "content-type": "application/problem+json" };
-  if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="sandbox-service"';
-  if (problem.retryAfterSeconds !== undefined) headers["retry-after"] = String(problem.retryAfterSeconds);
-  return c.body(JSON.stringify(problem.toProblem()), problem.status, headers);
 }
 
 /** The Hono app implementing every `/v1` route of the protocol plus `GET /healthz`. */

@@ -9,6 +9,9 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import type { CloneResult } from "../protocol/sandbox";
+import { ServiceError } from "./errors";
+import { redactUrl } from "./git-clone";
 import { sandboxName } from "./job-name";
 
 const metaSchema = z.object({ jobId: z.string().min(1), createdAt: z.iso.datetime() });
@@ -23,6 +26,47 @@ const cloneSchema = z.object({
   ref: z.string(),
 });
 export type CloneRecord = z.infer<typeof cloneSchema>;
+
+/** What a backend holds in memory of a sandbox's clone (both backends share the shape). */
+export interface HeldClone {
+  clone?: { url: string; ref?: string; result: Promise<CloneResult> };
+  base?: CloneResult;
+}
+
+/**
+ * A sandbox's one clone, idempotent: a repeat of the same URL (and ref) answers the first clone's
+ * result, still running or done; another URL or ref is a 409. `run` clones and records it.
+ */
+export async function cloneOnce(
+  held: HeldClone,
+  request: { url: string; ref?: string },
+  run: () => Promise<CloneResult>,
+): Promise<CloneResult> {
+  const url = redactUrl(request.url);
+  if (held.clone) {
+    const { ref } = request;
+    const sameRef = ref === undefined || ref === held.clone.ref || ref === held.base?.ref;
+    if (held.clone.url !== url || !sameRef)
+      throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${held.clone.url}`);
+    return held.clone.result;
+  }
+  const result = run();
+  held.clone = { url, ref: request.ref, result };
+  try {
+    held.base = await result;
+    return held.base;
+  } catch (error) {
+    held.clone = undefined;
+    throw error;
+  }
+}
+
+/** The in-memory clone state restored from the record on disk (nothing when never cloned). */
+export function heldClone(record: CloneRecord | undefined): HeldClone {
+  if (!record) return {};
+  const base = { headSha: record.headSha, ref: record.ref };
+  return { base, clone: { url: record.url, ref: record.requestedRef, result: Promise.resolve(base) } };
+}
 
 /** Writes `value` as JSON to `path` atomically; the directory must exist (a removed sandbox stays removed). */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

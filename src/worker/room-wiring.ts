@@ -5,7 +5,7 @@
  */
 import { sandboxService } from "./deps";
 import { livenessConfig } from "./jobs/liveness";
-import type { RoomWiring } from "./jobs/room";
+import type { RoomWiring } from "./jobs/room-types";
 import { slackProjection } from "./slack/projection";
 
 export const roomWiring: RoomWiring = {

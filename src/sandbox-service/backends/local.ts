@@ -27,7 +27,14 @@ import { jailedGit } from "../jailed-git";
 import { sandboxName } from "../job-name";
 import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
-import { type CloneRecord, recordedSandboxes, SandboxState } from "../sandbox-state";
+import {
+  type CloneRecord,
+  cloneOnce,
+  type HeldClone,
+  heldClone,
+  recordedSandboxes,
+  SandboxState,
+} from "../sandbox-state";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
@@ -39,7 +46,7 @@ export interface LocalBackendOptions {
   bwrapPath?: string;
 }
 
-interface LocalSandbox {
+interface LocalSandbox extends HeldClone {
   info: SandboxInfo;
   dir: string;
   workspace: string;
@@ -53,8 +60,6 @@ interface LocalSandbox {
   stop: AbortController;
   /** Operations in flight, awaited before the directory is removed. */
   inFlight: Set<Promise<unknown>>;
-  clone?: { url: string; ref?: string; result: Promise<CloneResult> };
-  base?: CloneResult;
 }
 
 /** A `Backend` whose sandboxes are bubblewrap jails around directories on this machine. */
@@ -129,11 +134,8 @@ export class LocalBackend implements Backend {
       state,
       stop: new AbortController(),
       inFlight: new Set(),
+      ...heldClone(cloned),
     };
-    if (cloned) {
-      sandbox.base = { headSha: cloned.headSha, ref: cloned.ref };
-      sandbox.clone = { url: cloned.url, ref: cloned.requestedRef, result: Promise.resolve(sandbox.base) };
-    }
     this.sandboxes.set(jobId, sandbox);
     return sandbox;
   }
@@ -152,24 +154,7 @@ export class LocalBackend implements Backend {
 
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
-    const url = redactUrl(request.url);
-    if (sandbox.clone) {
-      const { ref } = request;
-      const sameRef = ref === undefined || ref === sandbox.clone.ref || ref === sandbox.base?.ref;
-      const same = sandbox.clone.url === url && sameRef;
-      if (!same)
-        throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${sandbox.clone.url}`);
-      return sandbox.clone.result;
-    }
-    const result = this.track(sandbox, this.cloneInto(sandbox, request, auth));
-    sandbox.clone = { url, ref: request.ref, result };
-    try {
-      sandbox.base = await result;
-      return sandbox.base;
-    } catch (error) {
-      sandbox.clone = undefined;
-      throw error;
-    }
+    return cloneOnce(sandbox, request, () => this.track(sandbox, this.cloneInto(sandbox, request, auth)));
   }
 
   private async cloneInto(

@@ -4,6 +4,8 @@
  * service at startup with a message naming the variable.
  */
 import { join } from "node:path";
+import { sandboxName } from "../job-name";
+import { MODAL_WORKDIR } from "./modal-exec";
 
 /**
  * Debian with what agents reach for — git, python (python-is-python3), pip, rg, node, build tools —
@@ -113,5 +115,19 @@ export function modalOptionsFromEnv(env: NodeJS.ProcessEnv, dataRoot: string): M
     allowedDomains: [...DEFAULT_ALLOWED_DOMAINS, ...extra],
     serviceTag: env.SANDBOX_SERVICE_TAG || "modal-coding-agent",
     stateDir: env.SANDBOX_STATE_DIR || join(dataRoot, "modal-state"),
+  };
+}
+
+/** A job's sandbox as Modal creates it: named and tagged after the job, with the limits and network. */
+export function sandboxParams(o: ModalBackendOptions, jobId: string) {
+  return {
+    name: sandboxName(jobId),
+    tags: { service: o.serviceTag, jobId },
+    timeoutMs: o.timeoutSeconds * 1000,
+    idleTimeoutMs: o.idleTimeoutSeconds * 1000,
+    cpu: o.cpu,
+    memoryMiB: o.memoryMiB,
+    workdir: MODAL_WORKDIR,
+    ...(o.network === "open" ? {} : { outboundDomainAllowlist: o.allowedDomains }),
   };
 }

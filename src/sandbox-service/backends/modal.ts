@@ -5,7 +5,6 @@
  * A job the service does not hold in memory (after a restart) is found again by its sandbox's
  * name; what the service records about it (clone, exec keys) lives under `stateDir`.
  */
-import { isIP } from "node:net";
 import { join } from "node:path";
 import { AlreadyExistsError, type App, type Image, ModalClient, type Sandbox } from "modal";
 import type {
@@ -22,24 +21,22 @@ import { collectChangesWith } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
 import { sandboxName } from "../job-name";
-import { recordedSandboxes, SandboxState } from "../sandbox-state";
+import { cloneOnce, type HeldClone, heldClone, recordedSandboxes, SandboxState } from "../sandbox-state";
 import type { ModalBackendOptions } from "./modal-config";
-import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS } from "./modal-config";
-import { MODAL_WORKDIR } from "./modal-exec";
+import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS, sandboxParams } from "./modal-config";
 import { findJobSandbox, isNotFound, listOwned, modalFailure } from "./modal-lookup";
-import { modalClone, modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
+import { cloneThrough, closeAfterClone } from "./modal-network";
+import { modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { sandboxName };
 
-interface ModalSandbox {
+interface ModalSandbox extends HeldClone {
   info: SandboxInfo;
   sandbox: Sandbox;
   state: SandboxState;
   terminated: boolean;
   inFlight: Set<Promise<unknown>>;
-  clone?: { url: string; ref?: string; result: Promise<CloneResult> };
-  base?: CloneResult;
 }
 
 const stopping = (): ServiceError =>
@@ -98,16 +95,7 @@ export class ModalBackend implements Backend {
   private async make(jobId: string): Promise<ModalSandbox> {
     const { app, image } = await this.appAndImage();
     const o = this.options;
-    const params = {
-      name: sandboxName(jobId),
-      tags: { service: o.serviceTag, jobId },
-      timeoutMs: o.timeoutSeconds * 1000,
-      idleTimeoutMs: o.idleTimeoutSeconds * 1000,
-      cpu: o.cpu,
-      memoryMiB: o.memoryMiB,
-      workdir: MODAL_WORKDIR,
-      ...(o.network === "open" ? {} : { outboundDomainAllowlist: o.allowedDomains }),
-    };
+    const params = sandboxParams(o, jobId);
     try {
       return await this.take(jobId, await this.client.sandboxes.create(app, image, params), true);
     } catch (error) {
@@ -136,12 +124,14 @@ export class ModalBackend implements Backend {
       throw stopping();
     }
     const info: SandboxInfo = { id: jobId, jobId, backend: "modal", createdAt: meta.createdAt };
-    const held: ModalSandbox = { info, sandbox, state, terminated: false, inFlight: new Set() };
-    const cloned = await state.clone();
-    if (cloned) {
-      held.base = { headSha: cloned.headSha, ref: cloned.ref };
-      held.clone = { url: cloned.url, ref: cloned.requestedRef, result: Promise.resolve(held.base) };
-    }
+    const held: ModalSandbox = {
+      info,
+      sandbox,
+      state,
+      terminated: false,
+      inFlight: new Set(),
+      ...heldClone(await state.clone()),
+    };
     this.sandboxes.set(jobId, held);
     return held;
   }
@@ -196,56 +186,12 @@ export class ModalBackend implements Backend {
 
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const state = await this.live(id);
-    const url = redactUrl(request.url);
-    if (state.clone) {
-      const { ref } = request;
-      const sameRef = ref === undefined || ref === state.clone.ref || ref === state.base?.ref;
-      if (state.clone.url !== url || !sameRef)
-        throw new ServiceError(409, "already cloned", `this sandbox holds a clone of ${state.clone.url}`);
-      return state.clone.result;
-    }
-    const result = this.track(state, this.cloneThrough(state.sandbox, request, auth));
-    state.clone = { url, ref: request.ref, result };
-    try {
-      state.base = await result;
-    } catch (error) {
-      state.clone = undefined;
-      throw error;
-    }
-    await state.state.saveClone({ url, requestedRef: request.ref, ...state.base });
-    if (this.options.network === "clone-only") {
-      await state.sandbox.updateNetworkPolicy({ outboundCidrAllowlist: [], outboundDomainAllowlist: [] });
-    }
-    return state.base;
-  }
-
-  /**
-   * The clone, with the clone URL's host let through the allowlist for its duration when it is not
-   * on it already (the Worker's git proxy for a private repository), and taken off again after.
-   */
-  private async cloneThrough(
-    sandbox: Sandbox,
-    request: CloneRequest,
-    auth?: CloneAuth,
-  ): Promise<CloneResult> {
-    const { network, allowedDomains } = this.options;
-    const host = new URL(request.url).hostname.replace(/^\[|\]$/g, "");
-    const widen =
-      network !== "open" && !allowedDomains.includes(host) && new URL(request.url).protocol !== "file:";
-    if (!widen) return modalClone(sandbox, request, auth);
-    const ip = isIP(host);
-    await sandbox.updateNetworkPolicy({
-      outboundCidrAllowlist: ip ? [`${host}/${ip === 4 ? 32 : 128}`] : [],
-      outboundDomainAllowlist: ip ? allowedDomains : [...allowedDomains, host],
+    return cloneOnce(state, request, async () => {
+      const base = await this.track(state, cloneThrough(state.sandbox, request, this.options, auth));
+      await state.state.saveClone({ url: redactUrl(request.url), requestedRef: request.ref, ...base });
+      await closeAfterClone(state.sandbox, this.options);
+      return base;
     });
-    try {
-      return await modalClone(sandbox, request, auth);
-    } finally {
-      await sandbox.updateNetworkPolicy({
-        outboundCidrAllowlist: [],
-        outboundDomainAllowlist: allowedDomains,
-      });
-    }
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {

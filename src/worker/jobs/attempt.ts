@@ -5,7 +5,7 @@
  */
 import type { JobEvent } from "../../protocol/events";
 import type { TurnSave } from "./progress";
-import { SUPERSEDED } from "./room";
+import { SUPERSEDED } from "./room-types";
 
 /** The room's methods an attempt calls (structural: the RPC stub of the Worker's JobRoom). */
 export interface RoomStub {

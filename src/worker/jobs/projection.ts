@@ -5,7 +5,7 @@
  * `jobs/` never imports what renders it.
  */
 import type { LoggedEvent } from "../../protocol/events";
-import type { JobRecord } from "./log";
+import { getValue, type JobRecord, readEvents, setValue } from "./log";
 
 export interface Projection {
   /** Takes one new event of the log; returns at once and never throws. */
@@ -24,3 +24,22 @@ export interface ProjectionContext {
 
 /** Builds a job's projection, or null when it does not apply to the job. */
 export type ProjectionFactory = (context: ProjectionContext) => Projection | null;
+
+/** The job's projections, each given the log and its own storage in the room's SQLite. */
+export function openProjections(
+  factories: ProjectionFactory[],
+  env: Env,
+  job: JobRecord,
+  sql: SqlStorage,
+): Projection[] {
+  return factories.flatMap((make) => {
+    const view = make({
+      env,
+      job,
+      events: () => readEvents(sql, 0),
+      load: <T>(key: string) => getValue<T>(sql, key),
+      save: (key: string, value: unknown) => setValue(sql, key, value),
+    });
+    return view ? [view] : [];
+  });
+}

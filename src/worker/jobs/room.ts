@@ -6,50 +6,22 @@
  * twice. The room builds no model or GitHub client: it only starts attempts and reaps the sandbox.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent, Usage } from "../../protocol/events";
+import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
-import { judge, type LivenessConfig, workflowId } from "./liveness";
+import { doneData, type Ending } from "./ending";
+import { judge, workflowId } from "./liveness";
 import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
-import {
-  type AgentState,
-  type JobSetup,
-  loadAgentState,
-  migrateProgress,
-  saveTurn,
-  type TurnSave,
-} from "./progress";
-import type { Projection, ProjectionFactory } from "./projection";
-import { type Reaper, reapDelayMs } from "./reaper";
+import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
+import { openProjections, type Projection } from "./projection";
+import { reapDelayMs } from "./reaper";
+import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
 import { Subscribers, serveEvents } from "./sse";
-
-/** What an attempt gets when it starts: the job and everything saved so far. */
-export interface Resume {
-  job: JobRecord;
-  setup: JobSetup | null;
-  agent: AgentState | null;
-}
-
-export interface Ending {
-  prUrl?: string;
-  usage?: Partial<Usage>;
-  error?: { code: string; message: string };
-  /** False when the attempt could not terminate the sandbox: the room retries. */
-  sandboxFreed?: boolean;
-}
-
-/** Thrown (over RPC) at an attempt the room has replaced; that attempt must stop quietly. */
-export const SUPERSEDED = "superseded attempt";
-
-/** The parts of the room's environment it needs; the Worker's `JobRoom` class supplies them. */
-export interface RoomWiring {
-  liveness(env: Env): LivenessConfig;
-  reaper(env: Env): Reaper;
-  projections: ProjectionFactory[];
-}
 
 export abstract class JobRoomBase extends DurableObject<Env> {
   private readonly subscribers = new Subscribers();
   private views: Projection[] | undefined;
+  private record: JobRecord | null | undefined;
+  private tables = false;
   protected abstract readonly wiring: RoomWiring;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -81,8 +53,12 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     return true;
   }
 
+  /** The job, read once: it never changes after `init`. */
   job(): JobRecord | null {
-    return this.hasTables() ? getValue<JobRecord>(this.ctx.storage.sql, "job") : null;
+    if (this.record === undefined || this.record === null) {
+      this.record = this.hasTables() ? getValue<JobRecord>(this.ctx.storage.sql, "job") : null;
+    }
+    return this.record;
   }
 
   async snapshot(): Promise<JobSnapshot | null> {
@@ -244,16 +220,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private async finish(status: JobStatus, ending: Ending): Promise<void> {
     if (this.isDone()) return;
     if (ending.error) this.push({ type: "error", data: ending.error }, "error");
-    const job = this.job();
-    const usage: Usage = {
-      steps: ending.usage?.steps ?? 0,
-      promptTokens: ending.usage?.promptTokens ?? 0,
-      completionTokens: ending.usage?.completionTokens ?? 0,
-      durationMs: job ? Date.now() - Date.parse(job.createdAt) : 0,
-      ...(ending.usage?.costUsd === undefined ? {} : { costUsd: ending.usage.costUsd }),
-    };
-    const data = ending.prUrl ? { status, prUrl: ending.prUrl, usage } : { status, usage };
-    this.push({ type: "done", data }, "done");
+    this.push({ type: "done", data: doneData(status, ending, this.job()) }, "done");
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
@@ -312,31 +279,18 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   }
 
   private projections(): Projection[] {
-    if (this.views === undefined) {
-      const job = this.job();
-      const sql = this.ctx.storage.sql;
-      this.views = job
-        ? this.wiring.projections.flatMap((make) => {
-            const view = make({
-              env: this.env,
-              job,
-              events: () => readEvents(sql, 0),
-              load: <T>(key: string) => getValue<T>(sql, key),
-              save: (key: string, value: unknown) => setValue(sql, key, value),
-            });
-            return view ? [view] : [];
-          })
-        : [];
-    }
+    const job = this.job();
+    this.views ??= job ? openProjections(this.wiring.projections, this.env, job, this.ctx.storage.sql) : [];
     return this.views;
   }
 
+  /** Asked of sqlite_master until the tables exist (a read that leaves no storage), then known. */
   private hasTables(): boolean {
-    return (
+    this.tables ||=
       this.ctx.storage.sql
         .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
-        .toArray().length > 0
-    );
+        .toArray().length > 0;
+    return this.tables;
   }
 
   private isDone(): boolean {

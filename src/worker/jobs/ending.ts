@@ -1,0 +1,26 @@
+/**
+ * How a job ends: what the attempt (or the room itself) reports, and the `done` event's data the
+ * room logs from it, usage completed with the job's wall-clock duration.
+ */
+import type { JobStatus, Usage } from "../../protocol/events";
+import type { JobRecord } from "./log";
+
+export interface Ending {
+  prUrl?: string;
+  usage?: Partial<Usage>;
+  error?: { code: string; message: string };
+  /** False when the attempt could not terminate the sandbox: the room retries. */
+  sandboxFreed?: boolean;
+}
+
+/** The `done` event's data for `status`. */
+export function doneData(status: JobStatus, ending: Ending, job: JobRecord | null, now = Date.now()) {
+  const usage: Usage = {
+    steps: ending.usage?.steps ?? 0,
+    promptTokens: ending.usage?.promptTokens ?? 0,
+    completionTokens: ending.usage?.completionTokens ?? 0,
+    durationMs: job ? now - Date.parse(job.createdAt) : 0,
+    ...(ending.usage?.costUsd === undefined ? {} : { costUsd: ending.usage.costUsd }),
+  };
+  return ending.prUrl ? { status, prUrl: ending.prUrl, usage } : { status, usage };
+}
