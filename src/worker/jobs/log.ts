@@ -82,6 +82,13 @@ export function setValue(sql: SqlStorage, key: string, value: unknown): void {
   sql.exec("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", key, JSON.stringify(value));
 }
 
+/** The `job` event (always the log's first): what was asked, and where to follow it. */
+export function jobEventData(job: JobRecord) {
+  const base = `${job.origin}/jobs/${job.jobId}`;
+  const { jobId, repo, baseBranch, prompt } = job;
+  return { jobId, repo, baseBranch, prompt, statusUrl: base, eventsUrl: `${base}/events` };
+}
+
 /** Folds the log into `GET /jobs/:id`'s snapshot. */
 export function snapshot(job: JobRecord, events: LoggedEvent[]): JobSnapshot {
   const snap: JobSnapshot = {

@@ -15,3 +15,14 @@ const RETRY_DELAYS_MS = [5_000, 15_000, 60_000, 300_000, 900_000];
 export function reapDelayMs(tries: number): number {
   return RETRY_DELAYS_MS[tries] ?? 0;
 }
+
+/** One terminate; false (logged) when the service failed, so the caller retries. */
+export async function terminateOnce(reaper: Reaper, jobId: string): Promise<boolean> {
+  try {
+    await reaper.terminate(jobId);
+    return true;
+  } catch (error) {
+    console.error("sandbox terminate failed; the room retries:", String(error));
+    return false;
+  }
+}

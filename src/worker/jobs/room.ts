@@ -10,10 +10,19 @@ import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protoc
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { doneData, type Ending } from "./ending";
 import { judge, workflowId } from "./liveness";
-import { appendEvent, getValue, type JobRecord, migrate, readEvents, setValue, snapshot } from "./log";
+import {
+  appendEvent,
+  getValue,
+  type JobRecord,
+  jobEventData,
+  migrate,
+  readEvents,
+  setValue,
+  snapshot,
+} from "./log";
 import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
 import { openProjections, type Projection } from "./projection";
-import { reapDelayMs } from "./reaper";
+import { reapDelayMs, terminateOnce } from "./reaper";
 import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
 import { Subscribers, serveEvents } from "./sse";
 
@@ -22,6 +31,8 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private views: Projection[] | undefined;
   private record: JobRecord | null | undefined;
   private tables = false;
+  /** When this instance last stored a beat (0: not yet). */
+  private lastBeat = 0;
   protected abstract readonly wiring: RoomWiring;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -37,16 +48,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     migrateProgress(sql);
     if (getValue<JobRecord>(sql, "job")) return false;
     setValue(sql, "job", job);
-    const base = `${job.origin}/jobs/${job.jobId}`;
-    const data = {
-      jobId: job.jobId,
-      repo: job.repo,
-      baseBranch: job.baseBranch,
-      prompt: job.prompt,
-      statusUrl: base,
-      eventsUrl: `${base}/events`,
-    };
-    this.push({ type: "job", data }, "job");
+    this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
     // Off the caller's path: the first events are logged, and the room owns the job from here.
     this.ctx.waitUntil(this.startAttempt(1));
@@ -125,11 +127,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   async cancel(reason: string): Promise<"cancelled" | "already-done" | "unknown"> {
     if (!this.job()) return "unknown";
     if (this.isDone()) return "already-done";
-    // From here on the attempt is superseded, so only `cancelled` can end the job.
-    setValue(this.ctx.storage.sql, "ending", true);
-    await this.stopAttempt();
-    const sandboxFreed = await this.reap();
-    await this.finish("cancelled", { error: { code: "cancelled", message: reason }, sandboxFreed });
+    await this.endHere("cancelled", { code: "cancelled", message: reason });
     return "cancelled";
   }
 
@@ -167,16 +165,20 @@ export abstract class JobRoomBase extends DurableObject<Env> {
       await this.startAttempt(verdict.attempt);
       return;
     }
+    await this.endHere("failed", {
+      code: "stalled",
+      message: `The job's runtime stopped ${verdict.attempts} times (no heartbeat for ${silent} s the last time), so the job was ended.`,
+    });
+  }
+
+  /**
+   * The room ends the job itself (cancel, the last stall, an attempt that cannot start): from here
+   * on every attempt is superseded; its Workflow is stopped and the sandbox freed before `done`.
+   */
+  private async endHere(status: JobStatus, error: { code: string; message: string }): Promise<void> {
     setValue(this.ctx.storage.sql, "ending", true);
     await this.stopAttempt();
-    const sandboxFreed = await this.reap();
-    await this.finish("failed", {
-      error: {
-        code: "stalled",
-        message: `The job's runtime stopped ${verdict.attempts} times (no heartbeat for ${silent} s the last time), so the job was ended.`,
-      },
-      sandboxFreed,
-    });
+    await this.finish(status, { error, sandboxFreed: await this.reap() });
   }
 
   /** The job for the attempt that is current; SUPERSEDED for any other (or after the end). */
@@ -189,12 +191,19 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     return job;
   }
 
-  /** Every call of the current attempt counts as a heartbeat. */
-  private beat(): void {
+  /**
+   * Every call of the current attempt counts as a heartbeat. On an agent step's path, so a beat
+   * within half a heartbeat interval of the last one stored writes nothing: the stored beat is at
+   * most that stale, well inside the stall window (config.ts keeps it above the interval).
+   */
+  private beat(force = false): void {
     const now = Date.now();
+    const { heartbeatMs, stallMs } = this.wiring.liveness(this.env);
+    if (!force && now - this.lastBeat < heartbeatMs / 2) return;
+    this.lastBeat = now;
     setValue(this.ctx.storage.sql, "beat", now);
     // Output gates hold the reply until this write lands; no need to await it.
-    void this.ctx.storage.setAlarm(now + this.wiring.liveness(this.env).stallMs);
+    void this.ctx.storage.setAlarm(now + stallMs);
   }
 
   /** Starts Workflow attempt `n`; a job that cannot start ends failed. */
@@ -202,7 +211,8 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     const job = this.job();
     if (!job || this.isDone()) return;
     setValue(this.ctx.storage.sql, "attempt", n);
-    this.beat();
+    // A new attempt gets a whole stall window to start in.
+    this.beat(true);
     try {
       await this.env.CODE_JOB.create({
         id: workflowId(job.jobId, n),
@@ -210,10 +220,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
       });
     } catch (error) {
       console.error("workflow create failed:", String(error));
-      await this.finish("failed", {
-        error: { code: "internal_error", message: "The job could not be started." },
-        sandboxFreed: await this.reap(),
-      });
+      await this.endHere("failed", { code: "internal_error", message: "The job could not be started." });
     }
   }
 
@@ -224,34 +231,25 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
-    } else {
-      setValue(this.ctx.storage.sql, "sandboxFreed", true);
-      await this.ctx.storage.deleteAlarm();
-    }
+    } else await this.ctx.storage.deleteAlarm();
   }
 
   /** Terminates the job's sandbox (addressed by job id); false when the service failed. */
   private async reap(): Promise<boolean> {
     const job = this.job();
-    if (!job) return true;
-    try {
-      await this.wiring.reaper(this.env).terminate(job.jobId);
-      return true;
-    } catch (error) {
-      console.error("sandbox terminate failed; the room retries:", String(error));
-      return false;
-    }
+    return job ? terminateOnce(this.wiring.reaper(this.env), job.jobId) : true;
   }
 
+  /** After `done`, while `reapTries` is kept the sandbox may still exist: retry with backoff. */
   private async retryReap(): Promise<void> {
-    if (getValue<boolean>(this.ctx.storage.sql, "sandboxFreed")) return;
-    const tries = (getValue<number>(this.ctx.storage.sql, "reapTries") ?? 0) + 1;
-    setValue(this.ctx.storage.sql, "reapTries", tries);
+    const tries = getValue<number>(this.ctx.storage.sql, "reapTries");
+    if (tries === null) return;
     if (await this.reap()) {
-      setValue(this.ctx.storage.sql, "sandboxFreed", true);
+      this.ctx.storage.sql.exec("DELETE FROM kv WHERE key = 'reapTries'");
       return;
     }
-    const delay = reapDelayMs(tries);
+    setValue(this.ctx.storage.sql, "reapTries", tries + 1);
+    const delay = reapDelayMs(tries + 1);
     // Past the last retry the janitor's cron sweep is what remains (README: reaper policy).
     if (delay > 0) await this.ctx.storage.setAlarm(Date.now() + delay);
   }
