@@ -69,6 +69,8 @@ export function deps(env: Env): Deps {
 /**
  * The sandbox service's client alone: what the JobRoom needs to reap a sandbox. With `timeoutMs`
  * every call gives up after that long (the room must not wait on a hung service; it retries).
+ * Read from `env` itself, not the validated config: freeing a sandbox must work even when a
+ * change of configuration since the job started makes the rest of it invalid.
  */
 export function sandboxService(env: Env, timeoutMs?: number): SandboxService {
   const fetcher = sandboxServiceFetch(env);
