@@ -74,11 +74,18 @@ async function tenStepJob(system: System): Promise<number> {
   system.openai.setScript(script, "[ten]");
   const started = performance.now();
   const response = await postCode(system, { repoUrl: "bench/repo", prompt: "[ten] ten steps" });
-  const { events } = await collectEvents(response);
+  // The target is request → PR URL: timed to the `pr` event, then drained to `done` as a client would.
+  let prAt: number | undefined;
+  const { events } = await collectEvents(response, {
+    until: (e) => {
+      if (e.type === "pr") prAt ??= performance.now();
+      return false;
+    },
+  });
   const done = events.at(-1);
-  if (done?.data.status !== "succeeded")
-    throw new Error(`10-step job did not succeed: ${JSON.stringify(done)}`);
-  return performance.now() - started;
+  if (done?.data.status !== "succeeded" || prAt === undefined)
+    throw new Error(`10-step job did not succeed: ${JSON.stringify(events.filter((e) => e.type === "error" || e.type === "done"))}`);
+  return prAt - started;
 }
 
 /** Runs the /code benchmarks against a fresh system and returns their rows. */

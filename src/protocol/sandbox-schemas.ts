@@ -10,6 +10,7 @@ import type {
   Change,
   ChangeSet,
   CloneResult,
+  ContextFile,
   ExecResult,
   FileContent,
   OwnedSandbox,
@@ -17,6 +18,13 @@ import type {
   SandboxInfo,
   SandboxProblem,
 } from "./sandbox";
+
+/** At most this many `CloneRequest.contextPaths` per clone. */
+export const MAX_CONTEXT_PATHS = 32;
+/** Bytes of one context file a clone answers; a longer file is cut there (`truncated`). */
+export const MAX_CONTEXT_FILE_BYTES = 64 * 1024;
+/** The most content bytes a change set carries inline (`ChangeSet.contents`). */
+export const MAX_INLINE_CHANGE_BYTES = 256 * 1024;
 
 /** A full git object id (SHA-1, or SHA-256 for repositories in that format), lowercase hex. */
 export const gitShaSchema = z
@@ -32,7 +40,14 @@ export const sandboxInfoSchema = z.object({
   createdAt: z.string().min(1),
 });
 
-export const cloneResultSchema = z.object({ headSha: gitShaSchema, ref: z.string().min(1) });
+export const contextFileSchema = z.object({ path: z.string().min(1), text: z.string(), truncated: z.boolean() });
+
+export const cloneResultSchema = z.object({
+  headSha: gitShaSchema,
+  ref: z.string().min(1),
+  treeSha: gitShaSchema.optional(),
+  files: z.array(contextFileSchema).optional(),
+});
 
 export const execResultSchema = z.object({
   exitCode: z.int(),
@@ -62,7 +77,12 @@ export const changeSchema = z.union([
   z.object({ path: z.string().min(1), status: z.literal("deleted") }),
 ]);
 
-export const changeSetSchema = z.object({ baseSha: gitShaSchema, changes: z.array(changeSchema) });
+export const changeSetSchema = z.object({
+  baseSha: gitShaSchema,
+  changes: z.array(changeSchema),
+  treeSha: gitShaSchema.optional(),
+  contents: z.record(gitShaSchema, z.base64()).optional(),
+});
 
 export const blobRangeSchema = z.object({
   sha: gitShaSchema,
@@ -92,6 +112,7 @@ type Assert<T extends true> = T;
 export type SchemasMatchProtocol = [
   Assert<Same<z.infer<typeof sandboxInfoSchema>, SandboxInfo>>,
   Assert<Same<z.infer<typeof cloneResultSchema>, CloneResult>>,
+  Assert<Same<z.infer<typeof contextFileSchema>, ContextFile>>,
   Assert<Same<z.infer<typeof execResultSchema>, ExecResult>>,
   Assert<Same<z.infer<typeof fileContentSchema>, FileContent>>,
   Assert<Same<z.infer<typeof changeSchema>, Change>>,

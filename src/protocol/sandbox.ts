@@ -25,9 +25,9 @@ export interface SandboxInfo {
 }
 
 /**
- * `POST /v1/sandboxes/:id/clone` — a partial clone (`--filter=blob:none`) of one branch into the
- * workspace root. Idempotent: cloning again returns the existing checkout's head (recorded on disk,
- * so also after a service restart).
+ * `POST /v1/sandboxes/:id/clone` — a clone of one branch into the workspace root: partial
+ * (`--filter=blob:none`) unless `full` asks for every blob. Idempotent: cloning again returns the
+ * first clone's result (recorded on disk, so also after a service restart).
  *
  * An optional `Clone-Ticket: <ticket>` request header (base64url) is sent by that one git process
  * to `url` as `Authorization: Bearer <ticket>` — through git's environment
@@ -43,6 +43,24 @@ export interface CloneRequest {
    * so the agent's git sees the repository's own address, not the proxy the clone came through.
    */
   remoteUrl?: string;
+  /**
+   * Fetch every blob (a full clone) instead of a partial one: one fetch instead of two for a
+   * small repository, whose checkout would fetch nearly all of its blobs anyway.
+   */
+  full?: boolean;
+  /**
+   * Files (repo-relative, at most `MAX_CONTEXT_PATHS` of sandbox-schemas.ts) read from the cloned commit before any
+   * command runs, answered in `files`: the repository's context, without a call per file.
+   */
+  contextPaths?: string[];
+}
+
+/** A file of `contextPaths` as committed at `headSha` (a path absent there, or not a file, is left out). */
+export interface ContextFile {
+  path: string;
+  /** Its first `MAX_CONTEXT_FILE_BYTES` bytes, as UTF-8 (invalid sequences replaced). */
+  text: string;
+  truncated: boolean;
 }
 
 export interface CloneResult {
@@ -50,6 +68,13 @@ export interface CloneResult {
   headSha: string;
   /** The branch checked out. */
   ref: string;
+  /**
+   * The tree of `headSha`, read by the service at clone time (before any command ran), so the
+   * publisher builds on it without asking GitHub. Absent in clones recorded before it existed.
+   */
+  treeSha?: string;
+  /** The `contextPaths` found at `headSha`, in the order asked. */
+  files?: ContextFile[];
 }
 
 /** `POST /v1/sandboxes/:id/exec` — runs argv in the workspace root, isolated, no login shell. */
@@ -129,6 +154,17 @@ export type Change =
 export interface ChangeSet {
   baseSha: string;
   changes: Change[];
+  /**
+   * The tree git writes for the staged work tree (`git write-tree`): the tree a faithful publish
+   * produces, so one comparison of tree ids checks it (equal ids mean identical trees).
+   */
+  treeSha?: string;
+  /**
+   * The contents of small files of `changes`, base64 by blob sha, when the present files together
+   * hold at most `MAX_INLINE_CHANGE_BYTES` (else none): such a change set publishes without any
+   * blob read. Content the caller must still check against `sha`.
+   */
+  contents?: Record<string, string>;
 }
 
 /**

@@ -2,10 +2,13 @@
  * The change set of a workspace against its cloned commit, as metadata: paths, modes, blob ids,
  * sizes, git's binary verdict, deletions, symlink targets. Contents are not part of it; they are
  * read in pieces afterwards (blob-range.ts), so the list stays small whatever the files hold.
- * Git runs inside the jail (jailed-git.ts): `git add -A`, then `git diff --cached --raw` for
- * paths, modes and ids, `--numstat` for binary, `cat-file --batch-check` for sizes.
+ * Git runs inside the jail (jailed-git.ts), in one shell session: `git add -A`, `write-tree` for
+ * the tree a faithful publish must produce, `git diff --cached --raw` for paths, modes and ids,
+ * `--numstat` for binary, `cat-file --batch-check` for sizes and, for a small change set,
+ * `cat-file --batch` for the contents, so it publishes without reading blobs afterwards.
  */
 import type { Change, ChangeSet, FileMode } from "../protocol/sandbox";
+import { MAX_INLINE_CHANGE_BYTES } from "../protocol/sandbox-schemas";
 import { ServiceError } from "./errors";
 import { GIT, type GitRunner, jailedGit } from "./jailed-git";
 import type { JailOptions } from "./sandbox-files";
@@ -83,23 +86,60 @@ export function collectChanges(workspace: string, baseSha: string, options: Jail
   return collectChangesWith(jailedGit(workspace, options), baseSha);
 }
 
+// One git session in one jail: stage, the staged tree's id, the raw diff, the numstat, the sizes
+// of the new blobs and, when together they are small, their contents. $0 is the base, $1 the
+// content bound, then the git argv. Sections end with an empty NUL record (see `splitSections`).
+const SCRIPT = `base=$0 limit=$1; shift
+"$@" add -A || exit 1
+"$@" write-tree || exit 1
+"$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$base" -- || exit 1
+printf '\\0'
+"$@" diff --cached --numstat -z --no-renames --no-ext-diff --no-textconv "$base" -- || exit 1
+printf '\\0'
+list=$("$@" diff --cached --raw --no-renames --no-abbrev --no-ext-diff "$base" -- | while read -r om nm os ns rest; do
+  case "$nm" in 100644|100755|120000) echo "$ns" ;; esac
+done)
+[ -n "$list" ] || exit 0
+info=$(printf '%s\\n' "$list" | "$@" cat-file --batch-check) || exit 1
+printf '%s\\n\\0' "$info"
+total=$(printf '%s\\n' "$info" | { t=0; while read -r s y n; do t=$((t + \${n:-0})); done; echo "$t"; })
+[ "$total" -le "$limit" ] || exit 0
+printf '%s\\n' "$list" | exec "$@" cat-file --batch`;
+
+/** The section of `output` at `at` (up to an empty NUL record, or a NUL when `text`) and where the next begins. */
+function section(output: Buffer, at: number, text = false): [Buffer, number] {
+  if (at >= output.length) return [Buffer.alloc(0), at];
+  if (text || output[at] === 0) {
+    const end = output.indexOf(0, at);
+    const stop = end < 0 ? output.length : end;
+    return [output.subarray(at, stop), stop + 1];
+  }
+  const end = output.indexOf(Buffer.from([0, 0]), at);
+  const stop = end < 0 ? output.length : end + 1;
+  return [output.subarray(at, stop), stop + 1];
+}
+
 /** The change set computed with any sandbox's git (the local jail, a Modal sandbox). */
 export async function collectChangesWith(git: GitRunner, baseSha: string): Promise<ChangeSet> {
-  const script =
-    '"$@" add -A && exec "$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$0" --';
-  const entries = parseRawDiff(await git(["/bin/sh", "-c", script, baseSha, ...GIT]));
+  const output = await git(["/bin/sh", "-c", SCRIPT, baseSha, String(MAX_INLINE_CHANGE_BYTES), ...GIT]);
+  const eol = output.indexOf(0x0a);
+  const treeSha = output.subarray(0, eol).toString("utf8");
+  const [raw, afterRaw] = section(output, eol + 1);
+  const [numstat, afterNumstat] = section(output, afterRaw);
+  const [check, afterCheck] = section(output, afterNumstat, true);
+  const entries = parseRawDiff(raw);
   const present = entries.filter((e) => e.status !== "deleted");
   if (present.length === 0)
-    return { baseSha, changes: entries.map(({ path }) => ({ path, status: "deleted" })) };
-  const numstat = [...GIT, "diff", "--cached", "--numstat", "-z", "--no-renames", "--no-ext-diff"];
-  const binary = parseBinaryPaths(await git([...numstat, "--no-textconv", baseSha, "--"]));
-  const wanted = [...new Set(present.map((e) => e.sha))];
-  const sizes = parseBatchCheck(await git([...GIT, "cat-file", "--batch-check"], lines(wanted)));
+    return { baseSha, treeSha, changes: entries.map(({ path }) => ({ path, status: "deleted" })) };
+  const binary = parseBinaryPaths(numstat);
+  const sizes = parseBatchCheck(check);
+  const inline = afterCheck < output.length ? parseCatFileBatch(output.subarray(afterCheck)) : undefined;
   const links = [...new Set(present.filter((e) => e.mode === "120000").map((e) => e.sha))];
   const targets =
-    links.length === 0
+    inline ??
+    (links.length === 0
       ? new Map<string, Buffer>()
-      : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], lines(links)));
+      : parseCatFileBatch(await git([...GIT, "cat-file", "--batch"], lines(links))));
   const changes = entries.map((entry): Change => {
     if (entry.status === "deleted") return { path: entry.path, status: "deleted" };
     const { path, status, mode, sha } = entry;
@@ -110,7 +150,10 @@ export async function collectChangesWith(git: GitRunner, baseSha: string): Promi
     if (mode === "120000" && target) change.target = target.toString("utf8");
     return change;
   });
-  return { baseSha, changes };
+  if (!inline) return { baseSha, treeSha, changes };
+  const contents: Record<string, string> = {};
+  for (const [sha, bytes] of inline) contents[sha] = bytes.toString("base64");
+  return { baseSha, treeSha, changes, contents };
 }
 
 function lines(shas: string[]): Buffer {

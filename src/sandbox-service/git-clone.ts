@@ -8,9 +8,13 @@
 import type { CloneResult } from "../protocol/sandbox";
 import type { CloneAuth } from "./backends/types";
 import { ServiceError } from "./errors";
+import { readContextFiles } from "./context-files";
+import type { GitRunner } from "./jailed-git";
+import { MAX_HELPER_OUTPUT_BYTES } from "./limits";
 import { ByteCollector } from "./output-cap";
 import { runProcess } from "./process-run";
 
+const HOST_GIT_CONFIG = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "credential.helper="];
 const ALLOWED_SCHEMES = new Set(["http:", "https:", "file:"]);
 const PERMANENT_FAILURE =
   /not found|does not appear to be a git repository|could not read Username|Authentication failed|does not exist|not valid|invalid/i;
@@ -72,6 +76,7 @@ function gitEnv(home: string, extra: Record<string, string>): Record<string, str
 interface GitOutcome {
   exitCode: number;
   stdout: string;
+  stdoutBytes: Buffer;
   stderr: string;
   timedOut: boolean;
 }
@@ -82,29 +87,27 @@ async function hostGit(
   timeoutMs: number,
   signal?: AbortSignal,
   extraEnv: Record<string, string> = {},
+  raw?: { argv: string[]; cwd: string; stdin?: Uint8Array },
 ): Promise<GitOutcome> {
-  const stdout = new ByteCollector(1024 * 1024);
+  const stdout = new ByteCollector(MAX_HELPER_OUTPUT_BYTES);
   const stderr = new ByteCollector(64 * 1024);
   const outcome = await runProcess({
-    file: "git",
-    args: [
-      "-c",
-      "core.fsmonitor=false",
-      "-c",
-      "core.hooksPath=/dev/null",
-      "-c",
-      "credential.helper=",
-      ...args,
-    ],
+    // `raw`: an argv run as it is (it carries the git prefix itself), in the clone's directory.
+    file: raw ? (raw.argv[0] ?? "git") : "git",
+    args: raw ? raw.argv.slice(1) : [...HOST_GIT_CONFIG, ...args],
     env: gitEnv(home, extraEnv),
+    ...(raw ? { cwd: raw.cwd, stdin: raw.stdin } : {}),
     timeoutMs,
     signal,
     onStdout: (chunk) => stdout.push(chunk),
     onStderr: (chunk) => stderr.push(chunk),
   });
   if (outcome.aborted) throw new ServiceError(404, "sandbox not found", "terminated during the clone");
+  if (stdout.overflowed)
+    throw new ServiceError(413, "git output too large", `more than ${MAX_HELPER_OUTPUT_BYTES} bytes`);
   return {
     exitCode: outcome.exitCode,
+    stdoutBytes: stdout.bytes(),
     stdout: stdout.bytes().toString("utf8").trim(),
     stderr: stderr.bytes().toString("utf8").trim(),
     timedOut: outcome.timedOut,
@@ -114,6 +117,10 @@ async function hostGit(
 export interface CloneOptions {
   url: string;
   ref?: string;
+  /** Every blob, not a partial clone. */
+  full?: boolean;
+  /** Files read from the cloned commit into the result (context-files.ts). */
+  contextPaths?: string[];
   /** What `origin` points at afterwards (credentials removed); `url` when absent. */
   remoteUrl?: string;
   /** The clone ticket's header, for the `git clone` process alone. */
@@ -126,7 +133,22 @@ export interface CloneOptions {
   signal?: AbortSignal;
 }
 
-/** `git clone --filter=blob:none --single-branch [--branch ref]`, then the HEAD it checked out. */
+/**
+ * Git on the host in the fresh clone `dir`, for the service's reads right after the clone: before
+ * the clone is moved where any sandbox command can reach it, so nothing in it was written by one.
+ */
+function hostGitIn(dir: string, home: string, timeoutMs: number, signal?: AbortSignal): GitRunner {
+  return async (argv, stdin) => {
+    const run = await hostGit([], home, timeoutMs, signal, {}, { argv, cwd: dir, stdin });
+    if (run.exitCode !== 0) throw new ServiceError(500, "reading the clone failed", run.stderr.slice(-2000));
+    return run.stdoutBytes;
+  };
+}
+
+/**
+ * `git clone [--filter=blob:none] --single-branch [--branch ref]`, then the HEAD it checked out,
+ * its tree and the context files asked for.
+ */
 export async function partialClone(options: CloneOptions): Promise<CloneResult> {
   const problem = cloneUrlProblem(options.url);
   if (problem) throw new ServiceError(400, "invalid request", `url: ${problem}`);
@@ -134,7 +156,7 @@ export async function partialClone(options: CloneOptions): Promise<CloneResult> 
   const safeUrl = redactUrl(url);
   const branch = ref === undefined ? [] : ["--branch", ref];
   const clone = await hostGit(
-    ["clone", "--filter=blob:none", "--single-branch", ...branch, "--", url, dest],
+    ["clone", ...(options.full ? [] : ["--filter=blob:none"]), "--single-branch", ...branch, "--", url, dest],
     home,
     timeoutMs,
     signal,
@@ -143,10 +165,18 @@ export async function partialClone(options: CloneOptions): Promise<CloneResult> 
   if (clone.timedOut)
     throw new ServiceError(504, "clone timed out", `${safeUrl} after ${timeoutMs} ms`, true);
   if (clone.exitCode !== 0) throw cloneFailure(clone.stderr, url, auth);
-  const head = await hostGit(["-C", dest, "rev-parse", "--verify", "HEAD^{commit}"], home, timeoutMs);
+  const head = await hostGit(["-C", dest, "rev-parse", "HEAD^{commit}", "HEAD^{tree}"], home, timeoutMs);
   if (head.exitCode !== 0) throw new ServiceError(422, "clone failed", "the repository has no commits");
+  const [headSha = "", treeSha = ""] = head.stdout.split("\n");
   const symbolic = await hostGit(["-C", dest, "symbolic-ref", "--short", "-q", "HEAD"], home, timeoutMs);
   const origin = redactUrl(options.remoteUrl ?? url);
   if (origin !== url) await hostGit(["-C", dest, "remote", "set-url", "origin", origin], home, timeoutMs);
-  return { headSha: head.stdout, ref: symbolic.exitCode === 0 ? symbolic.stdout : (ref ?? "HEAD") };
+  const git = hostGitIn(dest, home, timeoutMs, signal);
+  const files = await readContextFiles(git, ["git", ...HOST_GIT_CONFIG], options.contextPaths ?? []);
+  return {
+    headSha,
+    ref: symbolic.exitCode === 0 ? symbolic.stdout : (ref ?? "HEAD"),
+    treeSha,
+    ...(options.contextPaths ? { files } : {}),
+  };
 }

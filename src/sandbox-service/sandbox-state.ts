@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { join } from "node:path";
 import { z } from "zod";
 import type { CloneResult } from "../protocol/sandbox";
+import { contextFileSchema, gitShaSchema } from "../protocol/sandbox-schemas";
 import { ServiceError } from "./errors";
 import { redactUrl } from "./git-clone";
 import { sandboxName } from "./job-name";
@@ -22,8 +23,11 @@ const cloneSchema = z.object({
   url: z.string(),
   /** The ref the request named, if any. */
   requestedRef: z.string().optional(),
-  headSha: z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/),
+  headSha: gitShaSchema,
   ref: z.string(),
+  // Absent in records written before clones answered them.
+  treeSha: gitShaSchema.optional(),
+  files: z.array(contextFileSchema).optional(),
 });
 export type CloneRecord = z.infer<typeof cloneSchema>;
 
@@ -64,7 +68,7 @@ export async function cloneOnce(
 /** The in-memory clone state restored from the record on disk (nothing when never cloned). */
 export function heldClone(record: CloneRecord | undefined): HeldClone {
   if (!record) return {};
-  const base = { headSha: record.headSha, ref: record.ref };
+  const { url: _, requestedRef: __, ...base } = record;
   return { base, clone: { url: record.url, ref: record.requestedRef, result: Promise.resolve(base) } };
 }
 

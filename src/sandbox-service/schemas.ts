@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { CloneAuth } from "./backends/types";
 import { badRequest, ServiceError } from "./errors";
+import { MAX_CONTEXT_PATHS } from "../protocol/sandbox-schemas";
 import { cloneUrlProblem } from "./git-clone";
 import { MAX_BLOB_RANGE_BYTES, MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits";
 
@@ -37,6 +38,18 @@ export const cloneSchema = z.object({
     .max(255)
     // git check-ref-format's rules, and no leading "-" so it can never read as an option.
     .regex(/^(?!-)(?!.*\.\.)(?!.*@\{)[^\p{Cc} ~^:?*[\\]+$/u, "must be a branch or tag name")
+    .optional(),
+  full: z.boolean().optional(),
+  contextPaths: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(1024)
+        // Read as `HEAD:<path>` by git: a plain relative path, no newline to split its batch input.
+        .regex(/^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\p{Cc}]+$/u, "must be a relative path inside the repository"),
+    )
+    .max(MAX_CONTEXT_PATHS)
     .optional(),
 });
 

@@ -171,6 +171,8 @@ export class LocalBackend implements Backend {
         url: request.url,
         ref: request.ref,
         remoteUrl: request.remoteUrl,
+        full: request.full,
+        contextPaths: request.contextPaths,
         auth,
         dest,
         home: join(staging, "home"),

@@ -7,8 +7,9 @@ import type { Sandbox } from "modal";
 import { SandboxFilesystemIsADirectoryError, SandboxFilesystemNotADirectoryError } from "modal";
 import type { CloneRequest, CloneResult, ExecResult, FileMode } from "../../protocol/sandbox";
 import { ServiceError } from "../errors";
+import { readContextFiles } from "../context-files";
 import { cloneFailure, extraHeaderEnv, redactUrl } from "../git-clone";
-import type { GitRunner } from "../jailed-git";
+import { GIT, type GitRunner } from "../jailed-git";
 import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_FILE_BYTES, MAX_HELPER_OUTPUT_BYTES } from "../limits";
 import { ByteCollector, HeadTailCapture } from "../output-cap";
 import { READ_SCRIPT, readScriptResult, WRITE_SCRIPT, writeScriptResult } from "../sandbox-files";
@@ -59,16 +60,19 @@ async function collect(
   return { ...outcome, stdout, stderr: stderr.bytes().toString("utf8").trim() };
 }
 
-const CLONE_SCRIPT = `u=$1; s=$2; shift 2
+const CLONE_SCRIPT = `u=$1; s=$2; f=$3; shift 3
+[ "$f" = full ] || set -- --filter=blob:none "$@"
 export GIT_TERMINAL_PROMPT=0 GIT_ALLOW_PROTOCOL=http:https:file
-git -c core.fsmonitor=false -c core.hooksPath=/dev/null -c credential.helper= clone --filter=blob:none --single-branch "$@" -- "$u" . || exit $?
+git -c core.fsmonitor=false -c core.hooksPath=/dev/null -c credential.helper= clone --single-branch "$@" -- "$u" . || exit $?
 h=$(git rev-parse --verify -q "HEAD^{commit}") || exit 91
+t=$(git rev-parse --verify -q "HEAD^{tree}") || exit 91
 r=$(git symbolic-ref --short -q HEAD) || r=
 [ "$s" = "$u" ] || git remote set-url origin "$s" || exit 92
-printf '%s\\n%s\\n' "$h" "$r"`;
+printf '%s\\n%s\\n%s\\n' "$h" "$r" "$t"`;
 
 /**
- * Partial clone of one branch into the (empty) workspace, from inside the sandbox. A clone ticket
+ * Clone of one branch into the (empty) workspace (partial unless `full`), from inside the
+ * sandbox, then the context files asked for, read there before any command runs. A clone ticket
  * (`auth`) is in this one exec's environment only (the SDK sends it in the exec request, not as a
  * Modal Secret): while the clone runs, the sandbox holds a read-only capability for the Worker's
  * git proxy and this one repository, which the Worker revokes when the clone step ends — never the
@@ -82,7 +86,7 @@ export async function modalClone(
   const safeUrl = redactUrl(request.url);
   const origin = redactUrl(request.remoteUrl ?? request.url);
   const branch = request.ref === undefined ? [] : ["--branch", request.ref];
-  const argv = ["sh", "-c", CLONE_SCRIPT, "sh", request.url, origin, ...branch];
+  const argv = ["sh", "-c", CLONE_SCRIPT, "sh", request.url, origin, request.full ? "full" : "partial", ...branch];
   const env = auth ? extraHeaderEnv(auth) : undefined;
   const result = await collect(sandbox, argv, 64 * 1024, CLONE_TIMEOUT_MS, undefined, env);
   if (result.timedOut) throw new ServiceError(504, "clone timed out", safeUrl, true);
@@ -92,8 +96,10 @@ export async function modalClone(
       throw new ServiceError(409, "workspace not empty", "clone before writing files");
     throw cloneFailure(result.stderr, request.url, auth);
   }
-  const [headSha = "", ref = ""] = result.stdout.bytes().toString("utf8").split("\n");
-  return { headSha, ref: ref || (request.ref ?? "HEAD") };
+  const [headSha = "", ref = "", treeSha = ""] = result.stdout.bytes().toString("utf8").split("\n");
+  const cloned: CloneResult = { headSha, ref: ref || (request.ref ?? "HEAD"), treeSha };
+  if (request.contextPaths) cloned.files = await readContextFiles(modalGit(sandbox), GIT, request.contextPaths);
+  return cloned;
 }
 
 /** Git inside the sandbox for the change set and blob reads: stdout kept whole, failures as `ServiceError`s. */

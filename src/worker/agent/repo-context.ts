@@ -3,6 +3,7 @@
  * and contributor instructions, a README excerpt, and its test and lint commands as declared by
  * package.json scripts, a Makefile, pyproject.toml, Cargo.toml or go.mod.
  */
+import type { ContextFile } from "../../protocol/sandbox";
 import { SandboxError } from "../errors";
 import type { Sandbox } from "../sandbox";
 
@@ -22,11 +23,33 @@ const INSTRUCTION_FILES: [string, number][] = [
 ];
 const MANIFESTS = ["package.json", "Makefile", "pyproject.toml", "Cargo.toml", "go.mod"] as const;
 
-/** Reads the context files (absent ones skipped) and detects the commands. */
+/** Every file the context is made of, for the clone to read from the cloned commit (`contextPaths`). */
+export const CONTEXT_PATHS: readonly string[] = [...INSTRUCTION_FILES.map(([f]) => f), ...MANIFESTS];
+
+/** Reads the context files from the sandbox one by one (absent ones skipped): for a clone that did not. */
 export async function gatherRepoContext(sandbox: Sandbox): Promise<RepoContext> {
-  const names = [...INSTRUCTION_FILES.map(([f]) => f), ...MANIFESTS];
-  const texts = await Promise.all(names.map((f) => readOptional(sandbox, f)));
-  const file = new Map(names.map((n, i) => [n, texts[i] ?? null]));
+  const texts = await Promise.all(CONTEXT_PATHS.map((f) => readOptional(sandbox, f)));
+  return repoContextOf(new Map(CONTEXT_PATHS.map((n, i) => [n, texts[i] ?? null])));
+}
+
+/**
+ * The context of the files a clone read (`CloneResult.files`; absent ones are null). A manifest
+ * the clone cut short counts as absent: its commands cannot be read from half of it.
+ */
+export function repoContextFromClone(files: ContextFile[]): RepoContext {
+  const found = new Map(files.map((f) => [f.path, f]));
+  return repoContextOf(
+    new Map(
+      CONTEXT_PATHS.map((name) => {
+        const f = found.get(name);
+        const manifest = (MANIFESTS as readonly string[]).includes(name);
+        return [name, !f || (manifest && f.truncated) ? null : f.text];
+      }),
+    ),
+  );
+}
+
+function repoContextOf(file: Map<string, string | null>): RepoContext {
   const instructions = INSTRUCTION_FILES.flatMap(([name, max]) => {
     const text = file.get(name);
     return text?.trim() ? [{ file: name, text: excerpt(text, max) }] : [];

@@ -19,6 +19,8 @@ export interface JobSetup {
   headSha: string;
   /** The branch checked out. */
   ref: string;
+  /** The tree of `headSha`, from the clone (absent in setups saved before clones answered it). */
+  treeSha?: string;
   context: RepoContext;
 }
 

@@ -1,8 +1,10 @@
 /**
  * The publishing half of a job: read the sandbox's change set (metadata only), write it to GitHub
  * (to a fork when the token cannot push) and open the PR, as durable steps whose results are ids
- * and small metadata only: blob groups, one tree per batch (publish-plan.ts), a check of the final
- * tree, the commit, the branch and PR. File contents move inside the steps that upload them.
+ * and small metadata only: blob groups, one tree per batch (publish-plan.ts) — the last one checked
+ * against the tree git wrote in the sandbox — then the commit, the branch and PR in one step. File
+ * contents move inside the steps that upload them, except a small change set's, which the change
+ * set itself carries (bounded, see `MAX_INLINE_CHANGE_BYTES`).
  * A run a budget stopped publishes what it has as a draft marked unfinished; with nothing changed
  * the job fails with the reason the run ended.
  */
@@ -29,6 +31,8 @@ export interface PublishJobInput {
   sandboxId: string;
   /** The commit the clone step checked out: the change set's base, from the job's setup. */
   baseSha: string;
+  /** Its tree, as the clone read it (absent in older setups: then GitHub is asked). */
+  baseTreeSha?: string;
   repo: RepoRef;
   /** False when the token cannot push to `repo`: the branch then goes to the token's fork. */
   canPush: boolean;
@@ -47,11 +51,32 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
   // The policy runs inside the step, so its result is bounded by the policy's file cap.
   // The base is the clone step's commit, from the job's setup; never the service's memory.
   const baseSha = input.baseSha;
-  const { total, policy } = await durableStep(step, "read changes", "sandbox", async () => {
-    const changeSet = await deps.sandboxes.changes(input.sandboxId, baseSha);
-    const total = changeSet.changes.length;
-    return { total, policy: applyPolicy(changeSet.changes, deps.policy) };
-  });
+  // A small change set comes with its contents (at most MAX_INLINE_CHANGE_BYTES, so the result
+  // stays far under a step's bound) and the tree git wrote for it, which a publish of every change
+  // must reproduce exactly; a policy that refused a path publishes another tree, so none is expected.
+  const { total, policy, expectedTree, contents } = await durableStep(
+    step,
+    "read changes",
+    "sandbox",
+    async () => {
+      const changeSet = await deps.sandboxes.changes(input.sandboxId, baseSha);
+      const total = changeSet.changes.length;
+      const policy = applyPolicy(changeSet.changes, deps.policy);
+      const whole = policy.ok && policy.refused.length === 0 && policy.changes.length === total;
+      const kept = new Set(
+        policy.ok ? policy.changes.flatMap((c) => (c.status === "deleted" ? [] : [c.sha])) : [],
+      );
+      const contents = Object.fromEntries(
+        Object.entries(changeSet.contents ?? {}).filter(([sha]) => kept.has(sha)),
+      );
+      return {
+        total,
+        policy,
+        expectedTree: whole ? (changeSet.treeSha ?? null) : null,
+        contents,
+      };
+    },
+  );
   if (!policy.ok) throw new JobError("policy_refused", policy.reason);
   if (total > 0 && policy.changes.length === 0) {
     const list = policy.refused.map((r) => `${r.path}: ${r.reason}`).join("; ");
@@ -110,10 +135,10 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
     });
     return client;
   };
-  const read: BlobReader = {
+  const read = withContents(contents, {
     read: (sha, size) => deps.sandboxes.readBlob(input.sandboxId, sha, size),
     readMany: (shas) => deps.sandboxes.readBlobs(input.sandboxId, shas),
-  };
+  });
   const plan = planPublish(changes);
   const { blobGroups, treeBatches } = plan;
   for (const [i, files] of blobGroups.entries()) {
@@ -121,23 +146,50 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
       uploadBlobs(await gh(), where, files, read),
     );
   }
-  let tree = await durableStep(step, "base tree", "github", async () => {
-    const { data } = await (await gh()).rest.git.getCommit({ ...where, commit_sha: baseSha });
-    return data.tree.sha;
-  });
+  let tree =
+    input.baseTreeSha ??
+    (await durableStep(step, "base tree", "github", async () => {
+      const { data } = await (await gh()).rest.git.getCommit({ ...where, commit_sha: baseSha });
+      return data.tree.sha;
+    }));
   for (const [i, batch] of treeBatches.entries()) {
     const base = tree;
-    tree = await durableStep(step, `tree ${i + 1} of ${treeBatches.length}`, "github", async () =>
-      writeTreeBatch(await gh(), where, base, batch, read),
-    );
+    const last = i === treeBatches.length - 1;
+    tree = await durableStep(step, `tree ${i + 1} of ${treeBatches.length}`, "github", async () => {
+      const written = await writeTreeBatch(await gh(), where, base, batch, read);
+      // Trees are content-addressed: GitHub's id equal to git's means the very same tree. Else
+      // (or with no tree expected) every changed path is checked, naming the first that differs.
+      if (last && written !== expectedTree) await verifyTree(await gh(), where, written, changes);
+      return written;
+    });
   }
   const finalTree = tree;
-  await durableStep(step, "verify tree", "github", async () => {
-    await verifyTree(await gh(), where, finalTree, changes);
-    return finalTree;
+  // One step: each call in it is safe to repeat (a commit again is a new commit the branch then
+  // points at instead; the branch is moved when it exists; the PR found when it is open already).
+  return durableStep(step, "commit and pull request", "github", async () => {
+    const commit = await commitTree(await gh(), pull, finalTree, baseSha);
+    return branchAndPull(await gh(), pull, commit);
   });
-  const commit = await durableStep(step, "commit", "github", async () =>
-    commitTree(await gh(), pull, finalTree, baseSha),
-  );
-  return durableStep(step, "pull request", "github", async () => branchAndPull(await gh(), pull, commit));
+}
+
+/** `read` with the contents the change set carried served first, so a small one reads no blob. */
+function withContents(contents: Record<string, string>, read: BlobReader): BlobReader {
+  const known = (sha: string) => {
+    const base64 = contents[sha];
+    return base64 === undefined ? undefined : Uint8Array.from(Buffer.from(base64, "base64"));
+  };
+  return {
+    read: async (sha, size) => known(sha) ?? read.read(sha, size),
+    readMany: async (shas) => {
+      const found = new Map<string, Uint8Array>();
+      const missing: string[] = [];
+      for (const sha of shas) {
+        const bytes = known(sha);
+        if (bytes) found.set(sha, bytes);
+        else missing.push(sha);
+      }
+      if (missing.length > 0) for (const [sha, bytes] of await read.readMany(missing)) found.set(sha, bytes);
+      return found;
+    },
+  };
 }

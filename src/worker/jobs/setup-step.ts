@@ -1,11 +1,11 @@
 /**
  * The steps before the agent starts, run once per job: read the repository, start the sandbox
- * (addressed by the job id), clone, gather the repo's context. Their outcome is saved in the
+ * (addressed by the job id), clone (which reads the repo's context files too). Their outcome is saved in the
  * JobRoom, so a later attempt skips them; each step is idempotent should one run again.
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { JobEvent } from "../../protocol/events";
-import { gatherRepoContext } from "../agent/repo-context";
+import { CONTEXT_PATHS, gatherRepoContext, repoContextFromClone } from "../agent/repo-context";
 import type { Deps } from "../deps";
 import { gitHubFor } from "../github/client";
 import type { RepoRef } from "../github/repo";
@@ -13,6 +13,12 @@ import { type CloneTickets, clonePrivate, gitProxyUrl, notFound } from "./clone-
 import { durableStep } from "./durable";
 import type { JobRecord } from "./log";
 import type { JobSetup } from "./progress";
+
+/**
+ * Repositories up to this size (GitHub's `size`, KiB) are cloned whole: their history's blobs
+ * cost less than the second fetch a partial clone's checkout makes; larger ones stay partial.
+ */
+export const FULL_CLONE_MAX_KIB = 20 * 1024;
 
 export interface SetupInput {
   job: JobRecord;
@@ -37,6 +43,8 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
       canPush: data.permissions?.push !== false,
       // Internal repositories (GitHub Enterprise) need a credential to clone, as private ones do.
       private: data.private || (data.visibility ?? "public") !== "public",
+      // GitHub's `size` is in KiB; 0 for a repository it has not measured yet, which counts as small.
+      small: data.size <= FULL_CLONE_MAX_KIB,
     };
   });
   await emit(
@@ -46,23 +54,29 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
   await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(job.jobId));
   await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
   const repoUrl = `${input.githubUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;
-  const clone = await durableStep(step, "clone", "sandbox", () =>
-    base.private
+  // The context files come with the clone, read from the cloned commit; only the context (not
+  // the files) is the step's result. `full` spares a small repository's checkout its second fetch.
+  const request = { ref: base.baseBranch, full: base.small === true, contextPaths: [...CONTEXT_PATHS] };
+  const clone = await durableStep(step, "clone", "sandbox", async () => {
+    const { files, ...cloned } = await (base.private
       ? clonePrivate(d.sandboxes, input.room, job.jobId, {
           url: gitProxyUrl(input.proxyBase, job.jobId),
-          ref: base.baseBranch,
           remoteUrl: repoUrl,
+          ...request,
         }).catch(notFound(job.repo))
-      : d.sandboxes.clone(job.jobId, { url: repoUrl, ref: base.baseBranch }),
-  );
-  const context = await durableStep(step, "context", "sandbox", () =>
-    gatherRepoContext(d.sandboxes.sandbox(job.jobId)),
-  );
+      : d.sandboxes.clone(job.jobId, { url: repoUrl, ...request }));
+    return { ...cloned, context: files ? repoContextFromClone(files) : null };
+  });
+  // A service that answered no files (an older one) is asked file by file.
+  const context =
+    clone.context ??
+    (await durableStep(step, "context", "sandbox", () => gatherRepoContext(d.sandboxes.sandbox(job.jobId))));
   return {
     baseBranch: base.baseBranch,
     canPush: base.canPush,
     headSha: clone.headSha,
     ref: clone.ref,
+    ...(clone.treeSha ? { treeSha: clone.treeSha } : {}),
     context,
   };
 }

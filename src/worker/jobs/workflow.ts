@@ -149,6 +149,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         deps: d,
         sandboxId: job.jobId,
         baseSha: setup.headSha,
+        ...(setup.treeSha ? { baseTreeSha: setup.treeSha } : {}),
         repo,
         canPush: setup.canPush,
         baseBranch: setup.ref,
