@@ -44,7 +44,7 @@ async function sh(sandbox: SandboxInfo, script: string): Promise<ExecResult> {
 describe("clone", () => {
   it("partially clones the default branch and records its head, idempotently", async () => {
     const { sandbox, clone } = await cloned();
-    expect(clone).toEqual({ headSha: repo.headSha, ref: "main" });
+    expect(clone).toEqual({ headSha: repo.headSha, ref: "main", treeSha: repo.treeSha });
     const again = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url });
     expect(again.body).toEqual(clone);
     const other = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: `${repo.url}-other` });
@@ -52,7 +52,7 @@ describe("clone", () => {
     const inside = await sh(sandbox, "git config remote.origin.partialclonefilter; git rev-parse HEAD; ls");
     expect(inside.output).toBe(`blob:none\n${repo.headSha}\ndel.txt\nmod.txt\nscript.sh\n`);
     const empty = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
-    expect(empty.body).toEqual({ baseSha: repo.headSha, changes: [] });
+    expect(empty.body).toEqual({ baseSha: repo.headSha, changes: [], treeSha: repo.treeSha });
   });
 
   it("clones a named branch, and fails cleanly for a missing repo", async () => {

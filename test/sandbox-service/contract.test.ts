@@ -59,7 +59,7 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
 
   it("clones the default branch inside the sandbox, idempotently; refuses another URL and a missing repo", async () => {
     const { sandbox, clone } = await cloned();
-    expect(clone).toEqual({ headSha: repo.headSha, ref: "main" });
+    expect(clone).toEqual({ headSha: repo.headSha, ref: "main", treeSha: repo.treeSha });
     const again = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url });
     expect(again.body).toEqual(clone);
     const other = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: `${repo.url}-other` });
@@ -72,6 +72,37 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
     const missing = await h.call("POST", `/v1/sandboxes/${fresh.id}/clone`, { url: `${repo.url}-missing` });
     expect(missing).toMatchObject({ status: 422, body: { retryable: false } });
     expect((await h.call("GET", `/v1/sandboxes/${fresh.id}/changes`)).status).toBe(409);
+  });
+
+  it("clones whole on request and answers the context files of the cloned commit", async () => {
+    const sandbox = await h.sandbox();
+    const contextPaths = ["script.sh", "missing.md", "mod.txt", ".gitignore"];
+    const reply = await h.call<CloneResult>("POST", `/v1/sandboxes/${sandbox.id}/clone`, {
+      url: repo.url,
+      full: true,
+      contextPaths,
+    });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toEqual({
+      headSha: repo.headSha,
+      ref: "main",
+      treeSha: repo.treeSha,
+      files: [
+        { path: "script.sh", text: "#!/bin/sh\necho hi\n", truncated: false },
+        { path: "mod.txt", text: "before\n", truncated: false },
+        { path: ".gitignore", text: "*.log\n", truncated: false },
+      ],
+    });
+    const again = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url, contextPaths });
+    expect(again.body).toEqual(reply.body);
+    const filter = await exec(sandbox, { argv: ["sh", "-c", "git config remote.origin.partialclonefilter; ls"] });
+    expect(filter.output).toBe("del.txt\nmod.txt\nscript.sh\n");
+    const fresh = await h.sandbox();
+    const escape = await h.call("POST", `/v1/sandboxes/${fresh.id}/clone`, {
+      url: repo.url,
+      contextPaths: ["../etc/passwd"],
+    });
+    expect(escape.status).toBe(400);
   });
 
   it("runs argv with exit status, interleaved output, stdin, and 127 for a missing command", async () => {
@@ -188,8 +219,14 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
       ...(mode === "120000" ? { target: Buffer.from(content).toString("utf8") } : {}),
     });
     const text = (s: string): Uint8Array => Buffer.from(s);
+    const present = [binary, text("new\n"), text("mod.txt"), text("after\n"), text("#!/bin/sh\necho hi\n")];
+    // The agent's own git, its fsmonitor switched off, writes the tree of the same work tree.
+    const tree = await exec(sandbox, {
+      argv: ["sh", "-c", "git -c core.fsmonitor=false add -A && git -c core.fsmonitor=false write-tree"],
+    });
     expect(reply.body).toEqual({
       baseSha: repo.headSha,
+      treeSha: tree.output.trim(),
       changes: [
         added("bin.dat", binary),
         { path: "del.txt", status: "deleted" },
@@ -198,6 +235,7 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
         added("mod.txt", text("after\n"), "100644", "modified"),
         added("script.sh", text("#!/bin/sh\necho hi\n"), "100755", "modified"),
       ],
+      contents: Object.fromEntries(present.map((c) => [blobSha(c), b64(c)])),
     });
     const again = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
     expect(again.body).toEqual(reply.body);

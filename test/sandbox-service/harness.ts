@@ -94,6 +94,8 @@ export function git(cwd: string, ...args: string[]): string {
 export interface BareRepo {
   url: string;
   headSha: string;
+  /** The tree of `headSha`. */
+  treeSha: string;
   dir: string;
   cleanup(): Promise<void>;
 }
@@ -108,6 +110,7 @@ export async function makeBareRepo(files: Record<string, string>): Promise<BareR
   git(work, "add", "-A");
   git(work, "commit", "-q", "-m", "initial");
   const headSha = git(work, "rev-parse", "HEAD");
+  const treeSha = git(work, "rev-parse", "HEAD^{tree}");
   git(work, "checkout", "-q", "-b", "feature");
   await writeFile(join(work, "feature.txt"), "feature\n");
   git(work, "add", "-A");
@@ -118,6 +121,7 @@ export async function makeBareRepo(files: Record<string, string>): Promise<BareR
   return {
     url: `file://${join(dir, "repo.git")}`,
     headSha,
+    treeSha,
     dir,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
