@@ -84,7 +84,9 @@ async function tenStepJob(system: System): Promise<number> {
   });
   const done = events.at(-1);
   if (done?.data.status !== "succeeded" || prAt === undefined)
-    throw new Error(`10-step job did not succeed: ${JSON.stringify(events.filter((e) => e.type === "error" || e.type === "done"))}`);
+    throw new Error(
+      `10-step job did not succeed: ${JSON.stringify(events.filter((e) => e.type === "error" || e.type === "done"))}`,
+    );
   return prAt - started;
 }
 

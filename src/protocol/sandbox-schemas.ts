@@ -40,7 +40,11 @@ export const sandboxInfoSchema = z.object({
   createdAt: z.string().min(1),
 });
 
-export const contextFileSchema = z.object({ path: z.string().min(1), text: z.string(), truncated: z.boolean() });
+export const contextFileSchema = z.object({
+  path: z.string().min(1),
+  text: z.string(),
+  truncated: z.boolean(),
+});
 
 export const cloneResultSchema = z.object({
   headSha: gitShaSchema,

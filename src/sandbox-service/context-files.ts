@@ -5,8 +5,9 @@
  * whatever the number of paths: `ls-tree -l` for modes and sizes, `cat-file --batch` for the
  * contents; a file past `MAX_CONTEXT_FILE_BYTES` is read cut to that length on its own.
  */
-import { MAX_CONTEXT_FILE_BYTES } from "../protocol/sandbox-schemas";
+
 import type { ContextFile } from "../protocol/sandbox";
+import { MAX_CONTEXT_FILE_BYTES } from "../protocol/sandbox-schemas";
 import { parseCatFileBatch } from "./change-set";
 import type { GitRunner } from "./jailed-git";
 
@@ -41,13 +42,24 @@ export async function readContextFiles(
   paths: readonly string[],
 ): Promise<ContextFile[]> {
   if (paths.length === 0) return [];
-  const listing = await git([...prefix, "--literal-pathspecs", "ls-tree", "-l", "-z", "HEAD", "--", ...paths]);
+  const listing = await git([
+    ...prefix,
+    "--literal-pathspecs",
+    "ls-tree",
+    "-l",
+    "-z",
+    "HEAD",
+    "--",
+    ...paths,
+  ]);
   const found = new Map(parseLsTree(listing).map((entry) => [entry.path, entry]));
   const small = [...found.values()].filter((f) => f.size <= MAX_CONTEXT_FILE_BYTES).map((f) => f.sha);
   const contents =
     small.length === 0
       ? new Map<string, Buffer>()
-      : parseCatFileBatch(await git([...prefix, "cat-file", "--batch"], Buffer.from(`${small.join("\n")}\n`)));
+      : parseCatFileBatch(
+          await git([...prefix, "cat-file", "--batch"], Buffer.from(`${small.join("\n")}\n`)),
+        );
   const files: ContextFile[] = [];
   for (const path of paths) {
     const entry = found.get(path);

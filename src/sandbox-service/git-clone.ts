@@ -7,14 +7,21 @@
  */
 import type { CloneResult } from "../protocol/sandbox";
 import type { CloneAuth } from "./backends/types";
-import { ServiceError } from "./errors";
 import { readContextFiles } from "./context-files";
+import { ServiceError } from "./errors";
 import type { GitRunner } from "./jailed-git";
 import { MAX_HELPER_OUTPUT_BYTES } from "./limits";
 import { ByteCollector } from "./output-cap";
 import { runProcess } from "./process-run";
 
-const HOST_GIT_CONFIG = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "credential.helper="];
+const HOST_GIT_CONFIG = [
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "credential.helper=",
+];
 const ALLOWED_SCHEMES = new Set(["http:", "https:", "file:"]);
 const PERMANENT_FAILURE =
   /not found|does not appear to be a git repository|could not read Username|Authentication failed|does not exist|not valid|invalid/i;

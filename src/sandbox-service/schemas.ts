@@ -4,9 +4,9 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { MAX_CONTEXT_PATHS } from "../protocol/sandbox-schemas";
 import type { CloneAuth } from "./backends/types";
 import { badRequest, ServiceError } from "./errors";
-import { MAX_CONTEXT_PATHS } from "../protocol/sandbox-schemas";
 import { cloneUrlProblem } from "./git-clone";
 import { MAX_BLOB_RANGE_BYTES, MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits";
 
@@ -47,7 +47,10 @@ export const cloneSchema = z.object({
         .min(1)
         .max(1024)
         // Read as `HEAD:<path>` by git: a plain relative path, no newline to split its batch input.
-        .regex(/^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\p{Cc}]+$/u, "must be a relative path inside the repository"),
+        .regex(
+          /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\p{Cc}]+$/u,
+          "must be a relative path inside the repository",
+        ),
     )
     .max(MAX_CONTEXT_PATHS)
     .optional(),

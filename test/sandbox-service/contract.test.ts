@@ -95,14 +95,16 @@ describe.each<BackendKind>(["local", "modal"])("sandbox contract: %s backend", (
     });
     const again = await h.call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url, contextPaths });
     expect(again.body).toEqual(reply.body);
-    const filter = await exec(sandbox, { argv: ["sh", "-c", "git config remote.origin.partialclonefilter; ls"] });
+    const filter = await exec(sandbox, {
+      argv: ["sh", "-c", "git config remote.origin.partialclonefilter; ls"],
+    });
     expect(filter.output).toBe("del.txt\nmod.txt\nscript.sh\n");
     const fresh = await h.sandbox();
-    const escape = await h.call("POST", `/v1/sandboxes/${fresh.id}/clone`, {
+    const outside = await h.call("POST", `/v1/sandboxes/${fresh.id}/clone`, {
       url: repo.url,
       contextPaths: ["../etc/passwd"],
     });
-    expect(escape.status).toBe(400);
+    expect(outside.status).toBe(400);
   });
 
   it("runs argv with exit status, interleaved output, stdin, and 127 for a missing command", async () => {

@@ -6,8 +6,8 @@
 import type { Sandbox } from "modal";
 import { SandboxFilesystemIsADirectoryError, SandboxFilesystemNotADirectoryError } from "modal";
 import type { CloneRequest, CloneResult, ExecResult, FileMode } from "../../protocol/sandbox";
-import { ServiceError } from "../errors";
 import { readContextFiles } from "../context-files";
+import { ServiceError } from "../errors";
 import { cloneFailure, extraHeaderEnv, redactUrl } from "../git-clone";
 import { GIT, type GitRunner } from "../jailed-git";
 import { CLONE_TIMEOUT_MS, HELPER_TIMEOUT_MS, MAX_FILE_BYTES, MAX_HELPER_OUTPUT_BYTES } from "../limits";
@@ -86,7 +86,16 @@ export async function modalClone(
   const safeUrl = redactUrl(request.url);
   const origin = redactUrl(request.remoteUrl ?? request.url);
   const branch = request.ref === undefined ? [] : ["--branch", request.ref];
-  const argv = ["sh", "-c", CLONE_SCRIPT, "sh", request.url, origin, request.full ? "full" : "partial", ...branch];
+  const argv = [
+    "sh",
+    "-c",
+    CLONE_SCRIPT,
+    "sh",
+    request.url,
+    origin,
+    request.full ? "full" : "partial",
+    ...branch,
+  ];
   const env = auth ? extraHeaderEnv(auth) : undefined;
   const result = await collect(sandbox, argv, 64 * 1024, CLONE_TIMEOUT_MS, undefined, env);
   if (result.timedOut) throw new ServiceError(504, "clone timed out", safeUrl, true);
@@ -98,7 +107,8 @@ export async function modalClone(
   }
   const [headSha = "", ref = "", treeSha = ""] = result.stdout.bytes().toString("utf8").split("\n");
   const cloned: CloneResult = { headSha, ref: ref || (request.ref ?? "HEAD"), treeSha };
-  if (request.contextPaths) cloned.files = await readContextFiles(modalGit(sandbox), GIT, request.contextPaths);
+  if (request.contextPaths)
+    cloned.files = await readContextFiles(modalGit(sandbox), GIT, request.contextPaths);
   return cloned;
 }
 
