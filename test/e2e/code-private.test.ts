@@ -5,8 +5,10 @@
 // while the clone runs. The scripted agent then looks everywhere a credential could hide — the
 // environment, the clone's config, git's credential stores, /proc — and none of the GitHub token,
 // the installation tokens or the ticket may appear in anything it saw.
+
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONTEXT_PATHS } from "../../src/worker/agent/repo-context";
 import type { Script } from "../stand-ins/openai-script";
 import { postCode, type System, startSystem } from "./harness";
 import type { TappedRequest } from "./service-tap";
@@ -147,6 +149,9 @@ describe.each([
       url: `${system.url}/git/${job.jobId}`,
       ref: "main",
       remoteUrl: `${system.github.webUrl}/acme/vault.git`,
+      // A small repository (GitHub's `size`) is cloned whole, through the proxy all the same.
+      full: true,
+      contextPaths: [...CONTEXT_PATHS],
     });
     expect(probes[0]?.ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The clone reached GitHub only through the proxy, and never tried to push.
