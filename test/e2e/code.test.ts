@@ -202,6 +202,11 @@ describe.each([
     expect(app).toBe("console.log('Hello, world');\n");
   });
 
+  it("gives the model the repository's context, read with the clone", () => {
+    const system0 = system.openai.requests[0]?.messages.find((m) => m.role === "system");
+    expect(String(system0?.content)).toContain("## The repository's README.md\n# api");
+  });
+
   it("never lets a Worker secret into the sandbox", () => {
     const envStep = events.filter((e) => e.type === "step")[1]?.data as { output: string };
     expect(envStep.output).toMatch(/PATH=/);

@@ -135,7 +135,8 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
     });
     return client;
   };
-  const read = withContents(contents, {
+  // A result cached by an older version has neither field: it reads blobs and checks every path.
+  const read = withContents(contents ?? {}, {
     read: (sha, size) => deps.sandboxes.readBlob(input.sandboxId, sha, size),
     readMany: (shas) => deps.sandboxes.readBlobs(input.sandboxId, shas),
   });
