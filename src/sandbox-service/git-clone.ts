@@ -172,17 +172,21 @@ export async function partialClone(options: CloneOptions): Promise<CloneResult> 
   if (clone.timedOut)
     throw new ServiceError(504, "clone timed out", `${safeUrl} after ${timeoutMs} ms`, true);
   if (clone.exitCode !== 0) throw cloneFailure(clone.stderr, url, auth);
-  const head = await hostGit(["-C", dest, "rev-parse", "HEAD^{commit}", "HEAD^{tree}"], home, timeoutMs);
+  // The commit, its tree and the branch (`HEAD` when detached) in one run.
+  const head = await hostGit(
+    ["-C", dest, "rev-parse", "HEAD^{commit}", "HEAD^{tree}", "--abbrev-ref", "HEAD"],
+    home,
+    timeoutMs,
+  );
   if (head.exitCode !== 0) throw new ServiceError(422, "clone failed", "the repository has no commits");
-  const [headSha = "", treeSha = ""] = head.stdout.split("\n");
-  const symbolic = await hostGit(["-C", dest, "symbolic-ref", "--short", "-q", "HEAD"], home, timeoutMs);
+  const [headSha = "", treeSha = "", branchName = "HEAD"] = head.stdout.split("\n");
   const origin = redactUrl(options.remoteUrl ?? url);
   if (origin !== url) await hostGit(["-C", dest, "remote", "set-url", "origin", origin], home, timeoutMs);
   const git = hostGitIn(dest, home, timeoutMs, signal);
   const files = await readContextFiles(git, ["git", ...HOST_GIT_CONFIG], options.contextPaths ?? []);
   return {
     headSha,
-    ref: symbolic.exitCode === 0 ? symbolic.stdout : (ref ?? "HEAD"),
+    ref: branchName !== "HEAD" ? branchName : (ref ?? "HEAD"),
     treeSha,
     ...(options.contextPaths ? { files } : {}),
   };

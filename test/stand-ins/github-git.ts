@@ -65,6 +65,23 @@ export class BareRepo {
     return (await this.text(["cat-file", "-t", sha]).catch(() => undefined)) as ObjectType | undefined;
   }
 
+  /** The types of objects `shas` in one git run (undefined for an id the repository does not have). */
+  async objectTypes(shas: readonly string[]): Promise<(ObjectType | undefined)[]> {
+    const valid = shas.map((sha) => /^[0-9a-f]{40}$/.test(sha));
+    const asked = shas.filter((_, i) => valid[i]);
+    const lines =
+      asked.length === 0
+        ? []
+        : (await this.text(["cat-file", "--batch-check=%(objecttype)"], `${asked.join("\n")}\n`)).split("\n");
+    let at = 0;
+    return valid.map((ok) => {
+      if (!ok) return undefined;
+      const line = lines[at++] ?? "";
+      // A missing object answers `<id> missing` instead of its type.
+      return line.endsWith(" missing") || line === "" ? undefined : (line as ObjectType);
+    });
+  }
+
   /** Stores `content` as a blob; resolves to its id. */
   writeBlob(content: Buffer): Promise<string> {
     return this.text(["hash-object", "-w", "--stdin"], content);

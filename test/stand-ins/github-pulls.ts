@@ -6,8 +6,18 @@ import { nodeId, repoJson, stableId, userJson } from "./github-objects";
 import { asObject, GitHubError, type Route, type RouteContext, validationFailed } from "./github-route";
 import type { PullRecord, RepoRecord } from "./github-state";
 
-/** A `pull-request-simple`, or with `full` a `pull-request` (stats, mergeability). */
-async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fresh = false) {
+type DiffStats = Awaited<ReturnType<RepoRecord["git"]["diffStats"]>>;
+
+/**
+ * A `pull-request-simple`, or with `full` a `pull-request` (stats, mergeability). `fresh`: the
+ * create's own answer, with the head, base and stats it has just read (no git run again for them).
+ */
+async function pullJson(
+  ctx: RouteContext,
+  pull: PullRecord,
+  full: boolean,
+  fresh?: { headSha: string; baseSha: string; stats: DiffStats },
+) {
   const { urls } = ctx.world;
   const repo: RepoRecord = ctx.repo;
   const api = `${urls.api}/repos/${repo.owner}/${repo.name}`;
@@ -15,8 +25,8 @@ async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fres
   const crossRepo = pull.headOwner.toLowerCase() !== repo.owner.toLowerCase();
   const headRepo = (crossRepo && ctx.world.repo(pull.headOwner, repo.name)) || repo;
   const headRef = crossRepo ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head}`;
-  const headSha = (await repo.git.resolveRef(headRef)) ?? pull.headSha;
-  const baseSha = (await repo.git.resolveRef(`refs/heads/${pull.base}`)) ?? pull.baseSha;
+  const headSha = fresh?.headSha ?? (await repo.git.resolveRef(headRef)) ?? pull.headSha;
+  const baseSha = fresh?.baseSha ?? (await repo.git.resolveRef(`refs/heads/${pull.base}`)) ?? pull.baseSha;
   const side = (ref: string, sha: string, of: RepoRecord) => ({
     label: `${of.owner}:${ref}`,
     ref,
@@ -73,7 +83,7 @@ async function pullJson(ctx: RouteContext, pull: PullRecord, full: boolean, fres
     draft: pull.draft,
   };
   if (!full) return simple;
-  const stats = await repo.git.diffStats(baseSha, headSha);
+  const stats = fresh?.stats ?? (await repo.git.diffStats(baseSha, headSha));
   return {
     ...simple,
     merged: false,
@@ -141,8 +151,8 @@ const createPull: Route = {
         p.state === "open",
     );
     if (existing) throw customError(`A pull request already exists for ${label}.`);
-    if ((await git.diffStats(baseSha, headSha)).commits === 0)
-      throw customError(`No commits between ${base} and ${head}`);
+    const stats = await git.diffStats(baseSha, headSha);
+    if (stats.commits === 0) throw customError(`No commits between ${base} and ${head}`);
     ctx.repo.nextNumber++;
     const now = isoSeconds(new Date());
     const pull: PullRecord = {
@@ -166,7 +176,7 @@ const createPull: Route = {
       htmlUrl: `${ctx.world.urls.web}/${ctx.repo.owner}/${ctx.repo.name}/pull/${number}`,
     };
     ctx.world.pulls.push(pull);
-    const json = await pullJson(ctx, pull, true, true);
+    const json = await pullJson(ctx, pull, true, { headSha, baseSha, stats });
     return { status: 201, body: json, headers: { location: json.url } };
   },
 };

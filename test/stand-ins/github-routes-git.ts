@@ -188,15 +188,15 @@ const createCommit: Route = {
   async handle(ctx) {
     const { message, tree, parents = [], author, committer } = asObject(ctx.body);
     if (typeof message !== "string") throw validationFailed("Commit", "message", "missing_field");
-    if (typeof tree !== "string" || (await ctx.repo.git.objectType(tree)) !== "tree") {
-      throw new GitHubError(422, "Tree SHA does not exist");
-    }
+    if (typeof tree !== "string") throw new GitHubError(422, "Tree SHA does not exist");
+    // The tree and every parent checked in one git run, the tree's verdict first.
+    const listed: unknown[] = Array.isArray(parents) ? parents : [];
+    const ids = listed.filter((p): p is string => typeof p === "string");
+    const [treeType, ...parentTypes] = await ctx.repo.git.objectTypes([tree, ...ids]);
+    if (treeType !== "tree") throw new GitHubError(422, "Tree SHA does not exist");
     if (!Array.isArray(parents)) throw validationFailed("Commit", "parents", "invalid");
-    for (const parent of parents) {
-      if (typeof parent !== "string" || (await ctx.repo.git.objectType(parent)) !== "commit") {
-        throw new GitHubError(422, "Parent SHA does not exist or is not a commit object");
-      }
-    }
+    if (ids.length !== listed.length || parentTypes.some((t) => t !== "commit"))
+      throw new GitHubError(422, "Parent SHA does not exist or is not a commit object");
     const login = ctx.world.login;
     const now = isoSeconds(new Date());
     const self = {

@@ -48,11 +48,11 @@ const createRef: Route = {
       () => false,
     );
     if (!valid) throw new GitHubError(422, `${ref} is not a valid ref name.`);
-    if (typeof sha !== "string" || !(await ctx.repo.git.objectType(sha))) {
-      throw new GitHubError(422, "Object does not exist");
-    }
+    const type = typeof sha === "string" ? await ctx.repo.git.objectType(sha) : undefined;
+    if (typeof sha !== "string" || !type) throw new GitHubError(422, "Object does not exist");
     if (!(await ctx.repo.git.setRef(ref, sha, ""))) throw new GitHubError(422, "Reference already exists");
-    const body = await refBody(ctx, ref, sha);
+    // Objects never change type: the one just read is the ref's.
+    const body = gitRefJson(ctx.world.urls, ctx.repo, ref, sha, type);
     return { status: 201, body, headers: { location: body.url } };
   },
 };

@@ -203,6 +203,27 @@ describe("GitHub stand-in", () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it("refuses a commit on a missing tree or parent and a ref to a missing object or taken name", async () => {
+    const first = await gh.createRepo("acme", "refusals", { "a.txt": "a\n" });
+    const where = { owner: "acme", repo: "refusals" };
+    const { tree } = (await octokit.rest.git.getCommit({ ...where, commit_sha: first })).data;
+    const blob = (await octokit.rest.git.createBlob({ ...where, content: "b\n" })).data.sha;
+    const missing = "0".repeat(39).concat("1");
+    const commit = (t: string, parents: string[]) =>
+      octokit.rest.git.createCommit({ ...where, message: "m", tree: t, parents });
+    expect(await statusOf(commit(missing, [first]))).toBe(422);
+    expect(await statusOf(commit(blob, [first]))).toBe(422);
+    expect(await statusOf(commit(tree.sha, [first, missing]))).toBe(422);
+    expect(await statusOf(commit(tree.sha, [tree.sha]))).toBe(422);
+    const made = (await commit(tree.sha, [first])).data;
+    expect(made).toMatchObject({ tree: { sha: tree.sha }, parents: [{ sha: first }] });
+    const ref = (sha: string) => octokit.rest.git.createRef({ ...where, ref: "refs/heads/topic", sha });
+    expect(await statusOf(ref(missing))).toBe(422);
+    expect((await ref(made.sha)).data.object).toMatchObject({ sha: made.sha, type: "commit" });
+    expect(await statusOf(ref(made.sha))).toBe(422);
+    expect(gh.violations).toEqual([]);
+  });
+
   it("reads trees recursively and blobs back, grafts subtrees and deletes directories", async () => {
     const o = { owner: "acme", repo: "trees" };
     const head = await gh.createRepo(o.owner, o.repo, {
