@@ -1,10 +1,10 @@
 /**
  * The publishing half of a job: read the sandbox's change set (metadata only), write it to GitHub
  * (to a fork when the token cannot push) and open the PR, as durable steps whose results are ids
- * and small metadata only: blob groups, one tree per batch (publish-plan.ts) — the last one checked
- * against the tree git wrote in the sandbox — then the commit, the branch and PR in one step. File
- * contents move inside the steps that upload them, except a small change set's, which the change
- * set itself carries (bounded, see `MAX_INLINE_CHANGE_BYTES`).
+ * and small metadata only: blob groups, one tree per batch (publish-plan.ts), and the last batch's
+ * tree — checked against the tree git wrote in the sandbox — with the commit, branch and PR in one
+ * step. File contents move inside the steps that upload them, except a small change set's, which
+ * the change set itself carries (bounded, see `MAX_INLINE_CHANGE_BYTES`).
  * A run a budget stopped publishes what it has as a draft marked unfinished; with nothing changed
  * the job fails with the reason the run ended.
  */
@@ -153,22 +153,24 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
       const { data } = await (await gh()).rest.git.getCommit({ ...where, commit_sha: baseSha });
       return data.tree.sha;
     }));
-  for (const [i, batch] of treeBatches.entries()) {
+  const last = treeBatches.length;
+  for (const [i, batch] of treeBatches.slice(0, -1).entries()) {
     const base = tree;
-    const last = i === treeBatches.length - 1;
-    tree = await durableStep(step, `tree ${i + 1} of ${treeBatches.length}`, "github", async () => {
-      const written = await writeTreeBatch(await gh(), where, base, batch, read);
-      // Trees are content-addressed: GitHub's id equal to git's means the very same tree. Else
-      // (or with no tree expected) every changed path is checked, naming the first that differs.
-      if (last && written !== expectedTree) await verifyTree(await gh(), where, written, changes);
-      return written;
-    });
+    tree = await durableStep(step, `tree ${i + 1} of ${last}`, "github", async () =>
+      writeTreeBatch(await gh(), where, base, batch, read),
+    );
   }
-  const finalTree = tree;
-  // One step: each call in it is safe to repeat (a commit again is a new commit the branch then
-  // points at instead; the branch is moved when it exists; the PR found when it is open already).
-  return durableStep(step, "commit and pull request", "github", async () => {
-    const commit = await commitTree(await gh(), pull, finalTree, baseSha);
+  const base = tree;
+  const final = treeBatches.at(-1) ?? [];
+  // One step for the last tree, the commit, the branch and the PR: each call in it is safe to
+  // repeat (a tree is content-addressed; a commit again is a new commit the branch then points at
+  // instead; the branch is moved when it exists; the PR is found when it is open already).
+  return durableStep(step, `tree ${last} of ${last}, commit and pull request`, "github", async () => {
+    const written = await writeTreeBatch(await gh(), where, base, final, read);
+    // Trees are content-addressed: GitHub's id equal to git's means the very same tree. Else (or
+    // with no tree expected) every changed path is checked, naming the first that differs.
+    if (written !== expectedTree) await verifyTree(await gh(), where, written, changes);
+    const commit = await commitTree(await gh(), pull, written, baseSha);
     return branchAndPull(await gh(), pull, commit);
   });
 }
