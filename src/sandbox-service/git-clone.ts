@@ -156,7 +156,7 @@ function hostGitIn(dir: string, home: string, timeoutMs: number, signal?: AbortS
  * `git clone [--filter=blob:none] --single-branch [--branch ref]`, then the HEAD it checked out,
  * its tree and the context files asked for.
  */
-export async function partialClone(options: CloneOptions): Promise<CloneResult> {
+export async function cloneRepository(options: CloneOptions): Promise<CloneResult> {
   const problem = cloneUrlProblem(options.url);
   if (problem) throw new ServiceError(400, "invalid request", `url: ${problem}`);
   const { url, ref, dest, home, timeoutMs, signal, auth } = options;

@@ -21,7 +21,7 @@ import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { ServiceError, sandboxNotFound } from "../errors";
-import { partialClone, redactUrl } from "../git-clone";
+import { cloneRepository, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
 import { jailedGit } from "../jailed-git";
 import { sandboxName } from "../job-name";
@@ -167,7 +167,7 @@ export class LocalBackend implements Backend {
     await mkdir(join(staging, "home"), { recursive: true, mode: 0o700 });
     try {
       const dest = join(staging, "repo");
-      const result = await partialClone({
+      const result = await cloneRepository({
         url: request.url,
         ref: request.ref,
         remoteUrl: request.remoteUrl,

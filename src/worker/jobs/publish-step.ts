@@ -24,6 +24,7 @@ import { durableStep } from "./durable";
 import { forkForJob } from "./fork-step";
 import type { JobRecord } from "./log";
 import { pullRequestBody } from "./pr-body";
+import { MAX_STEP_RESULT_BYTES, stepResultBytes } from "./step-size";
 
 export interface PublishJobInput {
   job: JobRecord;
@@ -69,12 +70,9 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
       const contents = Object.fromEntries(
         Object.entries(changeSet.contents ?? {}).filter(([sha]) => kept.has(sha)),
       );
-      return {
-        total,
-        policy,
-        expectedTree: whole ? (changeSet.treeSha ?? null) : null,
-        contents,
-      };
+      const result = { total, policy, expectedTree: whole ? (changeSet.treeSha ?? null) : null, contents };
+      // A long change list with its contents could pass the bound: then the blobs are read later.
+      return stepResultBytes(result) <= MAX_STEP_RESULT_BYTES ? result : { ...result, contents: {} };
     },
   );
   if (!policy.ok) throw new JobError("policy_refused", policy.reason);

@@ -1,7 +1,7 @@
 /**
  * The steps before the agent starts, run once per job: read the repository, start the sandbox
- * (addressed by the job id), clone (which reads the repo's context files too). Their outcome is saved in the
- * JobRoom, so a later attempt skips them; each step is idempotent should one run again.
+ * (addressed by the job id), clone (the clone answers the repo's context files too). Their outcome
+ * is saved in the JobRoom, so a later attempt skips them; each step is idempotent should one run again.
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { JobEvent } from "../../protocol/events";
