@@ -77,4 +77,20 @@ describe("changes", () => {
       ["moved.txt", "added"],
     ]);
   });
+
+  it("carries contents only while the files together stay within 256 KiB, the tree id always", async () => {
+    const { sandbox } = await cloned();
+    const changes = () => h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
+    await sh(sandbox, "head -c 262144 /dev/zero | tr '\\0' a > big.txt");
+    const within = await changes();
+    expect(Object.values(within.body.contents ?? {}).map((b) => Buffer.from(b, "base64").length)).toEqual([
+      262_144,
+    ]);
+    await sh(sandbox, "echo one more byte > more.txt");
+    const over = await changes();
+    expect(over.body.changes.map((c) => c.path)).toEqual(["big.txt", "more.txt"]);
+    expect(over.body.contents).toBeUndefined();
+    const tree = await sh(sandbox, "git add -A && git write-tree");
+    expect(over.body.treeSha).toBe(tree.output.trim());
+  });
 });
