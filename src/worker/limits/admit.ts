@@ -7,18 +7,23 @@ import { configOf } from "../config";
 import { ApiError } from "../errors";
 import type { Admission } from "./limiter";
 
-/** Asks tenant `tenant`'s limiter whether job `jobId` may start. */
+/**
+ * Asks tenant `tenant`'s limiter whether job `jobId` may start; with `delivery`, the same call
+ * says whether this signed request was seen before (limiter.ts).
+ */
 export async function admitJob(
   env: Env,
   tenant: string,
   jobId: string,
   idempotency?: { key: string; fingerprint: string },
+  delivery?: { key: string; ttlMs: number },
 ): Promise<Admission> {
   const limiter = env.TENANT_LIMITER.get(env.TENANT_LIMITER.idFromName(tenant));
   return limiter.admit({
     jobId,
     ...configOf(env).admission,
     ...(idempotency ? { idempotencyKey: idempotency.key, fingerprint: idempotency.fingerprint } : {}),
+    ...(delivery ? { delivery } : {}),
   });
 }
 
@@ -29,6 +34,9 @@ export function admittedOrThrow(admission: Admission): { jobId: string; replayed
       return { jobId: admission.jobId, replayed: false };
     case "replay":
       return { jobId: admission.jobId, replayed: true };
+    // The API sends no delivery key (its retries are the Idempotency-Key's); answered all the same.
+    case "redelivered":
+      throw new ApiError(409, "Request repeated", "This exact request was already received.");
     case "key-reused":
       throw new ApiError(
         409,

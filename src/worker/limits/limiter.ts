@@ -1,7 +1,9 @@
 /**
  * TenantLimiter: one Durable Object per tenant (an API token, a Slack user) deciding, atomically,
  * whether a new job may start: a sliding one-minute rate window, a cap on jobs still running, and
- * the tenant's Idempotency-Keys (24 h), so a repeated request finds the job it already started.
+ * the tenant's Idempotency-Keys (24 h), so a repeated request finds the job it already started,
+ * and the signed deliveries it was asked about (Slack's replay window), so a replayed `/pr` is told
+ * apart in the same call that admits it rather than in a round trip of its own.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -17,12 +19,18 @@ export interface AdmitRequest {
   idempotencyKey?: string;
   /** Digest of the request, to tell a retry from a different request reusing the key. */
   fingerprint?: string;
+  /**
+   * The signed request's own key (Slack's `X-Slack-Signature`), remembered for `ttlMs`: the same
+   * key again in that time is a replay, answered `redelivered` and neither counted nor admitted.
+   */
+  delivery?: { key: string; ttlMs: number };
 }
 
 export type Admission =
   | { kind: "admitted"; jobId: string }
   | { kind: "replay"; jobId: string }
   | { kind: "key-reused" }
+  | { kind: "redelivered" }
   | { kind: "limited"; reason: "rate" | "concurrency"; retryAfterSeconds: number; limit: number };
 
 export class TenantLimiter extends DurableObject<Env> {
@@ -34,6 +42,7 @@ export class TenantLimiter extends DurableObject<Env> {
     sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
       key TEXT PRIMARY KEY, job_id TEXT NOT NULL, fingerprint TEXT NOT NULL, at INTEGER NOT NULL
     )`);
+    sql.exec("CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires INTEGER NOT NULL)");
   }
 
   /** The sweep of ended jobs now under way, which admissions arriving meanwhile share. */
@@ -45,6 +54,9 @@ export class TenantLimiter extends DurableObject<Env> {
     const now = Date.now();
     sql.exec("DELETE FROM hits WHERE at <= ?", now - MINUTE_MS);
     sql.exec("DELETE FROM idempotency WHERE at <= ?", now - IDEMPOTENCY_MS);
+    // Before anything is decided: a replay is ignored whatever its original was told (a limit
+    // since freed must not let it start the job its original was refused).
+    if (request.delivery && !this.firstDelivery(request.delivery, now)) return { kind: "redelivered" };
     // Only a request that could start a job at the cap is worth asking the JobRooms for: a known
     // key or a spent minute is answered from this object alone, without an await.
     const decided = this.decide(request, now);
@@ -99,6 +111,20 @@ export class TenantLimiter extends DurableObject<Env> {
       );
     }
     return { kind: "admitted", jobId: request.jobId };
+  }
+
+  /** Records `delivery`; false when it was already recorded and has not expired (a replay). */
+  private firstDelivery(delivery: { key: string; ttlMs: number }, now: number): boolean {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM deliveries WHERE expires <= ?", now);
+    const fresh = sql
+      .exec(
+        "INSERT INTO deliveries (key, expires) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key",
+        delivery.key,
+        now + delivery.ttlMs,
+      )
+      .toArray();
+    return fresh.length > 0;
   }
 
   private runningCount(): number {

@@ -5,9 +5,10 @@
  * and the parent's Cancel button (only the requester may press it, unless SLACK_CANCEL_POLICY says
  * anyone in the channel). What follows an ack runs in waitUntil and is quick: Durable Object calls.
  * Replays (a captured request sent again within Slack's five-minute window) are answered like the
- * original and then ignored: both listeners ask the replay guard after the ack, never before it.
- * A `/pr` would meet its own job anyway (the id is the trigger_id's); the guard also stops a replay
- * from starting a job its original was refused (a limit since freed).
+ * original and then ignored, checked after the ack, never before it: the Cancel press asks the
+ * replay guard; a `/pr` asks its tenant's limiter, in the one call that also admits it. A `/pr`
+ * would meet its own job anyway (the id is the trigger_id's); the check also stops a replay from
+ * starting a job its original was refused (a limit since freed).
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
 import { notConfigured, readConfig } from "../config";
@@ -15,7 +16,7 @@ import { startJob } from "../jobs/start";
 import { admitJob } from "../limits/admit";
 import { CANCEL_ACTION } from "./blocks";
 import { parsePrCommand, usageText } from "./grammar";
-import { firstDelivery } from "./guard";
+import { firstDelivery, SIGNATURE_TTL_MS } from "./guard";
 import { commandJobId } from "./job-id";
 import { requestContext } from "./receiver";
 
@@ -44,16 +45,23 @@ export function registerSlackListeners(app: App, env: Env): void {
     }
     await ack();
     try {
-      if (!(await firstDelivery(env, requestSignature))) {
-        console.warn("slack: ignored a replayed /pr");
-        return;
-      }
       // Slack's retries and a double submit carry the same trigger_id, hence the same job id: the
       // JobRoom starts a job for the first of them only.
       const jobId = await commandJobId(env.SLACK_SIGNING_SECRET, command.team_id, command.trigger_id);
       // Per-user abuse limits; the job id doubles as the idempotency key, so a retry is not counted.
+      // A replay carries its original's tenant (the body is signed), so that limiter knows it.
       const tenant = `slack:${command.team_id}:${command.user_id}`;
-      const admission = await admitJob(env, tenant, jobId, { key: jobId, fingerprint: "" });
+      const admission = await admitJob(
+        env,
+        tenant,
+        jobId,
+        { key: jobId, fingerprint: "" },
+        { key: requestSignature, ttlMs: SIGNATURE_TTL_MS },
+      );
+      if (admission.kind === "redelivered") {
+        console.warn("slack: ignored a replayed /pr");
+        return;
+      }
       if (admission.kind === "limited") {
         const what = admission.reason === "rate" ? "jobs a minute" : "jobs running at once";
         await ephemeral(

@@ -1,14 +1,15 @@
 /**
  * SlackGuard: a small sharded Durable Object that remembers the signatures of recent Slack
  * requests, so a listener whose effect is not idempotent (the Cancel button) can ignore a replayed
- * request. It is asked after the ack, never before: a round trip to it is not worth Slack's 3 s.
+ * request. A `/pr` needs no call of its own here: its tenant's limiter, which it asks anyway,
+ * remembers its signature for as long (limits/limiter.ts). It is asked after the ack, never before: a round trip to it is not worth Slack's 3 s.
  * Keys hash onto a few long-lived shards, so a check meets a warm object rather than creating one
  * per request; an alarm drops expired entries.
  */
 import { DurableObject } from "cloudflare:workers";
 
 /** Longer than Slack's 5-minute signature window, so a replay is caught for as long as it could pass. */
-const SIGNATURE_TTL_MS = 6 * 60_000;
+export const SIGNATURE_TTL_MS = 6 * 60_000;
 const SHARDS = 16;
 
 export class SlackGuard extends DurableObject<Env> {

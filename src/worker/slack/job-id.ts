@@ -6,19 +6,30 @@
 
 const encoder = new TextEncoder();
 
+/** The last secret's imported key: one import per isolate and secret, not one per command. */
+let imported: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  if (imported?.secret !== secret) {
+    const key = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    imported = { secret, key };
+  }
+  return imported.key;
+}
+
 /** A UUIDv4-shaped id (122 bits of HMAC-SHA256) for the command `teamId`/`triggerId`. */
 export async function commandJobId(
   signingSecret: string,
   teamId: string,
   triggerId: string,
 ): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(signingSecret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await hmacKey(signingSecret);
   const mac = new Uint8Array(
     await crypto.subtle.sign("HMAC", key, encoder.encode(`pr:${teamId}:${triggerId}`)),
   );
