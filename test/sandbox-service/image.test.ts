@@ -118,7 +118,7 @@ describe("the bundle, started as the image starts it, with SANDBOX_BACKEND=modal
 
       const cloned = await call<CloneResult>("POST", `/v1/sandboxes/${id}/clone`, { url: repo.url });
       expect(cloned.status).toBe(200);
-      expect(cloned.body).toEqual({ headSha: repo.headSha, ref: "main" });
+      expect(cloned.body).toEqual({ headSha: repo.headSha, treeSha: repo.treeSha, ref: "main" });
 
       const listed = await call<ExecResult>("POST", `/v1/sandboxes/${id}/exec`, {
         argv: ["sh", "-c", "cat a.txt && git rev-parse HEAD"],
