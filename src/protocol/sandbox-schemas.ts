@@ -15,6 +15,7 @@ import type {
   FileContent,
   OwnedSandbox,
   OwnedSandboxes,
+  SandboxDiff,
   SandboxInfo,
   SandboxProblem,
 } from "./sandbox";
@@ -25,6 +26,17 @@ export const MAX_CONTEXT_PATHS = 32;
 export const MAX_CONTEXT_FILE_BYTES = 64 * 1024;
 /** The most content bytes a change set carries inline (`ChangeSet.contents`). */
 export const MAX_INLINE_CHANGE_BYTES = 256 * 1024;
+
+/** Bytes of one file's hunks in a sandbox diff (`SandboxDiff`); past it the file is cut with a marker. */
+export const MAX_DIFF_FILE_BYTES = 64 * 1024;
+/** Bytes of a whole sandbox diff, markers included: half a MiB, so it is stored and served in one piece. */
+export const MAX_DIFF_BYTES = 512 * 1024;
+/**
+ * How the lines the service adds to a bounded diff begin. Git starts no line of a diff with a
+ * backslash except "\ No newline at end of file", so these cannot come from a file's content.
+ */
+export const DIFF_TRUNCATED_MARKER = "\\ truncated: ";
+export const DIFF_OMITTED_MARKER = "\\ omitted: ";
 
 /** A full git object id (SHA-1, or SHA-256 for repositories in that format), lowercase hex. */
 export const gitShaSchema = z
@@ -95,6 +107,13 @@ export const blobRangeSchema = z.object({
   contentBase64: z.base64(),
 });
 
+export const sandboxDiffSchema = z.object({
+  baseSha: gitShaSchema,
+  // UTF-16 units: never more than the UTF-8 bytes the service bounds.
+  diff: z.string().max(MAX_DIFF_BYTES),
+  truncated: z.boolean(),
+});
+
 export const blobsSchema = z.object({ blobs: z.array(blobRangeSchema) });
 
 export const sandboxProblemSchema = z.object({
@@ -122,6 +141,7 @@ export type SchemasMatchProtocol = [
   Assert<Same<z.infer<typeof changeSchema>, Change>>,
   Assert<Same<z.infer<typeof changeSetSchema>, ChangeSet>>,
   Assert<Same<z.infer<typeof blobRangeSchema>, BlobRange>>,
+  Assert<Same<z.infer<typeof sandboxDiffSchema>, SandboxDiff>>,
   Assert<Same<z.infer<typeof sandboxProblemSchema>, SandboxProblem>>,
   Assert<Same<z.infer<typeof ownedSandboxSchema>, OwnedSandbox>>,
   Assert<Same<z.infer<typeof ownedSandboxesSchema>, OwnedSandboxes>>,

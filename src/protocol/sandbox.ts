@@ -168,6 +168,23 @@ export interface ChangeSet {
 }
 
 /**
+ * `GET /v1/sandboxes/:id/diff?base=<sha>` — git's unified diff of the staged work tree against
+ * `base` (the same `git add -A` the change set makes, so the same tree the pull request is built
+ * from): `git diff --cached -M` with renames, mode changes and "Binary files … differ" as git
+ * writes them. Bounded by the service: a file's hunks past `MAX_DIFF_FILE_BYTES` end with a
+ * `DIFF_TRUNCATED_MARKER` line, files past `MAX_DIFF_BYTES` altogether are counted in a final
+ * `DIFF_OMITTED_MARKER` line, and the whole text is at most `MAX_DIFF_BYTES` (UTF-8, decoded
+ * from git's bytes; invalid sequences become U+FFFD). A cut hunk's `@@` counts describe the lines
+ * kept, so the text still parses as a unified diff.
+ */
+export interface SandboxDiff {
+  baseSha: string;
+  diff: string;
+  /** True when a marker line says something was cut or left out. */
+  truncated: boolean;
+}
+
+/**
  * `GET /v1/sandboxes/:id/blobs/:sha?offset=&length=` — bytes `[offset, offset + length)` of a blob
  * in the sandbox's repository (`length` at most `MAX_BLOB_RANGE_BYTES`, 1 MiB, which is also the
  * default; `offset` at most the blob's size). 404 when the repository has no such blob.

@@ -177,6 +177,13 @@ function serviceApp(options: ServiceOptions): ServiceApp {
     return c.json(await backend.changes(c.req.param("id"), base));
   });
 
+  app.get("/v1/sandboxes/:id/diff", async (c) => {
+    const base = c.req.query("base");
+    if (base !== undefined && !gitShaSchema.safeParse(base).success)
+      throw badRequest("base: must be a full lowercase git sha");
+    return c.json(await backend.diff(c.req.param("id"), base));
+  });
+
   app.get("/v1/sandboxes/:id/blobs/:sha", async (c) => {
     const { offset, length, sha } = parseOrThrow(blobRangeSchema, {
       sha: c.req.param("sha"),

@@ -15,6 +15,7 @@ import type {
   ExecRequest,
   ExecResult,
   FileContent,
+  SandboxDiff,
   SandboxInfo,
   SandboxProblem,
 } from "../protocol/sandbox";
@@ -25,6 +26,7 @@ import {
   cloneResultSchema,
   execResultSchema,
   fileContentSchema,
+  sandboxDiffSchema,
   sandboxInfoSchema,
   sandboxProblemSchema,
 } from "../protocol/sandbox-schemas";
@@ -78,6 +80,12 @@ export class SandboxService {
   changes(id: string, baseSha?: string): Promise<ChangeSet> {
     const query = baseSha === undefined ? "" : `?base=${encodeURIComponent(baseSha)}`;
     return this.call("GET", `/v1/sandboxes/${encodeURIComponent(id)}/changes${query}`, changeSetSchema);
+  }
+
+  /** The same work tree as git's unified diff against `baseSha`, bounded by the service (`SandboxDiff`). */
+  diff(id: string, baseSha: string): Promise<SandboxDiff> {
+    const query = `?base=${encodeURIComponent(baseSha)}`;
+    return this.call("GET", `/v1/sandboxes/${encodeURIComponent(id)}/diff${query}`, sandboxDiffSchema);
   }
 
   /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (`length` ≤ 1 MiB). */

@@ -146,6 +146,7 @@ describe("GET /openapi.json", () => {
       "/code",
       "/jobs/{id}",
       "/jobs/{id}/cancel",
+      "/jobs/{id}/diff",
       "/jobs/{id}/events",
     ]);
     expect(Object.keys(doc.paths["/code"]?.post?.responses ?? {})).toContain("429");

@@ -15,11 +15,13 @@ import type {
   CloneResult,
   ExecResult,
   FileMode,
+  SandboxDiff,
   SandboxInfo,
 } from "../../protocol/sandbox";
 import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
+import { collectDiffWith } from "../diff";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { cloneRepository, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
@@ -217,6 +219,13 @@ export class LocalBackend implements Backend {
     const base = baseSha ?? sandbox.base?.headSha;
     if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(sandbox, collectChanges(sandbox.workspace, base, this.jail(sandbox)));
+  }
+
+  async diff(id: string, baseSha?: string): Promise<SandboxDiff> {
+    const sandbox = this.live(id);
+    const base = baseSha ?? sandbox.base?.headSha;
+    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(sandbox, collectDiffWith(jailedGit(sandbox.workspace, this.jail(sandbox)), base));
   }
 
   async execsDir(id: string): Promise<string> {

@@ -14,10 +14,12 @@ import type {
   CloneResult,
   ExecResult,
   FileMode,
+  SandboxDiff,
   SandboxInfo,
 } from "../../protocol/sandbox";
 import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
+import { collectDiffWith } from "../diff";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
 import { sandboxName } from "../job-name";
@@ -218,6 +220,13 @@ export class ModalBackend implements Backend {
     const base = baseSha ?? state.base?.headSha;
     if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
     return this.track(state, collectChangesWith(modalGit(state.sandbox), base));
+  }
+
+  async diff(id: string, baseSha?: string): Promise<SandboxDiff> {
+    const state = await this.live(id);
+    const base = baseSha ?? state.base?.headSha;
+    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    return this.track(state, collectDiffWith(modalGit(state.sandbox), base));
   }
 
   async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {

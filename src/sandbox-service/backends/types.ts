@@ -10,6 +10,7 @@ import type {
   CloneResult,
   ExecResult,
   FileMode,
+  SandboxDiff,
   SandboxInfo,
 } from "../../protocol/sandbox";
 
@@ -90,6 +91,8 @@ export interface Backend {
    * recorded at clone time; untracked files included, ignored ones not.
    */
   changes(id: string, baseSha?: string): Promise<ChangeSet>;
+  /** The same staged work tree as git's unified diff against the same base, bounded (diff.ts). */
+  diff(id: string, baseSha?: string): Promise<SandboxDiff>;
   /** Bytes `[offset, offset + length)` of a blob of the sandbox's repository (404 when it has none). */
   readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange>;
   /** Blobs read whole, in order; together at most 1 MiB (413 otherwise). */

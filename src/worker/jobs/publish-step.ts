@@ -6,7 +6,8 @@
  * step. File contents move inside the steps that upload them, except a small change set's, which
  * the change set itself carries (bounded, see `MAX_INLINE_CHANGE_BYTES`).
  * A run a budget stopped publishes what it has as a draft marked unfinished; with nothing changed
- * the job fails with the reason the run ended.
+ * the job fails with the reason the run ended. First of all the job's diff is stored for its page
+ * (diff-step.ts).
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { AgentRecord } from "../agent/loop";
@@ -20,6 +21,7 @@ import { branchAndPull, branchName, commitTree, type PublishedPr, type PullInput
 import { planPublish } from "../github/publish-plan";
 import { type BlobReader, uploadBlobs, verifyTree, writeTreeBatch } from "../github/publish-tree";
 import type { RepoRef } from "../github/repo";
+import { storeDiff } from "./diff-step";
 import { durableStep } from "./durable";
 import { forkForJob } from "./fork-step";
 import type { JobRecord } from "./log";
@@ -44,6 +46,8 @@ export interface PublishJobInput {
   record: AgentRecord;
   context: RepoContext;
   costUsd?: number;
+  /** Stores the job's diff in its room (attempt-checked); called once, when publishing starts. */
+  saveDiff: (diff: string) => Promise<void>;
 }
 
 /** Opens the job's PR; throws JobError when there is nothing to publish. */
@@ -52,6 +56,8 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
   // The policy runs inside the step, so its result is bounded by the policy's file cap.
   // The base is the clone step's commit, from the job's setup; never the service's memory.
   const baseSha = input.baseSha;
+  // First, so the page shows the change while the PR is written; it never fails the job.
+  await storeDiff(step, deps, input.sandboxId, baseSha, input.saveDiff);
   // A small change set comes with its contents (at most MAX_INLINE_CHANGE_BYTES, so the result
   // stays far under a step's bound) and the tree git wrote for it, which a publish of every change
   // must reproduce exactly; a policy that refused a path publishes another tree, so none is expected.

@@ -94,6 +94,27 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     setValue(this.ctx.storage.sql, "setup", setup);
   }
 
+  /**
+   * The job's diff, stored once when publishing starts (a later attempt's is the same staged tree:
+   * the first is kept). Kept as raw text, not JSON, so escaping cannot grow it past SQLite's row bound.
+   */
+  async saveDiff(attempt: number, diff: string): Promise<void> {
+    this.current(attempt);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO kv (key, value) VALUES ('diff', ?) ON CONFLICT(key) DO NOTHING",
+      diff,
+    );
+  }
+
+  /** The stored diff; null for an unknown job or before publishing started. */
+  async diff(): Promise<string | null> {
+    if (!this.hasTables()) return null;
+    const row = this.ctx.storage.sql
+      .exec<{ value: string }>("SELECT value FROM kv WHERE key = 'diff'")
+      .toArray()[0];
+    return row?.value ?? null;
+  }
+
   /** Saves the agent's state after a model reply, with that turn's events, in one call. */
   async saveTurn(attempt: number, save: TurnSave, events: { event: JobEvent; key: string }[]): Promise<void> {
     this.current(attempt);

@@ -158,6 +158,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         record: agentState.record,
         context: setup.context,
         ...(cost === undefined ? {} : { costUsd: cost }),
+        saveDiff: (diff) => room.saveDiff(attempt, diff),
       });
       if (pr.draftRefused) {
         const text = `${job.repo} does not support draft pull requests, so this one was opened ready for review.`;

@@ -1,6 +1,6 @@
 /**
  * `/jobs/:id`: the JSON snapshot, the SSE stream (replay from the start, `Last-Event-ID` or
- * `?after=N`, then live) and cancel. Job ids are random UUIDs, so the read routes are capability
+ * `?after=N`, then live), the diff and cancel. Job ids are random UUIDs, so the read routes are capability
  * URLs; cancelling needs an API token as well.
  */
 import { Hono } from "hono";
@@ -43,6 +43,20 @@ export const jobs = new Hono<{ Bindings: Env }>()
       0;
     const stream = await room.fetch(new Request(`http://room/events?after=${after}`));
     return new Response(stream.body, { status: 200, headers: stream.headers });
+  })
+  // The job's change as a unified diff (stored by the room when publishing starts; diff-step.ts).
+  .get("/:id/diff", async (c) => {
+    const id = c.req.param("id");
+    const room = roomFor(c.env, id);
+    const diff = await room.diff();
+    if (diff === null) {
+      if (!(await room.job())) throw notFound(id);
+      throw new ApiError(404, "Diff not available", "No diff yet: it appears when publishing starts.");
+    }
+    return c.body(diff, 200, {
+      "content-type": "text/x-diff; charset=utf-8",
+      "x-content-type-options": "nosniff",
+    });
   })
   .post("/:id/cancel", async (c) => {
     await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS);

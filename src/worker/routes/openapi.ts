@@ -104,6 +104,19 @@ export function openApiDocument() {
           },
         },
       },
+      "/jobs/{id}/diff": {
+        get: {
+          summary: "The job's change as a unified diff, bounded (from when publishing starts)",
+          parameters: [jobId],
+          responses: {
+            "200": {
+              description: "git's unified diff, truncated past 64 KiB a file and 512 KiB in all",
+              content: { "text/x-diff": {} },
+            },
+            "404": { description: "Unknown job, or no diff yet (Diff not available)", content: problem },
+          },
+        },
+      },
       "/jobs/{id}/cancel": {
         post: {
           summary: "Cancel a running job",
