@@ -77,11 +77,11 @@ describe("GET /jobs/:id/diff", () => {
       /^diff --git a\/scripts\/build\.sh b\/scripts\/build\.sh\nold mode 100644\nnew mode 100755$/m,
     );
     expect(diff).toContain("Binary files /dev/null and b/assets/logo.bin differ\n");
-    // Stored once, when publishing started: one diff request, before the change set was read.
+    // Stored once, when publishing started: one diff request, once the change set was read.
     const seen = system.tap?.seen.map((r) => r.path.split("?")[0]) ?? [];
     const base = `/v1/sandboxes/${id}`;
     expect(seen.filter((p) => p === `${base}/diff`)).toHaveLength(1);
-    expect(seen.indexOf(`${base}/diff`)).toBeLessThan(seen.indexOf(`${base}/changes`));
+    expect(seen.indexOf(`${base}/diff`)).toBeGreaterThan(seen.indexOf(`${base}/changes`));
     // A second read answers the same text.
     expect(await (await getDiff(id)).text()).toBe(diff);
   });

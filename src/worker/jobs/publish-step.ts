@@ -6,8 +6,8 @@
  * step. File contents move inside the steps that upload them, except a small change set's, which
  * the change set itself carries (bounded, see `MAX_INLINE_CHANGE_BYTES`).
  * A run a budget stopped publishes what it has as a draft marked unfinished; with nothing changed
- * the job fails with the reason the run ended. First of all the job's diff is stored for its page
- * (diff-step.ts).
+ * the job fails with the reason the run ended. Once the change set is read, the job's diff is
+ * stored for its page (diff-step.ts) beside the GitHub writes.
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { AgentRecord } from "../agent/loop";
@@ -52,35 +52,52 @@ export interface PublishJobInput {
 
 /** Opens the job's PR; throws JobError when there is nothing to publish. */
 export async function publishJob(step: WorkflowStep, input: PublishJobInput): Promise<PublishedPr> {
-  const { job, deps, record } = input;
+  const { deps } = input;
   // The policy runs inside the step, so its result is bounded by the policy's file cap.
   // The base is the clone step's commit, from the job's setup; never the service's memory.
   const baseSha = input.baseSha;
-  // First, so the page shows the change while the PR is written; it never fails the job.
-  await storeDiff(step, deps, input.sandboxId, baseSha, input.saveDiff);
   // A small change set comes with its contents (at most MAX_INLINE_CHANGE_BYTES, so the result
   // stays far under a step's bound) and the tree git wrote for it, which a publish of every change
   // must reproduce exactly; a policy that refused a path publishes another tree, so none is expected.
-  const { total, policy, expectedTree, contents } = await durableStep(
-    step,
-    "read changes",
-    "sandbox",
-    async () => {
-      const changeSet = await deps.sandboxes.changes(input.sandboxId, baseSha);
-      const total = changeSet.changes.length;
-      const policy = applyPolicy(changeSet.changes, deps.policy);
-      const whole = policy.ok && policy.refused.length === 0 && policy.changes.length === total;
-      const kept = new Set(
-        policy.ok ? policy.changes.flatMap((c) => (c.status === "deleted" ? [] : [c.sha])) : [],
-      );
-      const contents = Object.fromEntries(
-        Object.entries(changeSet.contents ?? {}).filter(([sha]) => kept.has(sha)),
-      );
-      const result = { total, policy, expectedTree: whole ? (changeSet.treeSha ?? null) : null, contents };
-      // A long change list with its contents could pass the bound: then the blobs are read later.
-      return stepResultBytes(result) <= MAX_STEP_RESULT_BYTES ? result : { ...result, contents: {} };
-    },
-  );
+  const changeSet = await durableStep(step, "read changes", "sandbox", async () => {
+    const changeSet = await deps.sandboxes.changes(input.sandboxId, baseSha);
+    const total = changeSet.changes.length;
+    const policy = applyPolicy(changeSet.changes, deps.policy);
+    const whole = policy.ok && policy.refused.length === 0 && policy.changes.length === total;
+    const kept = new Set(
+      policy.ok ? policy.changes.flatMap((c) => (c.status === "deleted" ? [] : [c.sha])) : [],
+    );
+    const contents = Object.fromEntries(
+      Object.entries(changeSet.contents ?? {}).filter(([sha]) => kept.has(sha)),
+    );
+    const result = { total, policy, expectedTree: whole ? (changeSet.treeSha ?? null) : null, contents };
+    // A long change list with its contents could pass the bound: then the blobs are read later.
+    return stepResultBytes(result) <= MAX_STEP_RESULT_BYTES ? result : { ...result, contents: {} };
+  });
+  // The page's diff is read beside the GitHub writes, so it costs the PR no time: nothing else
+  // stages the sandbox's index by now, and it never fails the job (diff-step.ts).
+  const diffStored = storeDiff(step, deps, input.sandboxId, baseSha, input.saveDiff);
+  const published = publishChanges(step, input, changeSet);
+  await Promise.allSettled([diffStored, published]);
+  await diffStored; // rejects only when the attempt was superseded, which outranks the PR's outcome
+  return published;
+}
+
+type ChangesRead = {
+  total: number;
+  policy: ReturnType<typeof applyPolicy>;
+  expectedTree: string | null;
+  contents: Record<string, string>;
+};
+
+/** Writes the change set read to GitHub and opens the PR; throws JobError when there is nothing to publish. */
+async function publishChanges(
+  step: WorkflowStep,
+  input: PublishJobInput,
+  found: ChangesRead,
+): Promise<PublishedPr> {
+  const { job, deps, record, baseSha } = input;
+  const { total, policy, expectedTree, contents } = found;
   if (!policy.ok) throw new JobError("policy_refused", policy.reason);
   if (total > 0 && policy.changes.length === 0) {
     const list = policy.refused.map((r) => `${r.path}: ${r.reason}`).join("; ");
