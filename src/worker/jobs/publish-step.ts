@@ -105,7 +105,7 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
   const body = pullRequestBody({
     summary,
     prompt: job.prompt,
-    eventsUrl: `${job.origin}/jobs/${job.jobId}/events`,
+    pageUrl: `${job.origin}/jobs/${job.jobId}`,
     changes,
     refused: policy.refused,
     ...(job.requester ? { requester: job.requester } : {}),
