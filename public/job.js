@@ -6,7 +6,7 @@
 
 (() => {
   const main = document.getElementById("job");
-  if (!main || main.dataset.status !== "running" || typeof EventSource !== "function") return;
+  if (main?.dataset.status !== "running" || typeof EventSource !== "function") return;
 
   const byId = (id) => document.getElementById(id);
   const createdAt = Date.parse(main.dataset.createdAt || "");
