@@ -193,7 +193,7 @@
   on("done", (data) => {
     source.close();
     clearInterval(ticker);
-    setStatus(data.status, "done", undefined);
+    setStatus(data.status, "done", "The job has ended.");
     showUsage(data.usage);
     document.title = document.title.replace(/^running/, data.status);
     void refreshDiff();

@@ -8,6 +8,9 @@ import type { JobRecord } from "../jobs/log";
 
 type EventData<T extends JobEvent["type"]> = Extract<JobEvent, { type: T }>["data"];
 
+/** The status line once the job is over (public/job.js says the same at `done`). */
+export const ENDED = "The job has ended.";
+
 export type PageStep = EventData<"step"> & { seq: number };
 export type PageMessage = EventData<"message"> & { seq: number };
 
@@ -66,6 +69,7 @@ export function foldPage(job: JobRecord, events: readonly LoggedEvent[], githubU
     else if (event.type === "done") {
       view.status = event.data.status;
       view.phase = "done";
+      view.statusMessage = ENDED;
       view.usage = event.data.usage;
     }
   }
