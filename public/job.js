@@ -75,7 +75,10 @@
     }
     summary.append(el("span", "step-duration", ` ${stepDuration(step.durationMs)}`));
     details.append(summary, el("p", "label", "Input"), el("pre", "step-input-full", step.input));
-    details.append(el("p", "label", "Output"), el("pre", "step-output", step.output));
+    details.append(
+      el("p", "label", "Output"),
+      step.output === "" ? el("p", "empty", "No output.") : el("pre", "step-output", step.output),
+    );
     item.append(details);
     list.append(item);
     const count = byId("step-count");

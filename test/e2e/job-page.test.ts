@@ -17,13 +17,15 @@ import { collectEvents, type ParsedEvent } from "./sse";
 const HOSTILE_OUTPUT = `<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">`;
 const HOSTILE_MESSAGE = `<img src="y" onerror="window.__pwned = 3">Changing the title.`;
 
+const PRICE = { inputPerMillion: 2, outputPerMillion: 8 };
+
 let system: System;
 let proxy: CutProxy;
 let browser: Browser;
 let artifacts: string;
 
 beforeAll(async () => {
-  system = await startSystem();
+  system = await startSystem({ vars: { MODEL_PRICES: JSON.stringify({ "scripted-model": PRICE }) } });
   proxy = await startCutProxy(system.url);
   browser = await launchBrowser();
   artifacts = await mkdtemp(join(tmpdir(), "job-page-"));
@@ -120,6 +122,11 @@ describe("the job page, live", () => {
     expect(await page.locator("#pr-state").textContent()).toBe(pr.draft ? "draft" : "ready for review");
     expect(await page.locator("#status .status-word").textContent()).toBe("succeeded");
     expect(await page.locator("#status-message").textContent()).toBe("The job has ended.");
+    const usage = events.at(-1)?.data.usage as { costUsd: number; promptTokens: number };
+    expect(await page.locator("#cost").textContent()).toBe(`about $${usage.costUsd.toFixed(4)}`);
+    expect(await page.locator("#tokens").textContent()).toMatch(
+      new RegExp(`^${usage.promptTokens.toLocaleString("en-US")} prompt \\+ \\d+ completion$`),
+    );
     // At `done` the diff section is fetched again from the page's own HTML.
     await expect
       .poll(() => watch.requests.some((r) => r.resourceType() === "fetch" && r.url() === job.pageUrl))
@@ -189,12 +196,26 @@ describe("the job page, live", () => {
     await context.close();
   });
 
-  it.runIf(process.env.JOB_PAGE_SCREENSHOT)("writes the README's screenshot", async () => {
-    const context = await browser.newContext({ viewport: { width: 900, height: 900 }, colorScheme: "light" });
+  it.runIf(process.env.JOB_PAGE_SCREENSHOT)("writes the README's screenshot of a finished job", async () => {
+    const job = await startJob("[docs]", [
+      { content: "I'll look at the README first, then run the checks.", ...bash("cat README.md") },
+      bash("test -f CHANGES.md"),
+      {
+        content: "There is no changelog yet; retitling and adding one.",
+        toolCalls: [{ name: "edit", arguments: { path: "README.md", old: "# Site", new: "# The site" } }],
+      },
+      bash("printf '# Changes\\n\\n- Retitled the README.\\n' > CHANGES.md && test -f CHANGES.md"),
+      { toolCalls: [{ name: "finish", arguments: { title: "Retitle the README", summary: "Retitled." } }] },
+    ]);
+    await job.events;
+    const context = await browser.newContext({
+      viewport: { width: 900, height: 1000 },
+      colorScheme: "light",
+    });
     const page = await context.newPage();
-    await page.goto(finished.pageUrl);
-    await page.locator("#steps > li.step").first().locator("summary").click();
-    await page.screenshot({ path: String(process.env.JOB_PAGE_SCREENSHOT), fullPage: false });
+    await page.goto(job.pageUrl);
+    await page.locator("#steps > li.step").nth(1).locator("summary").click();
+    await page.screenshot({ path: String(process.env.JOB_PAGE_SCREENSHOT) });
     await context.close();
   });
 });

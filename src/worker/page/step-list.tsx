@@ -23,7 +23,7 @@ export function StepItem(props: { step: PageStep }) {
         <p class="label">Input</p>
         <pre class="step-input-full">{step.input}</pre>
         <p class="label">Output</p>
-        <pre class="step-output">{step.output}</pre>
+        {step.output === "" ? <p class="empty">No output.</p> : <pre class="step-output">{step.output}</pre>}
       </details>
     </li>
   );
