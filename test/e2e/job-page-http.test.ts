@@ -129,6 +129,10 @@ describe("the page's assets and stream", () => {
       expectPageHeaders(response);
       expect((await response.text()).length).toBeGreaterThan(500);
     }
+    // The headers file configures the assets; it is not one of them.
+    const rules = await fetch(`${system.url}/_headers`);
+    expect(rules.status).toBe(404);
+    expect(await rules.text()).not.toContain("Content-Security-Policy");
   });
 
   it("starts every event stream with retry:, and resumes from the later of ?after= and Last-Event-ID", async () => {
