@@ -145,16 +145,16 @@ describe.each([
     );
   });
 
-  it("opens the PR GitHub records, with finish's title and a body holding summary, prompt and events link", () => {
+  it("opens the PR GitHub records, with finish's title and a body holding summary, prompt and the job page's link", () => {
     expect(system.github.pulls).toHaveLength(1);
     const pr = system.github.pulls[0];
-    const job = events[0]?.data as { jobId: string; eventsUrl: string };
+    const job = events[0]?.data as { jobId: string; statusUrl: string };
     expect(pr?.title).toBe("Greet the world [e2e]");
     expect(pr?.base).toBe("main");
     expect(pr?.head).toMatch(new RegExp(`^agent/greet-the-world-e2e-${job.jobId.slice(0, 8)}$`));
     expect(pr?.body).toContain("Says hello to the world.");
     expect(pr?.body).toContain("> [e2e] Greet the world");
-    expect(pr?.body).toContain(job.eventsUrl);
+    expect(pr?.body).toContain(`[job page](${job.statusUrl})`);
     expect(pr?.body).toContain("**Request** from API token `e2e-suite`");
     expect(pr?.body).toContain("Usage: 6 steps, 1,610 prompt + 110 completion tokens, about $1.83");
     expect(pr?.body).toContain("Files changed (8)");

@@ -80,6 +80,13 @@ it("first run: .dev.vars 0600, the missing keys named, both started, no secret i
       title: "Server not configured",
       missing: ["OPENAI_API_KEY", "GITHUB_TOKEN"],
     });
+
+    // wrangler dev serves the job page's script from public/, with the page's headers.
+    const script = await fetch(`${project.workerUrl}/job.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-security-policy")).toMatch(/^default-src 'none'; script-src 'self';/);
+    expect(script.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await script.text()).toContain("new EventSource(");
   } finally {
     // Ctrl-C as dev.mjs sees it: it stops both children and exits 0 (and so does npm).
     // (Not the `sh -c` npm runs it under, whose command line names the script too.)

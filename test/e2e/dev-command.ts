@@ -29,7 +29,9 @@ const freePort = async () => Number(new URL(await closedPortUrl()).port);
 
 export async function devProject(): Promise<DevProject> {
   const dir = await mkdtemp(join(tmpdir(), "e2e-npm-dev-"));
-  for (const name of ["src", "scripts", "node_modules", "package.json", "tsconfig.json", "Dockerfile"]) {
+  const linked = ["src", "scripts", "node_modules", "package.json", "tsconfig.json", "tsconfig.worker.json"];
+  // public/: the job page's assets, which wrangler.toml's [assets] serves.
+  for (const name of [...linked, "public", "Dockerfile"]) {
     await symlink(join(ROOT, name), join(dir, name));
   }
   await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));

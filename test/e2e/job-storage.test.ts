@@ -1,6 +1,7 @@
-// Reading a job that does not exist writes nothing: unauthenticated `GET /jobs/<uuid>` and its
-// `/events` (and an authenticated cancel) for ids no job has are 404s that leave no table and no
-// row in the JobRoom they address, so random ids cannot be used to fill the deployment's storage.
+// Reading a job that does not exist writes nothing: unauthenticated `GET /jobs/<uuid>` (JSON or the
+// page) and its `/events` (and an authenticated cancel) for ids no job has are 404s that leave no
+// table and no row in the JobRoom they address, so random ids cannot be used to fill the
+// deployment's storage.
 // Measured inside each room's own SQLite database (wrangler's harness runs SQL in the object).
 // Locally miniflare writes its own `__miniflare_do_name` table in any object it starts, so counting
 // database files would measure miniflare, not us; the schema (and so any row) is what our code writes.
@@ -35,6 +36,10 @@ describe("unknown job ids", () => {
         expect(response.headers.get("content-type")).toMatch(/problem\+json/);
         await response.body?.cancel();
       }
+      // The job page's 404, for a browser, reads the same room.
+      const page = await fetch(`${system.url}/jobs/${id}`, { headers: { accept: "text/html" } });
+      expect([page.status, page.headers.get("content-type")]).toEqual([404, "text/html; charset=utf-8"]);
+      await page.body?.cancel();
     }
     for (const id of ids) expect(await system.durableObjectTables("JOB_ROOM", id), id).toEqual([]);
 

@@ -96,7 +96,7 @@ describe("a valid /pr", () => {
     expect(blocksText).toContain("[ack] add a README");
     expect(blocksText).toContain("<@U0ALICE>");
     expect(blocksText).toContain("develop");
-    expect(blocksText).toContain("/events|Live events>");
+    expect(blocksText).toMatch(/\/jobs\/[0-9a-f-]{36}\|Live page>/);
     const jobId = jobIdOf(parent?.args ?? {});
     const snapshot = (await (await fetch(`${w.url}/jobs/${jobId}`)).json()) as Record<string, unknown>;
     expect(snapshot).toMatchObject({ status: "running", repo: "acme/api", baseBranch: "develop" });

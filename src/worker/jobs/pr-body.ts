@@ -1,7 +1,7 @@
 /**
  * The pull request's body: the agent's summary first (what a reviewer reads), then what a reviewer
  * needs to trust it — the request and who made it, the checks that really ran with their exit
- * codes, the files changed, usage and cost, and the link to the job's events.
+ * codes, the files changed, usage and cost, and the link to the job's live page.
  */
 import type { Change } from "../../protocol/sandbox";
 import type { CheckRun } from "../agent/checks";
@@ -10,7 +10,8 @@ import type { Refusal } from "../github/policy";
 export interface PrBodyInput {
   summary: string;
   prompt: string;
-  eventsUrl: string;
+  /** The job's page (`GET /jobs/:id`): its steps, messages and diff. */
+  pageUrl: string;
   changes: Change[];
   /** Who asked: a Slack user id, or `api:<token name>`. */
   requester?: string;
@@ -62,7 +63,7 @@ export function pullRequestBody(input: PrBodyInput): string {
     ...refusedText(input.refused ?? []),
     `Usage: ${usageText(input.usage)}`,
     "",
-    `Opened by Modal Coding Agent · [job events](${input.eventsUrl})`,
+    `Opened by Modal Coding Agent · [job page](${input.pageUrl})`,
   ].join("\n");
 }
 

@@ -128,7 +128,7 @@ async function publishChanges(
   const body = pullRequestBody({
     summary,
     prompt: job.prompt,
-    eventsUrl: `${job.origin}/jobs/${job.jobId}/events`,
+    pageUrl: `${job.origin}/jobs/${job.jobId}`,
     changes,
     refused: policy.refused,
     ...(job.requester ? { requester: job.requester } : {}),

@@ -68,6 +68,12 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     return job ? snapshot(job, readEvents(this.ctx.storage.sql, 0)) : null;
   }
 
+  /** The job and its whole log, for the job page; null when the room holds no job. */
+  async page(): Promise<{ job: JobRecord; events: LoggedEvent[]; diff: string | null } | null> {
+    const job = this.job();
+    return job ? { job, events: readEvents(this.ctx.storage.sql, 0), diff: await this.diff() } : null;
+  }
+
   /** The running attempt starts here: its job and saved progress, or SUPERSEDED. */
   async begin(attempt: number): Promise<Resume> {
     const job = this.current(attempt);

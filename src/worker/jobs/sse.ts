@@ -1,13 +1,16 @@
 /**
  * Server-sent events from a JobRoom: replay the log after a sequence number, then follow it live
- * until `done`, with a `: keepalive` comment every 15 s. Many subscribers share one log; a failed
- * or aborted write is taken as the client's disconnect (workerd often misses them otherwise).
+ * until `done`, with a `: keepalive` comment every 15 s and, first, a `retry:` for browsers that
+ * reconnect. Many subscribers share one log; a failed or aborted write is taken as the client's
+ * disconnect (workerd often misses them otherwise).
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { LoggedEvent } from "../../protocol/events";
 
 const KEEPALIVE_MS = 15_000;
+/** How long a browser's EventSource waits before it reconnects (with `Last-Event-ID`) after a drop. */
+export const RETRY_MS = 2_000;
 
 type Waiter = (event: LoggedEvent | null) => void;
 
@@ -73,6 +76,7 @@ export function serveEvents(source: EventSource): Promise<Response> {
       stream.onAbort(() => live.close());
       let last = source.after;
       try {
+        await stream.write(`retry: ${RETRY_MS}\n\n`);
         for (const event of backlog) {
           if (!(await send(event))) return;
         }

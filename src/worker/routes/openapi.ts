@@ -81,10 +81,13 @@ export function openApiDocument() {
       },
       "/jobs/{id}": {
         get: {
-          summary: "Job snapshot",
+          summary: "Job snapshot (JSON), or the live job page for an Accept preferring text/html",
           parameters: [jobId],
           responses: {
-            "200": { description: "JSON snapshot: status, phase, repo, PR, error, usage" },
+            "200": {
+              description:
+                "JSON snapshot: status, phase, repo, PR, error, usage; the HTML job page for browsers (Vary: Accept)",
+            },
             "404": { description: "Unknown job", content: problem },
           },
         },

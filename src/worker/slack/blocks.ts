@@ -44,7 +44,7 @@ export function parentMessage(view: ThreadView, githubUrl: string, now: number):
     ...(view.requester ? [`Requested by <@${view.requester}>`] : []),
     steps,
     formatDuration(elapsed),
-    `<${view.eventsUrl}|Live events>`,
+    `<${view.pageUrl}|Live page>`,
   ].join(" · ");
   const blocks: types.KnownBlock[] = [
     section(header),

@@ -15,7 +15,8 @@ export interface ThreadView {
   prompt: string;
   requester: string | null;
   createdAt: string;
-  eventsUrl: string;
+  /** The job's live page (`GET /jobs/:id` in a browser). */
+  pageUrl: string;
   status: "running" | JobStatus;
   phase: Phase | "done";
   /** The latest `status` message ("Cloning acme/api"). */
@@ -36,7 +37,7 @@ export function foldView(job: JobRecord, events: readonly LoggedEvent[]): Thread
     prompt: job.prompt,
     requester: job.requester ?? null,
     createdAt: job.createdAt,
-    eventsUrl: `${job.origin}/jobs/${job.jobId}/events`,
+    pageUrl: `${job.origin}/jobs/${job.jobId}`,
     status: "running",
     phase: "queued",
     statusMessage: "Job accepted",
