@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ExecResult, FileContent } from "../protocol/sandbox";
+import type { ExecResult, FileContent, SandboxReadiness } from "../protocol/sandbox";
 import { gitShaSchema } from "../protocol/sandbox-schemas";
 import { bearerAuth } from "./auth";
 import type { Backend, CloseOptions, ExecSpec } from "./backends/types";
@@ -95,6 +95,17 @@ function serviceApp(options: ServiceOptions): ServiceApp {
       },
     }),
   );
+
+  app.get("/v1/ready", async (c) => {
+    const started = performance.now();
+    await backend.proveReady();
+    const ready: SandboxReadiness = {
+      ok: true,
+      backend: backend.name,
+      ms: Math.round(performance.now() - started),
+    };
+    return c.json(ready);
+  });
 
   app.post("/v1/sandboxes", async (c) => {
     const { jobId } = await readJson(c, createSandboxSchema);

@@ -18,6 +18,7 @@ import type {
   SandboxDiff,
   SandboxInfo,
   SandboxProblem,
+  SandboxReadiness,
 } from "../protocol/sandbox";
 import {
   blobRangeSchema,
@@ -29,6 +30,7 @@ import {
   sandboxDiffSchema,
   sandboxInfoSchema,
   sandboxProblemSchema,
+  sandboxReadinessSchema,
 } from "../protocol/sandbox-schemas";
 import { SandboxError } from "./errors";
 
@@ -55,6 +57,11 @@ export class SandboxService {
     private readonly token: string,
     private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
+
+  /** The service's proof that its backend works now (`GET /v1/ready`); a 503 SandboxError says why not. */
+  ready(): Promise<SandboxReadiness> {
+    return this.call("GET", "/v1/ready", sandboxReadinessSchema);
+  }
 
   /** The job's sandbox (made once; `id` is the job id), also after the service restarted. */
   create(jobId: string): Promise<SandboxInfo> {
