@@ -33,6 +33,7 @@ import {
   sandboxReadinessSchema,
 } from "../protocol/sandbox-schemas";
 import { SandboxError } from "./errors";
+import { isFetchFailure } from "./redact";
 
 export interface ExecOptions {
   timeoutMs: number;
@@ -202,6 +203,10 @@ export class SandboxService {
     const route = `${method} ${path.split("?")[0]}`;
     const text = await response.text();
     if (!response.ok) {
+      // wrangler dev's outbound proxy answers a connection it could not make with a 500 whose body
+      // is the error, where deployed workerd throws: both are an unreachable service.
+      if (response.status === 500 && isFetchFailure(text))
+        throw new SandboxError(`sandbox service unreachable: ${text.trim().slice(0, 200)}`, 0, true);
       const problem = parseProblem(text, response.status);
       throw new SandboxError(
         `sandbox service ${route}: ${problem.title}${problem.detail ? ` — ${problem.detail}` : ""}`,
