@@ -26,6 +26,8 @@ export interface SystemOptions {
   github?: Omit<GitHubStandInOptions, "token">;
   /** Put a tap (service-tap.ts) between the Worker and the sandbox service, calling this hook. */
   serviceHook?: ServiceHook;
+  /** A wrangler config other than ./wrangler.toml (one lacking a binding, say), in the repo root. */
+  configPath?: string;
 }
 
 type DurableBinding = "JOB_ROOM" | "TENANT_LIMITER";
@@ -82,7 +84,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const worker = createTestHarness({
     workers: [
       {
-        configPath: "./wrangler.toml",
+        configPath: options.configPath ?? "./wrangler.toml",
         vars: {
           OPENAI_BASE_URL: openai.url,
           OPENAI_MODEL: "scripted-model",

@@ -2,6 +2,7 @@
 // bubblewrap backend, D1 answers and the configuration is complete; 401 without a valid token;
 // and a 503 naming each failing part (the sandbox service unreachable, a key jobs need missing)
 // without echoing a secret or the credentials in a URL.
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedPortUrl } from "./closed-port";
 import { type System, startSystem } from "./harness";
@@ -123,5 +124,36 @@ describe("GET /readyz when the sandbox service answers but bubblewrap fails", ()
     expect(body.checks.database?.ok).toBe(true);
     expect(body.checks.config?.ok).toBe(true);
     expect(body.detail).toBe(`sandbox: ${body.checks.sandbox?.error}`);
+  });
+});
+
+describe("GET /readyz on a deployment whose wrangler.toml has no D1 binding", () => {
+  let system: System;
+  // Beside wrangler.toml, so its relative paths (main, assets, tsconfig) resolve the same.
+  const configPath = "./wrangler.readyz-no-d1.toml";
+  beforeAll(async () => {
+    const toml = await readFile("./wrangler.toml", "utf8");
+    const withoutD1 = toml.replace(/\n# [^\n]*\n\[\[d1_databases\]\]\n(?:[a-z_]+ = [^\n]*\n?)+/, "\n");
+    expect(withoutD1).not.toContain("d1_databases");
+    await writeFile(configPath, withoutD1);
+    system = await startSystem({ configPath });
+  }, 60_000);
+  afterAll(async () => {
+    await system?.close();
+    await rm(configPath, { force: true });
+  });
+
+  it("answers 503 saying the binding is missing, the other checks still run", async () => {
+    const response = await readyz(system);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { detail: string; checks: Record<string, { ok: boolean }> };
+    expect(body.checks.database).toEqual({
+      ok: false,
+      ms: 0,
+      error: "D1 binding DB missing (wrangler.toml [[d1_databases]])",
+    });
+    expect(body.checks.sandbox).toMatchObject({ ok: true, backend: "local" });
+    expect(body.checks.config).toEqual({ ok: true });
+    expect(body.detail).toBe("database: D1 binding DB missing (wrangler.toml [[d1_databases]])");
   });
 });
