@@ -49,7 +49,8 @@ async function checkSandbox(env: Env): Promise<SandboxCheck> {
   } catch (error) {
     if (
       error instanceof CheckTimeout ||
-      (error instanceof SandboxError && /timeout|abort/i.test(error.message))
+      // AbortSignal.timeout's TimeoutError, as the client reports a fetch that never got an answer.
+      (error instanceof SandboxError && error.status === 0 && /timeout|abort/i.test(error.message))
     )
       return failed(`sandbox service at ${at} did not answer within ${seconds}`);
     if (!(error instanceof SandboxError)) return failed(`sandbox service at ${at}: ${redact(String(error))}`);
