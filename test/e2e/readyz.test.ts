@@ -157,3 +157,40 @@ describe("GET /readyz on a deployment whose wrangler.toml has no D1 binding", ()
     expect(body.detail).toBe("database: D1 binding DB missing (wrangler.toml [[d1_databases]])");
   });
 });
+
+describe("GET /readyz when the sandbox service holds the proof past the deadline", () => {
+  let system: System;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  beforeAll(async () => {
+    system = await startSystem({
+      serviceHook: async (request) => {
+        if (request.path === "/v1/ready") await held;
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    release();
+    await system?.close();
+  });
+
+  it("answers 503 saying the service did not answer in time, the other checks reported beside it", async () => {
+    const response = await readyz(system);
+    release();
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
+    expect(body.checks.sandbox).toMatchObject({
+      ok: false,
+      error: `sandbox service at ${system.tap?.url} did not answer within 3 s`,
+    });
+    expect(body.checks.database?.ok).toBe(true);
+    expect(body.checks.config?.ok).toBe(true);
+    // The Worker asked with the service's own token, and nothing else of its secrets.
+    const asked = system.tap?.seen.filter((r) => r.path === "/v1/ready") ?? [];
+    expect(asked.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${system.secrets.SANDBOX_SERVICE_TOKEN}`,
+    ]);
+  });
+});
