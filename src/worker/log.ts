@@ -30,7 +30,8 @@ export function safeValue(value: unknown, depth = 0): unknown {
   if (value instanceof Headers) return "[headers]";
   if (value instanceof Date) return value.toISOString();
   if (depth >= MAX_DEPTH) return "[nested]";
-  if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((item) => safeValue(item, depth + 1) ?? null);
+  if (Array.isArray(value))
+    return value.slice(0, MAX_ITEMS).map((item) => safeValue(item, depth + 1) ?? null);
   return safeObject(value as Record<string, unknown>, depth + 1);
 }
 

@@ -53,7 +53,12 @@ describe("the Worker's log lines", () => {
     expect(line).not.toContain("\n");
     const entry = parse(line);
     expect(Object.keys(entry)).toEqual(["time", "level", "msg", "job_id", "attempt", "freed"]);
-    expect(entry).toMatchObject({ level: "warn", msg: "sandbox terminate failed", job_id: "job_1", attempt: 2 });
+    expect(entry).toMatchObject({
+      level: "warn",
+      msg: "sandbox terminate failed",
+      job_id: "job_1",
+      attempt: 2,
+    });
     expect(new Date(String(entry.time)).toISOString()).toBe(entry.time);
   });
 
@@ -108,7 +113,10 @@ describe("the Worker's log lines", () => {
     const active = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(spanContext));
     const entry = context.with(active, () => parse(logLine("info", "in a span", { job_id: "job_3" })));
     expect(entry).toMatchObject({ trace_id: spanContext.traceId, span_id: spanContext.spanId });
-    const invalid = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ ...spanContext, traceId: "0".repeat(32) }));
+    const invalid = trace.setSpan(
+      ROOT_CONTEXT,
+      trace.wrapSpanContext({ ...spanContext, traceId: "0".repeat(32) }),
+    );
     expect(context.with(invalid, () => parse(logLine("info", "invalid")))).not.toHaveProperty("trace_id");
   });
 

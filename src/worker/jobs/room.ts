@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
+import { log } from "../log";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { doneData, type Ending } from "./ending";
 import { judge, workflowId } from "./liveness";
@@ -246,7 +247,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
         params: { jobId: job.jobId, attempt: n },
       });
     } catch (error) {
-      console.error("workflow create failed:", String(error));
+      log.error("workflow create failed", { job_id: job.jobId, attempt: n, error });
       await this.endHere("failed", { code: "internal_error", message: "The job could not be started." });
     }
   }
@@ -290,7 +291,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
       await (await this.env.CODE_JOB.get(workflowId(job.jobId, attempt))).terminate();
     } catch (error) {
       // Already finished, never started, or (under `wrangler dev` after a restart) unreachable.
-      console.warn("workflow terminate:", String(error));
+      log.warn("workflow terminate failed", { job_id: job.jobId, attempt, error });
     }
   }
 

@@ -11,6 +11,7 @@ import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
+import { log } from "../log";
 import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
 import { messageOf } from "./durable";
@@ -35,7 +36,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
   override async run(event: Readonly<WorkflowEvent<CodeJobParams>>, step: WorkflowStep): Promise<string> {
     const { jobId, attempt } = event.payload;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
-    const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs);
+    const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs, jobId);
     try {
       const resume = await room.begin(attempt);
       const outcome = await this.attempt(step, attempt, resume);
@@ -189,7 +190,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
           .then(() => true),
       )
       .catch((error: unknown) => {
-        console.error("sandbox terminate failed; the JobRoom retries:", messageOf(error));
+        log.error("sandbox terminate failed; the JobRoom retries", { job_id: job.jobId, error });
         return false;
       });
     return { ...outcome, usage: usage(), sandboxFreed };
