@@ -51,6 +51,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     setValue(sql, "job", job);
     this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
+    log.info("job accepted", { job_id: job.jobId, repo: job.repo, requester: job.requester });
     // Off the caller's path: the first events are logged, and the room owns the job from here.
     this.ctx.waitUntil(this.startAttempt(1));
     return true;
@@ -255,7 +256,17 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private async finish(status: JobStatus, ending: Ending): Promise<void> {
     if (this.isDone()) return;
     if (ending.error) this.push({ type: "error", data: ending.error }, "error");
-    this.push({ type: "done", data: doneData(status, ending, this.job()) }, "done");
+    const done = doneData(status, ending, this.job());
+    this.push({ type: "done", data: done }, "done");
+    // The one line that says how a job ended: what an operator filters on first.
+    log[status === "succeeded" ? "info" : "warn"]("job finished", {
+      job_id: this.job()?.jobId,
+      status,
+      error_code: ending.error?.code,
+      error: ending.error?.message,
+      pr_url: ending.prUrl,
+      ...done.usage,
+    });
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
