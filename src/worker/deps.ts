@@ -9,6 +9,7 @@ import { type Config, configOf } from "./config";
 import type { GitHubConfig } from "./github/client";
 import type { PublishPolicy } from "./github/policy";
 import type { BudgetConfig } from "./jobs/budget";
+import { libraryLogger } from "./library-log";
 import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
 import { boltLogger } from "./slack/bolt-logger";
@@ -44,6 +45,7 @@ export function deps(env: Env): Deps {
     baseURL: config.openai.baseUrl,
     maxRetries: 3,
     timeout: 120_000,
+    logger: libraryLogger("openai"),
     // workerd wants fetch called unbound from the global.
     fetch: (input, init) => fetch(input, init),
   });

@@ -13,6 +13,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck/light.js";
+import { libraryLogger } from "../library-log";
 import type { RepoRef } from "./repo";
 import { isContentCreating, WriteBudget } from "./write-budget";
 
@@ -48,6 +49,7 @@ export function gitHubClient(config: GitHubConfig, auth: string | undefined): Gi
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
+    log: libraryLogger("octokit"),
     retry: { retries: 3 },
     throttle: {
       onRateLimit: wait,
@@ -120,6 +122,7 @@ async function installationToken(
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
+    log: libraryLogger("octokit"),
     throttle: { enabled: false },
   });
   const { data: installation } = await app.rest.apps.getRepoInstallation({

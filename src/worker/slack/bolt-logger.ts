@@ -4,6 +4,7 @@
  * ConsoleLogger prints `[WARN]  bolt-app ...` text, which Workers Logs cannot query.
  */
 import { type Logger, LogLevel } from "@slack/bolt";
+import { libraryEntry } from "../library-log";
 import { log, type LogLevel as OurLevel } from "../log";
 
 const SEVERITY: Record<LogLevel, number> = {
@@ -13,17 +14,6 @@ const SEVERITY: Record<LogLevel, number> = {
   [LogLevel.ERROR]: 3,
 };
 
-/** Bolt logs `(...msg: any[])`: the text parts make the message, anything else goes in `details`. */
-function entry(parts: unknown[], name: string): { msg: string; fields: Record<string, unknown> } {
-  const text = parts.filter((part): part is string => typeof part === "string").join(" ");
-  const details = parts.filter((part) => typeof part !== "string");
-  const fallback = details[0] instanceof Error ? details[0].message : "slack client log";
-  return {
-    msg: text || fallback,
-    fields: { logger: name, ...(details.length > 0 ? { details } : {}) },
-  };
-}
-
 /** A Bolt Logger at `level` (Bolt's setLevel may change it: the state is this instance's own). */
 export function boltLogger(level: LogLevel = LogLevel.WARN, name = "slack"): Logger {
   let current = level;
@@ -32,7 +22,7 @@ export function boltLogger(level: LogLevel = LogLevel.WARN, name = "slack"): Log
     (ours: OurLevel, theirs: LogLevel) =>
     (...parts: unknown[]): void => {
       if (SEVERITY[theirs] < SEVERITY[current]) return;
-      const { msg, fields } = entry(parts, label);
+      const { msg, fields } = libraryEntry(parts, label);
       log[ours](msg, fields);
     };
   return {
