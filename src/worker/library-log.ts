@@ -22,14 +22,21 @@ export function libraryEntry(
   return { msg: text || fallback, fields: { logger: name, ...(details.length > 0 ? { details } : {}) } };
 }
 
-/** Methods for library `name` that drop entries below `lowest` (libraries log each request at info). */
-export function libraryLogger(name: string, lowest: LogLevel = "warn"): ConsoleMethods {
+/**
+ * Methods for library `name` that drop entries below `lowest` (libraries log each request at
+ * info), adding `fields` (a job's client gets its `job_id`) to every line.
+ */
+export function libraryLogger(
+  name: string,
+  lowest: LogLevel = "warn",
+  fields: Record<string, unknown> = {},
+): ConsoleMethods {
   const at =
     (level: LogLevel) =>
     (...parts: unknown[]): void => {
       if (ORDER.indexOf(level) < ORDER.indexOf(lowest)) return;
-      const { msg, fields } = libraryEntry(parts, name);
-      log[level](msg, fields);
+      const entry = libraryEntry(parts, name);
+      log[level](entry.msg, { ...fields, ...entry.fields });
     };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

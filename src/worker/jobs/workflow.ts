@@ -11,6 +11,7 @@ import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
+import { libraryLogger } from "../library-log";
 import { log } from "../log";
 import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
@@ -73,7 +74,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       const unconfigured = notConfigured(this.env);
       if (unconfigured)
         throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
-      const d = deps(this.env);
+      const built = deps(this.env);
+      // The job's GitHub clients name the job on the lines Octokit logs (a failed request, say).
+      const octokitLog = libraryLogger("octokit", "warn", { job_id: job.jobId });
+      const d = { ...built, github: { ...built.github, log: octokitLog } };
       const budget = job.limits ?? d.budgets.defaults;
       let setup = resume.setup;
       if (!setup) {
