@@ -30,6 +30,7 @@ import {
 import { type Logger, silentLogger } from "./log";
 import { problemResponse } from "./problem-response";
 import { checkRepoPath } from "./repo-path";
+import { requestFields } from "./request-fields";
 import {
   blobRangeSchema,
   blobsSchema,
@@ -76,7 +77,13 @@ function serviceApp(options: ServiceOptions): ServiceApp {
     const started = performance.now();
     await next();
     const ms = Math.round(performance.now() - started);
-    log.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms });
+    log.info("request", {
+      ...requestFields(c),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms,
+    });
   });
   app.onError((error, c) => problemResponse(c, error, log));
   app.notFound((c) =>
@@ -110,7 +117,7 @@ function serviceApp(options: ServiceOptions): ServiceApp {
   app.post("/v1/sandboxes", async (c) => {
     const { jobId } = await readJson(c, createSandboxSchema);
     const { sandbox, created } = await capacity.admit(backend, jobId, () => backend.create(jobId));
-    if (created) log.info("sandbox created", { sandboxId: sandbox.id });
+    if (created) log.info("sandbox created", { ...requestFields(c), job_id: sandbox.id });
     return c.json(sandbox, created ? 201 : 200);
   });
 
