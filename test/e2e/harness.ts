@@ -101,6 +101,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ],
   });
   const { url } = await worker.listen();
+  // The job history's schema, from migrations/ as `wrangler d1 migrations apply` runs it.
+  await worker.getWorker().applyD1Migrations("DB");
   return {
     url: url.href.replace(/\/$/, ""),
     apiToken: (secrets.CODE_API_TOKENS.split(",")[0] ?? "").split(":").at(-1) ?? "",

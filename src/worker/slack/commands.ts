@@ -78,6 +78,7 @@ export function registerSlackListeners(app: App, env: Env): void {
         // No `draft`: Slack jobs follow the deployment's PR_DRAFT_DEFAULT.
         origin,
         requester: command.user_id,
+        tenant,
         slack: { channel: command.channel_id, responseUrl: command.response_url },
       });
       if (!created) console.info(`slack: repeated /pr delivery for job ${jobId} ignored`);
