@@ -53,7 +53,27 @@ function get(path: string, token: string): Promise<Response> {
 async function list(query: string, token = tokens.main): Promise<{ jobs: Row[]; nextCursor: string | null }> {
   const response = await get(`/jobs${query}`, token);
   expect(response.status, await response.clone().text()).toBe(200);
-  return response.json();
+  return (await response.json()) as { jobs: Row[]; nextCursor: string | null };
+}
+
+interface Totals {
+  jobs: Record<string, number>;
+  steps: number;
+  promptTokens: number;
+  completionTokens: number;
+  tokens: number;
+  costUsd: number;
+}
+interface UsageBody {
+  tenant: string | null;
+  days: (Totals & { date: string })[];
+  totals: Totals;
+}
+
+async function usageOf(query: string, token: string): Promise<UsageBody> {
+  const response = await get(`/usage${query}`, token);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as UsageBody;
 }
 
 /**
@@ -115,7 +135,7 @@ describe("GET /jobs", () => {
       completionTokens: done.usage.completionTokens,
       costUsd: done.usage.costUsd,
     });
-    expect(first?.prompt).toBe([...(a1.events[0]?.data.prompt as string)].slice(0, 200).join(""));
+    expect(first?.prompt).toBe([...String(a1.events[0]?.data.prompt)].slice(0, 200).join(""));
     expect(first?.prompt).toHaveLength(200);
     expect(first?.prUrl).toBe((done as { prUrl?: string }).prUrl);
     expect(first?.prUrl).toMatch(/\/acme\/one\/pull\/\d+$/);
@@ -212,9 +232,7 @@ describe("GET /usage", () => {
     const rows = (await list("")).jobs;
     const day = rows[0]?.createdAt.slice(0, 10) ?? today();
     const from = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-    const response = await get(`/usage?from=${from}&to=${day}`, tokens.main);
-    expect(response.status).toBe(200);
-    const usage = await response.json();
+    const usage = await usageOf(`?from=${from}&to=${day}`, tokens.main);
     const sum = (key: string) => mine.reduce((n, job) => n + (doneOf(job).usage[key] ?? 0), 0);
     const expected = {
       jobs: { running: 0, succeeded: 3, failed: 1, cancelled: 0, total: 4 },
@@ -228,18 +246,18 @@ describe("GET /usage", () => {
     expect(usage.totals.costUsd).toBeCloseTo(sum("costUsd"), 9);
     expect(sum("promptTokens")).toBeGreaterThan(0);
     // Every day of the range, inclusive, the empty one too (all jobs ran on one day, or two at midnight).
-    expect(usage.days.map((d: { date: string }) => d.date)).toEqual([from, day]);
-    const perDay = usage.days.reduce((n: number, d: { jobs: { total: number } }) => n + d.jobs.total, 0);
+    expect(usage.days.map((d) => d.date)).toEqual([from, day]);
+    const perDay = usage.days.reduce((n, d) => n + (d.jobs.total ?? 0), 0);
     expect(perDay).toBe(4);
   });
 
   it("gives an admin every tenant, or one", async () => {
     const rows = (await list("", admin)).jobs;
     const day = rows[0]?.createdAt.slice(0, 10) ?? today();
-    const all = await (await get(`/usage?from=${day}&to=${day}`, admin)).json();
-    const other = await (await get(`/usage?from=${day}&to=${day}`, tokens.other)).json();
-    const tenant = encodeURIComponent(other.tenant);
-    const picked = await (await get(`/usage?from=${day}&to=${day}&tenant=${tenant}`, admin)).json();
+    const all = await usageOf(`?from=${day}&to=${day}`, admin);
+    const other = await usageOf(`?from=${day}&to=${day}`, tokens.other);
+    const tenant = encodeURIComponent(other.tenant ?? "");
+    const picked = await usageOf(`?from=${day}&to=${day}&tenant=${tenant}`, admin);
     expect(all.tenant).toBeNull();
     // The newest job's day holds every job created that day, whichever tenant's.
     expect(all.totals.jobs.total).toBe(rows.filter((r) => r.createdAt.startsWith(day)).length);

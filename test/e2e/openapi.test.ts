@@ -144,10 +144,12 @@ describe("GET /openapi.json", () => {
     });
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/code",
+      "/jobs",
       "/jobs/{id}",
       "/jobs/{id}/cancel",
       "/jobs/{id}/diff",
       "/jobs/{id}/events",
+      "/usage",
     ]);
     expect(Object.keys(doc.paths["/code"]?.post?.responses ?? {})).toContain("429");
   });

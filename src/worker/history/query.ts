@@ -49,7 +49,7 @@ export const usageQuerySchema = z
     from: z.iso.date().describe("First day (UTC, `YYYY-MM-DD`), inclusive."),
     to: z.iso
       .date()
-      .describe(`Last day (UTC, \`YYYY-MM-DD\`), inclusive; at most ${MAX_USAGE_DAYS} days after \`from\`.`),
+      .describe(`Last day (UTC, \`YYYY-MM-DD\`), inclusive; the range spans at most ${MAX_USAGE_DAYS} days.`),
     tenant: tenant.optional(),
   })
   .strict();
