@@ -52,6 +52,8 @@ export interface System {
    * for any object it starts) is left out.
    */
   durableObjectTables(binding: DurableBinding, name: string): Promise<string[]>;
+  /** Runs one SQL statement on the job history database (D1 `DB`), to break or mend it. */
+  historySql(statement: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -123,6 +125,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_miniflare\\_%' ESCAPE '\\' ORDER BY name",
       );
       return rows.map((r) => r.name);
+    },
+    async historySql(statement) {
+      const env = await worker
+        .getWorker<{ DB: { prepare(sql: string): { run(): Promise<unknown> } } }>()
+        .getEnv();
+      await env.DB.prepare(statement).run();
     },
     async close() {
       await worker.close();

@@ -281,3 +281,26 @@ describe("GET /usage", () => {
     expect(await response.json()).toMatchObject({ status: 400, field });
   });
 });
+
+// Last: it takes the table away for a while.
+describe("a D1 failure", () => {
+  it("neither fails nor stalls the job, and the row is written once D1 answers again", async () => {
+    await system.historySql("ALTER TABLE jobs RENAME TO jobs_away");
+    let job: Done;
+    try {
+      job = await runJob("[no-d1]", "acme/two", tokens.main);
+    } finally {
+      await system.historySql("ALTER TABLE jobs_away RENAME TO jobs");
+    }
+    expect(doneOf(job)).toMatchObject({ status: "succeeded" });
+    expect(system.logs()).toMatch(new RegExp(`job history.*${job.jobId}|${job.jobId}.*job history`));
+    // The writes still queued (retries, later events) make the row whole.
+    const row = await finished(job.jobId);
+    expect(row).toMatchObject({
+      status: "succeeded",
+      tenant: "api:main",
+      steps: doneOf(job).usage.steps,
+      promptTokens: doneOf(job).usage.promptTokens,
+    });
+  });
+});
