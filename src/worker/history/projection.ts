@@ -60,7 +60,11 @@ export function endOf(log: LoggedEvent[]): HistoryEnd | null {
 }
 
 class HistoryProjection implements Projection {
-  private queue: Promise<void> = Promise.resolve();
+  /** A catch-up is running; `again`: an event came meanwhile, so one more follows it. */
+  private running = false;
+  private again = false;
+  /** `done` was logged: only then is the log read (it is the last event; before it, there is no end). */
+  private ended = false;
 
   constructor(
     private readonly db: D1Database,
@@ -70,15 +74,39 @@ class HistoryProjection implements Projection {
     private readonly save: (state: HistoryState) => void,
   ) {}
 
-  notify(_event: LoggedEvent): void {
-    // Each event asks for whatever is not written yet; one write at a time, in order.
-    this.queue = this.queue.then(() => this.catchUp(0));
+  notify(event: LoggedEvent): void {
+    if (event.type === "done") this.ended = true;
+    // Each event asks for whatever is not written yet. One catch-up at a time, and events that
+    // arrive during one are coalesced into a single next one, so an outage queues no backlog.
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.catchUp(0);
+      } while (this.again);
+    } catch (error) {
+      // Only the room's own storage can throw here (catchUp catches D1's errors); the next event retries.
+      console.error(
+        `job history for job ${this.job.jobId}:`,
+        error instanceof Error ? error.message : String(error),
+      );
+    } finally {
+      this.running = false;
+    }
   }
 
   private async catchUp(attempt: number): Promise<void> {
     const state = this.load() ?? { started: false, ended: false };
     if (state.ended) return;
-    const end = endOf(this.events());
+    const end = this.ended ? endOf(this.events()) : null;
     try {
       if (end) {
         await recordEnd(this.db, startOf(this.job), end);
