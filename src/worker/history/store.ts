@@ -4,9 +4,7 @@
  * projection may repeat one after a failure or a room restart without harm.
  */
 import type { JobStatus, Usage } from "../../protocol/events";
-
-/** Characters of the request kept in the row; the whole prompt stays in the room's log. */
-export const PROMPT_CHARS = 200;
+import { clip } from "./clip";
 
 export interface HistoryStart {
   id: string;
@@ -48,12 +46,6 @@ export interface HistoryRow {
 const COLUMNS = `id AS jobId, tenant, requester, repo, prompt, status, error_code AS errorCode,
   pr_url AS prUrl, steps, prompt_tokens AS promptTokens, completion_tokens AS completionTokens,
   cost_usd AS costUsd, created_at AS createdAt, finished_at AS finishedAt, follow_up_of AS followUpOf`;
-
-/** Code points, not UTF-16 units: a cut never splits an emoji into half a surrogate pair. */
-export function clip(text: string, chars = PROMPT_CHARS): string {
-  const points = [...text];
-  return points.length <= chars ? text : points.slice(0, chars).join("");
-}
 
 function startValues(row: HistoryStart) {
   return [row.id, row.tenant, row.requester, row.repo, clip(row.prompt), row.createdAt, row.followUpOf];
