@@ -1,7 +1,8 @@
 /**
  * Bearer-token checks for the HTTP API. Tokens are compared as SHA-256 digests with a
  * constant-time compare against every configured token, so neither a token's length nor how many
- * leading bytes match can be timed, and the token itself is never logged.
+ * leading bytes match can be timed, and the token itself is never logged. The job history's
+ * readers may also hold an ADMIN_API_TOKENS token (`requireReader`), checked the same way.
  */
 import { type ApiToken, parseTokens } from "./api-tokens";
 import { ApiError } from "./errors";
