@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run dev`: the whole system on this machine — the sandbox service (local bubblewrap backend)
 // and the Worker on workerd via `wrangler dev`, both configured from .dev.vars. Ctrl-C stops both.
+// First it applies the job history's D1 migrations (migrations/) to the local database.
 // On first run it writes .dev.vars (mode 0600) from .dev.vars.example with fresh random tokens.
 // It says which keys jobs still lack, and starts anyway: the Worker then refuses jobs naming them.
 // Arguments go on to `wrangler dev` (`npm run dev -- --port 8790`). It exits non-zero when a
 // child fails to start or exits with an error.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { parseEnv } from "node:util";
@@ -40,6 +41,8 @@ const BASICS =
 const pick = (source, pattern) => Object.fromEntries(Object.entries(source).filter(([k]) => pattern.test(k)));
 const serviceEnv = { ...pick(process.env, BASICS), ...pick(vars, SERVICE_KEY) };
 const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+
+applyMigrations();
 
 const children = [
   // node --import tsx rather than npx: npx would hand the service npm's own environment.
@@ -92,6 +95,26 @@ async function stop(code) {
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
+
+/**
+ * The job history's schema (migrations/) on the local D1 that `wrangler dev` then serves, before
+ * the Worker starts; done ones are skipped. A `--persist-to` given for `wrangler dev` is used here
+ * too, so both see one database. stdin is closed, so wrangler does not stop to ask.
+ */
+function applyMigrations() {
+  const args = process.argv.slice(2);
+  const at = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+  const persist = at < 0 ? [] : args[at].includes("=") ? [args[at]] : args.slice(at, at + 2);
+  say("applying the job history's migrations to the local D1 (DB)");
+  const run = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist], {
+    env: workerEnv,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (run.status !== 0) {
+    say(`applying the D1 migrations failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}).`);
+    process.exit(run.status || 1);
+  }
+}
 
 /** Says which keys jobs still lack and which placeholders are left, from the list the Worker uses. */
 function reportConfiguration(values) {

@@ -8,6 +8,7 @@ import { ApiError } from "./errors";
 import { log } from "./log";
 import { code } from "./routes/code";
 import { gitProxy } from "./routes/git-proxy";
+import { history } from "./routes/history";
 import { jobs } from "./routes/jobs";
 import { meta } from "./routes/meta";
 import { slack } from "./routes/slack";
@@ -32,6 +33,8 @@ function problem(
 export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.route("/code", code);
+  // Before /jobs/:id, so `GET /jobs` is the history list.
+  app.route("/", history);
   app.route("/jobs", jobs);
   app.route("/git", gitProxy);
   app.route("/slack", slack);

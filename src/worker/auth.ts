@@ -1,7 +1,8 @@
 /**
  * Bearer-token checks for the HTTP API. Tokens are compared as SHA-256 digests with a
  * constant-time compare against every configured token, so neither a token's length nor how many
- * leading bytes match can be timed, and the token itself is never logged.
+ * leading bytes match can be timed, and the token itself is never logged. The job history's
+ * readers may also hold an ADMIN_API_TOKENS token (`requireReader`), checked the same way.
  */
 import { type ApiToken, parseTokens } from "./api-tokens";
 import { ApiError } from "./errors";
@@ -40,36 +41,72 @@ export async function requireBearer(
   configured: string | undefined,
 ): Promise<ApiCaller> {
   const tokens = parseTokens(configured);
-  if (tokens.length === 0) {
-    throw new ApiError(
-      401,
-      "API closed",
-      "This endpoint is closed: no API tokens are configured (CODE_API_TOKENS).",
-      {},
-      {
-        "www-authenticate": 'Bearer realm="modal-coding-agent"',
-      },
-    );
-  }
+  if (tokens.length === 0) throw apiClosed();
   const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  const presented = await digest(match?.[1] ?? "");
+  const found = await matchToken(match?.[1], tokens);
+  if (!match || !found) throw unauthorized();
+  return callerOf(found);
+}
+
+function callerOf(found: { entry: ApiToken; digest: ArrayBuffer }): ApiCaller {
+  const { name } = found.entry;
+  return { name, tenant: name ? `api:${name}` : `api:#${hex(found.digest)}` };
+}
+
+/** The configured token the presented one equals, if any; every token is compared, whatever the outcome. */
+async function matchToken(
+  token: string | undefined,
+  tokens: ApiToken[],
+): Promise<{ entry: ApiToken; digest: ArrayBuffer } | null> {
+  const presented = await digest(token ?? "");
   let found: { entry: ApiToken; digest: ArrayBuffer } | null = null;
   for (const entry of tokens) {
-    // Every token is compared, whatever the outcome, so timing says nothing about which one matched.
+    // Timing says nothing about which token matched, or whether one did.
     const expected = await digest(entry.token);
     if (crypto.subtle.timingSafeEqual(presented, expected)) found = { entry, digest: expected };
   }
-  if (!match || !found) {
-    throw new ApiError(
-      401,
-      "Unauthorized",
-      "A valid `Authorization: Bearer <token>` header is required.",
-      {},
-      {
-        "www-authenticate": 'Bearer realm="modal-coding-agent"',
-      },
-    );
-  }
-  const { name } = found.entry;
-  return { name, tenant: name ? `api:${name}` : `api:#${hex(found.digest)}` };
+  return found;
+}
+
+function apiClosed(): ApiError {
+  return new ApiError(
+    401,
+    "API closed",
+    "This endpoint is closed: no API tokens are configured (CODE_API_TOKENS).",
+    {},
+    { "www-authenticate": 'Bearer realm="modal-coding-agent"' },
+  );
+}
+
+function unauthorized(): ApiError {
+  return new ApiError(
+    401,
+    "Unauthorized",
+    "A valid `Authorization: Bearer <token>` header is required.",
+    {},
+    { "www-authenticate": 'Bearer realm="modal-coding-agent"' },
+  );
+}
+
+/** Who reads the job history: an admin (ADMIN_API_TOKENS, every tenant) or one tenant's caller. */
+export type HistoryReader = { admin: true; name: string | null } | { admin: false; caller: ApiCaller };
+
+/**
+ * Like `requireBearer`, also accepting ADMIN_API_TOKENS. Both lists are compared in full on every
+ * call, so timing does not tell an admin token from an API token.
+ */
+export async function requireReader(
+  header: string | undefined,
+  codeTokens: string | undefined,
+  adminTokens: string | undefined,
+): Promise<HistoryReader> {
+  const api = parseTokens(codeTokens);
+  const admins = parseTokens(adminTokens);
+  if (api.length === 0 && admins.length === 0) throw apiClosed();
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  const admin = await matchToken(match?.[1], admins);
+  const caller = await matchToken(match?.[1], api);
+  if (match && admin) return { admin: true, name: admin.entry.name };
+  if (match && caller) return { admin: false, caller: callerOf(caller) };
+  throw unauthorized();
 }

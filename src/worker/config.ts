@@ -51,6 +51,8 @@ const fields = z.object({
   PUBLISH_MAX_FILE_BYTES: wholeNumber(10 * 1024 * 1024),
   PUBLISH_MAX_FILES: wholeNumber(300),
   SLACK_CANCEL_POLICY: oneOf(["requester", "channel"]),
+  // Read by routes/history.ts through auth.ts (as CODE_API_TOKENS is); listed so every key is here.
+  ADMIN_API_TOKENS: secret("ADMIN_API_TOKENS"),
   JOB_HEARTBEAT_SECONDS: positiveNumber(5),
   JOB_STALL_SECONDS: positiveNumber(30),
   JOB_MAX_ATTEMPTS: wholeNumber(3),

@@ -2,4 +2,6 @@
 interface Env {
   /** PEM private key of the GitHub App named by GITHUB_APP_ID. */
   GITHUB_APP_PRIVATE_KEY?: string;
+  /** Tokens (`name:token`, comma-separated) that read every tenant's job history. */
+  ADMIN_API_TOKENS?: string;
 }

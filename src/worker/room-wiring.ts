@@ -1,9 +1,10 @@
 /**
  * What the JobRoom is given from outside `jobs/`: its liveness settings, the sandbox client it
- * reaps with, and the projections its log feeds (the Slack thread). Kept at the entry point's
- * side, so `jobs/` never imports `slack/`.
+ * reaps with, and the projections its log feeds (the Slack thread, the job history row). Kept at
+ * the entry point's side, so `jobs/` never imports `slack/` or `history/`.
  */
 import { sandboxService } from "./deps";
+import { historyProjection } from "./history/projection";
 import { livenessConfig } from "./jobs/liveness";
 import type { RoomWiring } from "./jobs/room-types";
 import { slackProjection } from "./slack/projection";
@@ -12,5 +13,5 @@ export const roomWiring: RoomWiring = {
   liveness: livenessConfig,
   // Bounded: a cancel or the watchdog must end the job even when the service hangs (then it retries).
   reaper: (env) => sandboxService(env, 10_000),
-  projections: [slackProjection],
+  projections: [slackProjection, historyProjection],
 };

@@ -94,6 +94,14 @@ it("first run: .dev.vars 0600, the missing keys named, both started, no secret i
     expect(script.headers.get("content-security-policy")).toMatch(/^default-src 'none'; script-src 'self';/);
     expect(script.headers.get("x-content-type-options")).toBe("nosniff");
     expect(await script.text()).toContain("new EventSource(");
+
+    // The job history's migrations were applied to the local D1 before wrangler dev started.
+    expect(output).toContain("[dev] applying the job history's migrations to the local D1 (DB)");
+    const history = await fetch(`${project.workerUrl}/jobs`, {
+      headers: { authorization: `Bearer ${vars.CODE_API_TOKENS}` },
+    });
+    expect(history.status).toBe(200);
+    expect(await history.json()).toEqual({ jobs: [], nextCursor: null });
   } finally {
     // Ctrl-C as dev.mjs sees it: it stops both children and exits 0 (and so does npm).
     // (Not the `sh -c` npm runs it under, whose command line names the script too.)

@@ -31,7 +31,8 @@ export async function devProject(): Promise<DevProject> {
   const dir = await mkdtemp(join(tmpdir(), "e2e-npm-dev-"));
   const linked = ["src", "scripts", "node_modules", "package.json", "tsconfig.json", "tsconfig.worker.json"];
   // public/: the job page's assets, which wrangler.toml's [assets] serves.
-  for (const name of [...linked, "public", "Dockerfile"]) {
+  // migrations/: the job history's schema, which `npm run dev` applies to the local D1.
+  for (const name of [...linked, "public", "Dockerfile", "migrations"]) {
     await symlink(join(ROOT, name), join(dir, name));
   }
   await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));

@@ -58,6 +58,8 @@ export interface System {
    * for any object it starts) is left out.
    */
   durableObjectTables(binding: DurableBinding, name: string): Promise<string[]>;
+  /** Runs one SQL statement on the job history database (D1 `DB`), to break or mend it. */
+  historySql(statement: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ],
   });
   const { url } = await worker.listen();
+  // The job history's schema, from migrations/ as `wrangler d1 migrations apply` runs it.
+  await worker.getWorker().applyD1Migrations("DB");
   return {
     url: url.href.replace(/\/$/, ""),
     apiToken: (secrets.CODE_API_TOKENS.split(",")[0] ?? "").split(":").at(-1) ?? "",
@@ -130,6 +134,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_miniflare\\_%' ESCAPE '\\' ORDER BY name",
       );
       return rows.map((r) => r.name);
+    },
+    async historySql(statement) {
+      const env = await worker
+        .getWorker<{ DB: { prepare(sql: string): { run(): Promise<unknown> } } }>()
+        .getEnv();
+      await env.DB.prepare(statement).run();
     },
     async close() {
       await worker.close();

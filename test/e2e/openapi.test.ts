@@ -144,11 +144,13 @@ describe("GET /openapi.json", () => {
     });
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/code",
+      "/jobs",
       "/jobs/{id}",
       "/jobs/{id}/cancel",
       "/jobs/{id}/diff",
       "/jobs/{id}/events",
       "/readyz",
+      "/usage",
     ]);
     expect(Object.keys(doc.paths["/code"]?.post?.responses ?? {})).toContain("429");
   });

@@ -9,6 +9,7 @@ import { postSlack, slashCommandBody } from "./slack-requests";
 import { jobIdOf } from "./slack-worker";
 
 const SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
+const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
 
 const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
 const TRAJECTORY = [
@@ -35,7 +36,11 @@ beforeAll(async () => {
   slack = await startSlackStandIn();
   system = await startSystem({
     vars: { SLACK_API_URL: slack.apiUrl },
-    secretsOverride: { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+    secretsOverride: {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      ADMIN_API_TOKENS: `ops:${ADMIN_TOKEN}`,
+    },
   });
   await system.github.createRepo("acme", "api", {
     "README.md": "# api\n",
@@ -114,5 +119,33 @@ describe("/pr end to end", () => {
     expect(slack.calls.filter((c) => c.response.ok === false)).toEqual([]);
     // Bolt is built with its bot ids, so it never asks Slack who it is.
     expect(slack.calls.filter((c) => c.method === "auth.test")).toEqual([]);
+  });
+
+  it("puts the job in the history under the Slack user's tenant", async () => {
+    const jobId = jobIdOf(calls.find((c) => c.method === "chat.postMessage")?.args ?? {});
+    const tenant = encodeURIComponent("slack:T0STANDIN:U0ALICE");
+    // The row's end is written by the room after `done`; asked again until it is there (bounded).
+    let row: Record<string, unknown> | undefined;
+    for (let i = 0; i < 200 && row?.finishedAt == null; i++) {
+      const page = (await (
+        await fetch(`${system.url}/jobs?tenant=${tenant}`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json()) as { jobs: Record<string, unknown>[] };
+      row = page.jobs.find((r) => r.jobId === jobId);
+      if (row?.finishedAt == null) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const pr = system.github.pulls[0];
+    expect(row).toMatchObject({
+      tenant: "slack:T0STANDIN:U0ALICE",
+      requester: "U0ALICE",
+      repo: "acme/api",
+      status: "succeeded",
+      steps: 3,
+      promptTokens: 1000,
+      completionTokens: 100,
+      prUrl: `${system.github.webUrl}/acme/api/pull/${pr?.number}`,
+    });
+    expect(String(row?.prompt)).toContain("[slack-e2e] greet the world");
   });
 });

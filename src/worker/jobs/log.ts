@@ -18,6 +18,8 @@ export interface JobRecord {
   origin: string;
   /** Who asked, when the front door knows: a Slack user id for `/pr`, `api:<token name>` for `/code`. */
   requester?: string;
+  /** Whose limits and history the job counts in: `api:<token name>`, or `slack:<team>:<user>` for `/pr`. */
+  tenant?: string;
   /** The job's budgets, resolved when it was accepted; absent means the deployment's defaults. */
   limits?: Budget;
   /** The Slack thread this job reports to, when it came from `/pr`. */

@@ -19,6 +19,8 @@ export interface JobRequest {
   origin: string;
   /** Who asked (a Slack user id), when known. */
   requester?: string;
+  /** The tenant the front door admitted the job for (its limiter's key), for the job history. */
+  tenant?: string;
   /** The Slack thread to report to, for `/pr` jobs. */
   slack?: SlackTarget;
   /**
@@ -45,6 +47,7 @@ export async function startJob(env: Env, request: JobRequest) {
     createdAt: new Date().toISOString(),
     origin: request.origin,
     ...(request.requester ? { requester: request.requester } : {}),
+    ...(request.tenant ? { tenant: request.tenant } : {}),
     ...(request.slack ? { slack: request.slack } : {}),
   };
   const created = await room.init(record);

@@ -95,6 +95,7 @@ export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }
       limits,
       origin: new URL(c.req.url).origin,
       requester: `api:${tokenName ?? "unnamed token"}`,
+      tenant,
     });
     const stream = await room.fetch(new Request("http://room/events?after=0"));
     return new Response(stream.body, {

@@ -3,6 +3,7 @@
  * are generated from the same zod schemas that validate requests, so the two cannot drift.
  */
 import { z } from "zod";
+import { listQuerySchema, usageQuerySchema } from "../history/query";
 import { codeRequestSchema } from "./code-schema";
 
 const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
@@ -30,6 +31,26 @@ function check(extra: Record<string, object>) {
     },
   };
 }
+
+/** A query-string schema (history/query.ts) as OpenAPI parameters, one per field. */
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const { $schema: _, description, ...json } = z.toJSONSchema(field as z.ZodType, { io: "input" });
+    return {
+      name,
+      in: "query",
+      required: !(field as z.ZodType).safeParse(undefined).success,
+      description,
+      schema: json,
+    };
+  });
+}
+
+const historyAuth = {
+  "400": { description: "Invalid query parameter (`field` names it)", content: problem },
+  "401": { description: "Missing or wrong token", content: problem },
+  "403": { description: "`tenant` given with a token that is not an admin token", content: problem },
+};
 
 /** The whole document; cheap enough to build per request. */
 export function openApiDocument() {
@@ -147,6 +168,38 @@ export function openApiDocument() {
                 "application/problem+json": { schema: { $ref: "#/components/schemas/NotReady" } },
               },
             },
+          },
+        },
+      },
+      "/jobs": {
+        get: {
+          summary:
+            "The job history: the token's tenant's jobs (every tenant's for ADMIN_API_TOKENS), newest first",
+          security: [{ bearer: [] }],
+          parameters: queryParameters(listQuerySchema),
+          responses: {
+            "200": {
+              description:
+                "`{ jobs: [{ jobId, tenant, requester, repo, prompt (200 characters), status, errorCode, prUrl, steps, promptTokens, completionTokens, costUsd, createdAt, finishedAt, followUpOf }], nextCursor }`; nextCursor is null on the last page",
+              content: { "application/json": {} },
+            },
+            ...historyAuth,
+          },
+        },
+      },
+      "/usage": {
+        get: {
+          summary:
+            "Per-day totals of the token's tenant (every tenant's for ADMIN_API_TOKENS): jobs by status, tokens, cost",
+          security: [{ bearer: [] }],
+          parameters: queryParameters(usageQuerySchema),
+          responses: {
+            "200": {
+              description:
+                "`{ from, to, tenant, days: [{ date, jobs: { running, succeeded, failed, cancelled, total }, steps, promptTokens, completionTokens, tokens, costUsd }], totals }`, every day of the range, by the day (UTC) each job was created",
+              content: { "application/json": {} },
+            },
+            ...historyAuth,
           },
         },
       },

@@ -79,6 +79,7 @@ export function registerSlackListeners(app: App, env: Env): void {
         // No `draft`: Slack jobs follow the deployment's PR_DRAFT_DEFAULT.
         origin,
         requester: command.user_id,
+        tenant,
         slack: { channel: command.channel_id, responseUrl: command.response_url },
       });
       if (!created) log.info("slack: repeated /pr delivery ignored", { job_id: jobId });
