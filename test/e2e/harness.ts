@@ -110,8 +110,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     ],
   });
   const { url } = await worker.listen();
-  // The job history's schema, from migrations/ as `wrangler d1 migrations apply` runs it.
-  await worker.getWorker().applyD1Migrations("DB");
+  // The job history's schema, from migrations/ as `wrangler d1 migrations apply` runs it; a
+  // deployment without the D1 binding (options.configPath) has none to apply.
+  if (!options.configPath) await worker.getWorker().applyD1Migrations("DB");
   return {
     url: url.href.replace(/\/$/, ""),
     apiToken: (secrets.CODE_API_TOKENS.split(",")[0] ?? "").split(":").at(-1) ?? "",
