@@ -96,7 +96,7 @@ it("first run: .dev.vars 0600, the missing keys named, both started, no secret i
     expect(await script.text()).toContain("new EventSource(");
 
     // The job history's migrations were applied to the local D1 before wrangler dev started.
-    expect(output).toContain("[dev] applying the job history's migrations to the local D1 (DB)");
+    expect(output).toContain('"msg":"applying the job history\'s migrations to the local D1 (DB)"');
     const history = await fetch(`${project.workerUrl}/jobs`, {
       headers: { authorization: `Bearer ${vars.CODE_API_TOKENS}` },
     });
