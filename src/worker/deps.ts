@@ -12,6 +12,7 @@ import type { BudgetConfig } from "./jobs/budget";
 import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
 import { FetchReceiver } from "./slack/receiver";
+import { tracedFetch } from "./telemetry/traced-fetch";
 
 export interface Deps {
   config: Config;
@@ -87,8 +88,9 @@ function slackClientOptions(env: Env): webApi.WebClientOptions {
     slackApiUrl: env.SLACK_API_URL,
     // Called bound, and with `redirect: "error"` (which workerd refuses) as "manual": a 3xx then
     // comes back as a non-200 answer, which the client reports as an HTTP error anyway.
-    fetch: (url, init) =>
+    fetch: tracedFetch("slack", (url, init) =>
       fetch(url, { ...init, redirect: init?.redirect === "error" ? "manual" : init?.redirect }),
+    ),
     logLevel: LogLevel.WARN,
     timeout: 10_000,
   };

@@ -2,4 +2,6 @@
 interface Env {
   /** PEM private key of the GitHub App named by GITHUB_APP_ID. */
   GITHUB_APP_PRIVATE_KEY?: string;
+  /** Headers for the OTLP collector (`k=v,k2=v2`, an API key, say); only with OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
 }

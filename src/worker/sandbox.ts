@@ -5,6 +5,8 @@
  * private repository the job's clone ticket (read-only, one repository, revoked after the clone).
  * Sandboxes are addressed by job id, and every reply is checked against the protocol's schemas.
  */
+
+import { type Attributes, context, propagation, SpanKind } from "@opentelemetry/api";
 import type { z } from "zod";
 import type {
   BlobRange,
@@ -30,7 +32,9 @@ import {
   sandboxInfoSchema,
   sandboxProblemSchema,
 } from "../protocol/sandbox-schemas";
+import { inSpan } from "../telemetry/spans";
 import { SandboxError } from "./errors";
+import { tracer } from "./telemetry/tracing";
 
 export interface ExecOptions {
   timeoutMs: number;
@@ -145,7 +149,16 @@ export class SandboxService {
         if (o.maxOutputBytes !== undefined) body.maxOutputBytes = o.maxOutputBytes;
         if (o.idempotencyKey !== undefined) body.idempotencyKey = o.idempotencyKey;
         if (o.stdin !== undefined) body.stdinBase64 = Buffer.from(o.stdin).toString("base64");
-        return this.call("POST", `${base}/exec`, execResultSchema, body);
+        // The executable's name only: the rest of argv can carry file content (a heredoc, say).
+        const attributes = { "process.executable.name": (argv[0] ?? "").split("/").at(-1) ?? "" };
+        return inSpan(tracer(), "sandbox.exec", attributes, async (span) => {
+          const result = await this.call("POST", `${base}/exec`, execResultSchema, body);
+          span.setAttributes({
+            "process.exit.code": result.exitCode,
+            "process.duration_ms": result.durationMs,
+          });
+          return result;
+        });
       },
       readFile: async (path) => {
         const file = await this.call(
@@ -178,6 +191,37 @@ export class SandboxService {
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
+    const urlPath = path.split("?")[0] ?? path;
+    const attributes: Attributes = {
+      "http.request.method": method,
+      "url.path": urlPath,
+      "peer.service": "sandbox-service",
+    };
+    return inSpan(
+      tracer(),
+      `sandbox ${method}`,
+      attributes,
+      async (span) => {
+        const result = await this.send(method, path, schema, body, extraHeaders, (status) =>
+          span.setAttribute("http.response.status_code", status),
+        );
+        return result;
+      },
+      SpanKind.CLIENT,
+    );
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    schema: z.ZodType | undefined,
+    body: unknown,
+    extraHeaders: Record<string, string>,
+    answered: (status: number) => void,
+  ): Promise<unknown> {
+    // The trace goes along (traceparent), so the service's spans are this call's children.
+    const trace: Record<string, string> = {};
+    propagation.inject(context.active(), trace);
     let response: Response;
     try {
       response = await this.fetcher(new URL(path, this.baseUrl), {
@@ -186,12 +230,14 @@ export class SandboxService {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
           ...extraHeaders,
+          ...trace,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
       throw new SandboxError(`sandbox service unreachable: ${String(error)}`, 0, true);
     }
+    answered(response.status);
     const route = `${method} ${path.split("?")[0]}`;
     const text = await response.text();
     if (!response.ok) {

@@ -7,10 +7,13 @@
 
 import type { WorkflowStep, WorkflowStepConfig } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
+import { context } from "@opentelemetry/api";
+import { inSpan } from "../../telemetry/spans";
 import { STEP_TIMEOUT_SECONDS } from "../config";
 import { JobError, ModelError, SandboxError, StepResultTooLarge } from "../errors";
 import { describeGitHubFailure } from "../github/failure";
 import { redact } from "../redact";
+import { tracer } from "../telemetry/tracing";
 import { checkStepResult } from "./step-size";
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -32,10 +35,16 @@ export async function durableStep<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   let outcome: Outcome<T>;
+  // The engine calls back from its own invocation: the caller's trace context is carried in by hand.
+  const parent = context.active();
+  const traced = () =>
+    context.with(parent, () =>
+      inSpan(tracer(), `step ${name}`, { "workflow.step.name": name, "workflow.step.kind": kind }, fn),
+    );
   try {
     outcome = (await step.do(name, RETRIES, async () => {
       try {
-        const value = await fn();
+        const value = await traced();
         // Workflows keep at most 1 MiB a result; the local engine fails far later (step-size.ts).
         checkStepResult(name, value);
         return { ok: true, value } as Outcome<T> as Rpc.Serializable<Outcome<T>>;

@@ -7,6 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
+import { newTraceparent, recordJobSpan } from "../telemetry/job-trace";
+import { flushAfter } from "../telemetry/tracing";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { doneData, type Ending } from "./ending";
 import { judge, workflowId } from "./liveness";
@@ -47,7 +49,8 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     migrate(sql);
     migrateProgress(sql);
     if (getValue<JobRecord>(sql, "job")) return false;
-    setValue(sql, "job", job);
+    // The job's trace starts with it, ids and all: every attempt's spans parent to this root.
+    setValue(sql, "job", { ...job, traceparent: job.traceparent ?? newTraceparent() });
     this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
     // Off the caller's path: the first events are logged, and the room owns the job from here.
@@ -254,11 +257,25 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private async finish(status: JobStatus, ending: Ending): Promise<void> {
     if (this.isDone()) return;
     if (ending.error) this.push({ type: "error", data: ending.error }, "error");
-    this.push({ type: "done", data: doneData(status, ending, this.job()) }, "done");
+    const done = doneData(status, ending, this.job());
+    this.push({ type: "done", data: done }, "done");
+    this.traceEnd(status, ending);
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
     } else await this.ctx.storage.deleteAlarm();
+  }
+
+  /** Exports the root span `job` now that the job ended, after this call answers. */
+  private traceEnd(status: JobStatus, ending: Ending): void {
+    const job = this.job();
+    if (!job) return;
+    const end = {
+      status,
+      ...(ending.prUrl ? { prUrl: ending.prUrl } : {}),
+      ...(ending.error ? { errorCode: ending.error.code } : {}),
+    };
+    if (recordJobSpan(this.env, job, end)) flushAfter(this.ctx, this.env);
   }
 
   /** Terminates the job's sandbox (addressed by job id); false when the service failed. */

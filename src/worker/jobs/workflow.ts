@@ -11,6 +11,8 @@ import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
+import { withJobTrace } from "../telemetry/job-trace";
+import { flushAfter, useTracing } from "../telemetry/tracing";
 import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
 import { messageOf } from "./durable";
@@ -36,9 +38,11 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const { jobId, attempt } = event.payload;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
     const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs);
+    useTracing(this.env);
     try {
       const resume = await room.begin(attempt);
-      const outcome = await this.attempt(step, attempt, resume);
+      // Every span of the attempt (steps, model and tool calls, sandbox and GitHub calls) is the job's.
+      const outcome = await withJobTrace(resume.job, () => this.attempt(step, attempt, resume));
       await room.complete(attempt, outcome.status, outcome);
       return outcome.status;
     } catch (error) {
@@ -46,6 +50,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       throw error;
     } finally {
       beat.stop();
+      flushAfter(this.ctx, this.env);
     }
   }
 
