@@ -6,7 +6,7 @@
  * Sandboxes are addressed by job id, and every reply is checked against the protocol's schemas.
  */
 
-import { type Attributes, context, propagation, SpanKind } from "@opentelemetry/api";
+import { type Attributes, context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import type { z } from "zod";
 import type {
   BlobRange,
@@ -191,6 +191,8 @@ export class SandboxService {
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
+    // Outside a job's trace (the janitor's sweep) a call is not recorded: it would be a trace of its own.
+    if (!trace.getActiveSpan()) return this.send(method, path, schema, body, extraHeaders, () => undefined);
     const urlPath = path.split("?")[0] ?? path;
     const attributes: Attributes = {
       "http.request.method": method,

@@ -7,13 +7,11 @@
 
 import type { WorkflowStep, WorkflowStepConfig } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
-import { context } from "@opentelemetry/api";
-import { inSpan } from "../../telemetry/spans";
 import { STEP_TIMEOUT_SECONDS } from "../config";
 import { JobError, ModelError, SandboxError, StepResultTooLarge } from "../errors";
 import { describeGitHubFailure } from "../github/failure";
 import { redact } from "../redact";
-import { tracer } from "../telemetry/tracing";
+import { stepSpan } from "../telemetry/step-span";
 import { checkStepResult } from "./step-size";
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -35,12 +33,7 @@ export async function durableStep<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   let outcome: Outcome<T>;
-  // The engine calls back from its own invocation: the caller's trace context is carried in by hand.
-  const parent = context.active();
-  const traced = () =>
-    context.with(parent, () =>
-      inSpan(tracer(), `step ${name}`, { "workflow.step.name": name, "workflow.step.kind": kind }, fn),
-    );
+  const traced = stepSpan(name, kind, fn);
   try {
     outcome = (await step.do(name, RETRIES, async () => {
       try {

@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
-import { newTraceparent, recordJobSpan } from "../telemetry/job-trace";
+import { newTraceparent, recordJobSpan, withJobTrace } from "../telemetry/job-trace";
 import { flushAfter } from "../telemetry/tracing";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { doneData, type Ending } from "./ending";
@@ -281,7 +281,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   /** Terminates the job's sandbox (addressed by job id); false when the service failed. */
   private async reap(): Promise<boolean> {
     const job = this.job();
-    return job ? terminateOnce(this.wiring.reaper(this.env), job.jobId) : true;
+    return job ? withJobTrace(job, () => terminateOnce(this.wiring.reaper(this.env), job.jobId)) : true;
   }
 
   /** After `done`, while `reapTries` is kept the sandbox may still exist: retry with backoff. */

@@ -12,6 +12,7 @@ import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
 import { withJobTrace } from "../telemetry/job-trace";
+import { stepSpan } from "../telemetry/step-span";
 import { flushAfter, useTracing } from "../telemetry/tracing";
 import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
@@ -188,10 +189,14 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     // The sandbox goes before `done`, so whoever sees `done` sees nothing left running; if it
     // cannot be terminated now the room retries (reaper.ts).
     const sandboxFreed = await step
-      .do("cleanup", { retries: { limit: 3, delay: "1 second", backoff: "exponential" } }, () =>
-        sandboxService(this.env)
-          .terminate(job.jobId)
-          .then(() => true),
+      .do(
+        "cleanup",
+        { retries: { limit: 3, delay: "1 second", backoff: "exponential" } },
+        stepSpan("cleanup", "sandbox", () =>
+          sandboxService(this.env)
+            .terminate(job.jobId)
+            .then(() => true),
+        ),
       )
       .catch((error: unknown) => {
         console.error("sandbox terminate failed; the JobRoom retries:", messageOf(error));
