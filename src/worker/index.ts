@@ -7,6 +7,7 @@ import { janitorDeps, sweepSandboxes } from "./janitor";
 import { JobRoomBase } from "./jobs/room";
 import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
+import { tracedHandler } from "./telemetry/request-span";
 
 export { CodeJob } from "./jobs/workflow";
 export { TenantLimiter } from "./limits/limiter";
@@ -21,7 +22,7 @@ export class JobRoom extends JobRoomBase {
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch: tracedHandler(app.fetch),
   scheduled: (_controller, env, ctx) => {
     ctx.waitUntil(
       sweepSandboxes(janitorDeps(env, sandboxServiceFetch(env))).then(

@@ -59,6 +59,8 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   let collector: OtlpCollector;
   let system: System;
   let events: ParsedEvent[];
+  /** Every span received; `spans` are the job's trace. */
+  let all: ReceivedSpan[];
   let spans: ReceivedSpan[];
   const byId = new Map<string, ReceivedSpan>();
   const ancestors = (span: ReceivedSpan): ReceivedSpan[] => {
@@ -77,8 +79,10 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     await collector.waitFor(workerComplete);
     // Closing the service flushes its last spans.
     await system.close();
-    spans = collector.spans;
-    for (const s of spans) byId.set(s.spanId, s);
+    all = collector.spans;
+    const traceId = all.find((s) => s.name === "job")?.traceId;
+    spans = all.filter((s) => s.traceId === traceId);
+    for (const s of all) byId.set(s.spanId, s);
   });
   afterAll(async () => {
     await collector?.close();
@@ -89,6 +93,17 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(collector.headers.length).toBeGreaterThan(0);
     for (const h of collector.headers) expect(h["x-collector-key"]).toBe(COLLECTOR_KEY);
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set([WORKER, SERVICE]));
+  });
+
+  it("has a server span per Worker request, each in a trace of its own", () => {
+    const code = all.filter((s) => s.name === "POST /code");
+    expect(code).toHaveLength(1);
+    expect(code[0]).toMatchObject({ parentSpanId: "", kind: 2 });
+    expect(code[0]?.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "http.response.status_code": 200,
+    });
+    expect(spans).not.toContain(code[0]);
   });
 
   it("puts the whole job in one trace under one root span `job` with the job's attributes", () => {

@@ -316,7 +316,12 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
-    for (const view of this.projections()) view.notify(logged);
+    // In the job's trace, so a projection's calls (Slack's API) are the job's spans.
+    const job = this.job();
+    for (const view of this.projections()) {
+      if (job) withJobTrace(job, () => view.notify(logged));
+      else view.notify(logged);
+    }
     return logged;
   }
 
