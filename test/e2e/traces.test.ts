@@ -203,6 +203,45 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   });
 });
 
+describe("traces of a job that fails", () => {
+  let collector: OtlpCollector;
+  let events: ParsedEvent[];
+
+  beforeAll(async () => {
+    collector = await startOtlpCollector();
+    // A key the model API refuses (401): a refusal, so the job ends at the first model call.
+    const system = await startSystem({
+      otel: { endpoint: collector.url },
+      workerSecrets: { OPENAI_API_KEY: "sk-refused-0123456789abcdef" },
+    });
+    try {
+      events = await runJob(system, "[traces-failed]");
+      await collector.waitFor(workerComplete);
+    } finally {
+      await system.close();
+    }
+  });
+  afterAll(async () => {
+    await collector?.close();
+  });
+
+  it("sets status ERROR with the error code on the root and on the failed model call", () => {
+    const error = events.find((e) => e.type === "error")?.data as { code: string };
+    expect(error.code).toBe("model_error");
+    const root = collector.spans.find((s) => s.name === "job");
+    expect(root?.attributes["job.status"]).toBe("failed");
+    expect(root?.status).toEqual({ code: 2, message: "model_error" });
+    expect(root?.attributes["error.type"]).toBe("model_error");
+    const model = collector.spans.filter((s) => s.name === "chat scripted-model");
+    expect(model.length).toBeGreaterThan(0);
+    for (const m of model) {
+      expect(m.traceId).toBe(root?.traceId);
+      expect(m.status.code).toBe(2);
+    }
+    expect(collector.rejected).toEqual([]);
+  });
+});
+
 describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT unset", () => {
   let collector: OtlpCollector;
   let system: System;
