@@ -236,7 +236,7 @@ describe("traces of a job that fails", () => {
     expect(model.length).toBeGreaterThan(0);
     for (const m of model) {
       expect(m.traceId).toBe(root?.traceId);
-      expect(m.status.code).toBe(2);
+      expect(m.status).toEqual({ code: 2, message: "model_error" });
     }
     expect(collector.rejected).toEqual([]);
   });
