@@ -12,7 +12,10 @@ import { parseEnv } from "node:util";
 import { isPlaceholder, missingJobKeys, PLACEHOLDERS } from "../src/shared/job-keys.mjs";
 
 const VARS = ".dev.vars";
-const say = (line) => console.log(`[dev] ${line}`);
+// Its own lines are JSON like every other process's (time, level, msg; `process` tells them from
+// the service's); wrangler's and the service's output passes through untouched (stdio inherited).
+const say = (msg, level = "info", fields = {}) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), level, msg, process: "dev", ...fields }));
 
 if (!existsSync(VARS)) {
   const text = readFileSync(".dev.vars.example", "utf8")
@@ -24,7 +27,7 @@ if (!existsSync(VARS)) {
 } else if ((statSync(VARS).mode & 0o077) !== 0) {
   const was = (statSync(VARS).mode & 0o777).toString(8);
   chmodSync(VARS, 0o600);
-  say(`warning: ${VARS} was readable by others (mode ${was}); it holds secrets, so it is now 0600.`);
+  say(`${VARS} was readable by others (mode ${was}); it holds secrets, so it is now 0600.`, "warn");
 }
 const vars = parseEnv(readFileSync(VARS, "utf8"));
 reportConfiguration(vars);
@@ -63,7 +66,7 @@ const children = [
 let stopping = false;
 function failed(name, what, code) {
   if (stopping) return;
-  say(`${name} ${what}; stopping the rest.`);
+  say(`${name} ${what}; stopping the rest.`, code === 0 ? "info" : "error", { child: name });
   stop(code);
 }
 
@@ -100,11 +103,15 @@ function reportConfiguration(values) {
     (key) => !named.has(key) && isPlaceholder(values, key),
   );
   if (missing.length === 0 && placeholders.length === 0) return;
-  say(`${VARS} is not complete:`);
-  for (const m of missing) say(`  missing ${m.text}`);
-  for (const key of placeholders) say(`  ${key} is still the placeholder from .dev.vars.example`);
+  say(`${VARS} is not complete`, "warn", { missing: missing.flatMap((m) => m.keys), placeholders });
+  for (const m of missing) say(`missing ${m.text}`, "warn", { keys: m.keys });
+  for (const key of placeholders)
+    say(`${key} is still the placeholder from .dev.vars.example`, "warn", { key });
   if (missing.length > 0) {
-    say("Starting anyway: until these are set, POST /code answers 503 and Slack's /pr replies naming them.");
+    say(
+      "Starting anyway: until these are set, POST /code answers 503 and Slack's /pr replies naming them.",
+      "warn",
+    );
   }
-  say(`Edit ${VARS}, then restart npm run dev.`);
+  say(`Edit ${VARS}, then restart npm run dev.`, "warn");
 }

@@ -18,6 +18,7 @@ import type {
   SandboxDiff,
   SandboxInfo,
   SandboxProblem,
+  SandboxReadiness,
 } from "./sandbox";
 
 /** At most this many `CloneRequest.contextPaths` per clone. */
@@ -124,6 +125,12 @@ export const sandboxProblemSchema = z.object({
   retryable: z.boolean(),
 });
 
+export const sandboxReadinessSchema = z.object({
+  ok: z.literal(true),
+  backend: z.enum(["local", "modal"]),
+  ms: z.number().min(0),
+});
+
 export const ownedSandboxSchema = z.object({ id: z.string().min(1), jobId: z.string() });
 export const ownedSandboxesSchema = z.object({ sandboxes: z.array(ownedSandboxSchema) });
 export const sandboxListSchema = z.object({ sandboxes: z.array(sandboxInfoSchema) });
@@ -145,4 +152,5 @@ export type SchemasMatchProtocol = [
   Assert<Same<z.infer<typeof sandboxProblemSchema>, SandboxProblem>>,
   Assert<Same<z.infer<typeof ownedSandboxSchema>, OwnedSandbox>>,
   Assert<Same<z.infer<typeof ownedSandboxesSchema>, OwnedSandboxes>>,
+  Assert<Same<z.infer<typeof sandboxReadinessSchema>, SandboxReadiness>>,
 ];

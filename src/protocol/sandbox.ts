@@ -207,6 +207,19 @@ export interface BlobsRequest {
   shas: string[];
 }
 
+/**
+ * `GET /v1/ready` — proves the backend usable now, not just configured: the local backend runs
+ * `true` in a bubblewrap jail, the Modal backend makes an authenticated call to Modal. 200 with
+ * this body; otherwise 503 `SandboxProblem` whose `detail` says what failed (bwrap's own message,
+ * or that Modal refused the credentials), never a credential.
+ */
+export interface SandboxReadiness {
+  ok: true;
+  backend: SandboxInfo["backend"];
+  /** How long the proof took. */
+  ms: number;
+}
+
 /** Error body of every non-2xx answer (`application/problem+json`). */
 export interface SandboxProblem {
   type?: string;
@@ -237,7 +250,7 @@ export interface OwnedSandboxes {
  *   GET    /v1/sandboxes          → { sandboxes: SandboxInfo[] }
  *   GET    /v1/sandboxes/:id      → SandboxInfo (404 when unknown or terminated)
  *   DELETE /v1/sandboxes/:id      → 204; idempotent, kills anything still running
- *   GET    /healthz               → { ok: true, backend }  (no auth)
+ *   GET    /healthz               → { ok: true, backend }  (no auth, no I/O; see /v1/ready)
  *
  * Error statuses (all `SandboxProblem`): 400 invalid field (named in `detail`), 401, 404 unknown or
  * terminated sandbox / missing file, 409 conflict (not cloned yet, cloned from another URL, workspace

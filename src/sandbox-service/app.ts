@@ -11,7 +11,7 @@ import { getRequestListener } from "@hono/node-server";
 import { trace } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ExecResult, FileContent } from "../protocol/sandbox";
+import type { ExecResult, FileContent, SandboxReadiness } from "../protocol/sandbox";
 import { gitShaSchema } from "../protocol/sandbox-schemas";
 import type { Tracing } from "../telemetry/provider";
 import { inSpan } from "../telemetry/spans";
@@ -33,6 +33,7 @@ import {
 import { type Logger, silentLogger } from "./log";
 import { problemResponse } from "./problem-response";
 import { checkRepoPath } from "./repo-path";
+import { requestFields } from "./request-fields";
 import {
   blobRangeSchema,
   blobsSchema,
@@ -88,7 +89,13 @@ function serviceApp(options: ServiceOptions): ServiceApp {
     const started = performance.now();
     await next();
     const ms = Math.round(performance.now() - started);
-    log.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms });
+    log.info("request", {
+      ...requestFields(c),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms,
+    });
   });
   app.onError((error, c) => problemResponse(c, error, log));
   app.notFound((c) =>
@@ -108,10 +115,21 @@ function serviceApp(options: ServiceOptions): ServiceApp {
     }),
   );
 
+  app.get("/v1/ready", async (c) => {
+    const started = performance.now();
+    await backend.proveReady();
+    const ready: SandboxReadiness = {
+      ok: true,
+      backend: backend.name,
+      ms: Math.round(performance.now() - started),
+    };
+    return c.json(ready);
+  });
+
   app.post("/v1/sandboxes", async (c) => {
     const { jobId } = await readJson(c, createSandboxSchema);
     const { sandbox, created } = await capacity.admit(backend, jobId, () => backend.create(jobId));
-    if (created) log.info("sandbox created", { sandboxId: sandbox.id });
+    if (created) log.info("sandbox created", { ...requestFields(c), job_id: sandbox.id });
     return c.json(sandbox, created ? 201 : 200);
   });
 

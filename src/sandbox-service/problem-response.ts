@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { badRequest, ServiceError } from "./errors";
 import { MAX_BODY_BYTES } from "./limits";
 import type { Logger } from "./log";
+import { requestFields } from "./request-fields";
 
 const TRANSIENT_CODES = new Set(["EAGAIN", "EMFILE", "ENFILE", "ENOMEM", "ENOSPC"]);
 
@@ -22,7 +23,12 @@ export function problemResponse(c: Context, error: unknown, log: Logger): Respon
   } else {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const message = error instanceof Error ? error.message : String(error);
-    log.error("unexpected error", { method: c.req.method, path: c.req.path, error: message });
+    log.error("unexpected error", {
+      ...requestFields(c),
+      method: c.req.method,
+      path: c.req.path,
+      error: message,
+    });
     problem = TRANSIENT_CODES.has(code ?? "")
       ? new ServiceError(503, "temporarily unavailable", message, true)
       : new ServiceError(500, "internal error", message);

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./errors";
+import { log } from "./log";
 import { code } from "./routes/code";
 import { gitProxy } from "./routes/git-proxy";
 import { jobs } from "./routes/jobs";
@@ -42,7 +43,7 @@ export function createApp() {
     if (error instanceof ApiError)
       return problem(error.status, error.title, error.detail, error.extra, error.headers);
     if (error instanceof HTTPException) return problem(error.status, error.message || "Bad request");
-    console.error("unhandled error:", error instanceof Error ? error.stack : String(error));
+    log.error("unhandled error", { error });
     return problem(500, "Internal error", "Something went wrong on our side; the request was not processed.");
   });
   return app;

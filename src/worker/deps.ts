@@ -9,8 +9,10 @@ import { type Config, configOf } from "./config";
 import type { GitHubConfig } from "./github/client";
 import type { PublishPolicy } from "./github/policy";
 import type { BudgetConfig } from "./jobs/budget";
+import { libraryLogger } from "./library-log";
 import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
+import { boltLogger } from "./slack/bolt-logger";
 import { FetchReceiver } from "./slack/receiver";
 import { tracedFetch } from "./telemetry/traced-fetch";
 
@@ -44,6 +46,7 @@ export function deps(env: Env): Deps {
     baseURL: config.openai.baseUrl,
     maxRetries: 3,
     timeout: 120_000,
+    logger: libraryLogger("openai"),
     // workerd wants fetch called unbound from the global.
     fetch: (input, init) => fetch(input, init),
   });
@@ -91,7 +94,7 @@ function slackClientOptions(env: Env): webApi.WebClientOptions {
     fetch: tracedFetch("slack", (url, init) =>
       fetch(url, { ...init, redirect: init?.redirect === "error" ? "manual" : init?.redirect }),
     ),
-    logLevel: LogLevel.WARN,
+    logger: boltLogger(LogLevel.WARN, "slack-web-api"),
     timeout: 10_000,
   };
 }
@@ -119,7 +122,8 @@ export function slackApp(env: Env, listen: (app: App) => void): FetchReceiver {
     ignoreSelf: false,
     convoStore: false,
     receiver,
-    logLevel: LogLevel.WARN,
+    // Bolt shares it with the App's WebClient (clientOptions' logger is replaced by it).
+    logger: boltLogger(LogLevel.WARN, "bolt-app"),
     clientOptions: { ...slackClientOptions(env), retryConfig: { retries: 1 } },
   });
   listen(app);

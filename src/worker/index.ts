@@ -5,6 +5,7 @@
 import { createApp } from "./app";
 import { janitorDeps, sweepSandboxes } from "./janitor";
 import { JobRoomBase } from "./jobs/room";
+import { log } from "./log";
 import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
 import { tracedHandler } from "./telemetry/request-span";
@@ -26,9 +27,8 @@ export default {
   scheduled: (_controller, env, ctx) => {
     ctx.waitUntil(
       sweepSandboxes(janitorDeps(env, sandboxServiceFetch(env))).then(
-        (report) => console.log(JSON.stringify({ msg: "sandbox janitor", ...report })),
-        (error: unknown) =>
-          console.error(JSON.stringify({ msg: "sandbox janitor failed", error: String(error) })),
+        (report) => log.info("sandbox janitor", { ...report }),
+        (error: unknown) => log.error("sandbox janitor failed", { error }),
       ),
     );
   },

@@ -20,6 +20,7 @@ import type {
   SandboxDiff,
   SandboxInfo,
   SandboxProblem,
+  SandboxReadiness,
 } from "../protocol/sandbox";
 import {
   blobRangeSchema,
@@ -31,9 +32,11 @@ import {
   sandboxDiffSchema,
   sandboxInfoSchema,
   sandboxProblemSchema,
+  sandboxReadinessSchema,
 } from "../protocol/sandbox-schemas";
 import { inSpan } from "../telemetry/spans";
 import { SandboxError } from "./errors";
+import { isFetchFailure } from "./redact";
 import { tracer } from "./telemetry/tracing";
 
 export interface ExecOptions {
@@ -59,6 +62,11 @@ export class SandboxService {
     private readonly token: string,
     private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
+
+  /** The service's proof that its backend works now (`GET /v1/ready`); a 503 SandboxError says why not. */
+  ready(): Promise<SandboxReadiness> {
+    return this.call("GET", "/v1/ready", sandboxReadinessSchema);
+  }
 
   /** The job's sandbox (made once; `id` is the job id), also after the service restarted. */
   create(jobId: string): Promise<SandboxInfo> {
@@ -243,6 +251,10 @@ export class SandboxService {
     const route = `${method} ${path.split("?")[0]}`;
     const text = await response.text();
     if (!response.ok) {
+      // wrangler dev's outbound proxy answers a connection it could not make with a 500 whose body
+      // is the error, where deployed workerd throws: both are an unreachable service.
+      if (response.status === 500 && isFetchFailure(text))
+        throw new SandboxError(`sandbox service unreachable: ${text.trim().slice(0, 200)}`, 0, true);
       const problem = parseProblem(text, response.status);
       throw new SandboxError(
         `sandbox service ${route}: ${problem.title}${problem.detail ? ` — ${problem.detail}` : ""}`,

@@ -42,13 +42,20 @@ it("first run: .dev.vars 0600, the missing keys named, both started, no secret i
     const varsFile = join(project.dir, ".dev.vars");
     expect((await stat(varsFile)).mode & 0o777).toBe(0o600);
     const output = dev.output();
-    expect(output).toContain("[dev] wrote .dev.vars with fresh tokens");
+    expect(output).toContain('"msg":"wrote .dev.vars with fresh tokens');
     expect(output).toContain(
-      "[dev]   missing OPENAI_API_KEY (still the placeholder from .dev.vars.example), for the model API",
+      '"msg":"missing OPENAI_API_KEY (still the placeholder from .dev.vars.example), for the model API"',
     );
     expect(output).toContain(
-      "[dev]   missing GITHUB_TOKEN (still the placeholder from .dev.vars.example), or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, for GitHub",
+      '"msg":"missing GITHUB_TOKEN (still the placeholder from .dev.vars.example), or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY, for GitHub"',
     );
+
+    // Every line of dev.mjs's own is one JSON object (wrangler's and the service's pass through).
+    const own = output.split("\n").filter((line) => line.includes('"process":"dev"'));
+    expect(own.length).toBeGreaterThan(3);
+    expect(output).not.toMatch(/^\[dev\]/m);
+    for (const line of own)
+      expect(JSON.parse(line)).toMatchObject({ time: expect.any(String), msg: expect.any(String) });
 
     const vars = parseEnv(await readFile(varsFile, "utf8"));
     const secretValues = [...Object.values(fromShell), vars.CODE_API_TOKENS ?? "unset"];
@@ -110,10 +117,10 @@ it("a wider .dev.vars is tightened with a warning; a child that fails makes it e
     const dev = project.run();
     const code = await dev.exited;
     expect(dev.output()).toContain(
-      "[dev] warning: .dev.vars was readable by others (mode 644); it holds secrets, so it is now 0600.",
+      '"level":"warn","msg":".dev.vars was readable by others (mode 644); it holds secrets, so it is now 0600."',
     );
     expect((await stat(varsFile)).mode & 0o777).toBe(0o600);
-    expect(dev.output()).toMatch(/\[dev\] sandbox exited \(1\); stopping the rest\./);
+    expect(dev.output()).toMatch(/"level":"error","msg":"sandbox exited \(1\); stopping the rest\."/);
     expect(code).not.toBe(0);
   } finally {
     squatter.close();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createTestHarness } from "wrangler";
 import { type RunningService, startService } from "../../src/sandbox-service/app";
 import { createLocalBackend } from "../../src/sandbox-service/backends/local";
-import { silentLogger } from "../../src/sandbox-service/log";
+import { jsonLogger } from "../../src/sandbox-service/log";
 import { tracingFromEnv } from "../../src/sandbox-service/tracing";
 import { type GitHubStandIn, type GitHubStandInOptions, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
@@ -29,6 +29,8 @@ export interface SystemOptions {
   serviceHook?: ServiceHook;
   /** Export traces from the Worker and the service (OTEL_EXPORTER_OTLP_ENDPOINT and _HEADERS). */
   otel?: { endpoint: string; headers?: string };
+  /** A wrangler config other than ./wrangler.toml (one lacking a binding, say), in the repo root. */
+  configPath?: string;
 }
 
 type DurableBinding = "JOB_ROOM" | "TENANT_LIMITER";
@@ -45,8 +47,12 @@ export interface System {
   service: RunningService;
   /** The tap in front of the service, when `serviceHook` was given. */
   tap?: ServiceTap;
-  /** Logs workerd printed, for debugging a failed test. */
+  /** Logs workerd printed (one `level: message` line per console call), for debugging and log tests. */
   logs(): string;
+  /** workerd's log entries as it reported them: one per console call (or line workerd printed). */
+  workerLogs(): { level: string; message: string }[];
+  /** The sandbox service's log lines (its JSON logger writes to memory here, not to stdout). */
+  serviceLogs(): string[];
   /** Ids of the Durable Objects of `binding` that have storage on disk (their SQLite files). */
   durableObjectIds(binding: DurableBinding): Promise<string[]>;
   /**
@@ -79,19 +85,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const openai = await startOpenAIStandIn({ apiKey: secrets.OPENAI_API_KEY });
   const github = await startGitHubStandIn({ ...options.github, token: secrets.GITHUB_TOKEN });
   const backend = await createLocalBackend({ root });
+  const serviceLines: string[] = [];
   const service = await startService({
     backend,
     token: secrets.SANDBOX_SERVICE_TOKEN,
     port: 0,
     host: "127.0.0.1",
-    log: silentLogger,
+    log: jsonLogger((line) => serviceLines.push(line)),
     ...(options.otel ? { tracing: tracingFromEnv(otelEnv(options.otel)) ?? undefined } : {}),
   });
   const tap = options.serviceHook ? await startServiceTap(service.url, options.serviceHook) : undefined;
   const worker = createTestHarness({
     workers: [
       {
-        configPath: "./wrangler.toml",
+        configPath: options.configPath ?? "./wrangler.toml",
         vars: {
           OPENAI_BASE_URL: openai.url,
           OPENAI_MODEL: "scripted-model",
@@ -128,6 +135,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         .getLogs()
         .map((l) => `${l.level}: ${l.message}`)
         .join("\n"),
+    workerLogs: () => worker.getLogs().map(({ level, message }) => ({ level, message })),
+    serviceLogs: () => [...serviceLines],
     durableObjectIds: (binding) => worker.getWorker().listDurableObjectIds(binding),
     async durableObjectTables(binding, name) {
       const storage = await worker.getWorker().getDurableObjectStorage(binding, { name });

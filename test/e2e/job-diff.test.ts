@@ -116,7 +116,9 @@ describe("GET /jobs/:id/diff", () => {
       const none = await getDiff(id);
       expect(none.status).toBe(404);
       expect(((await none.json()) as { title: string }).title).toBe("Diff not available");
-      expect(system.logs()).toContain("the job's diff was not stored; publishing goes on:");
+      expect(system.logs()).toContain(
+        `"msg":"the job's diff was not stored; publishing goes on","job_id":"${id}"`,
+      );
     } finally {
       failDiff = false;
     }

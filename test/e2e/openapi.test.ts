@@ -148,6 +148,7 @@ describe("GET /openapi.json", () => {
       "/jobs/{id}/cancel",
       "/jobs/{id}/diff",
       "/jobs/{id}/events",
+      "/readyz",
     ]);
     expect(Object.keys(doc.paths["/code"]?.post?.responses ?? {})).toContain("429");
   });

@@ -37,6 +37,7 @@ import {
   recordedSandboxes,
   SandboxState,
 } from "../sandbox-state";
+import { proveBubblewrap } from "./local-ready";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
@@ -103,6 +104,10 @@ export class LocalBackend implements Backend {
       this.byJob.delete(jobId);
       throw error;
     }
+  }
+
+  proveReady(): Promise<void> {
+    return proveBubblewrap(this.options.root, this.options.bwrapPath);
   }
 
   async adopt(): Promise<SandboxInfo[]> {

@@ -29,6 +29,7 @@ import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS, sandboxParams } from "./mod
 import { findJobSandbox, isNotFound, listOwned, modalFailure } from "./modal-lookup";
 import { cloneThrough, closeAfterClone } from "./modal-network";
 import { modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
+import { proveModalCredentials } from "./modal-ready";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { sandboxName };
@@ -144,6 +145,11 @@ export class ModalBackend implements Backend {
     attempt.catch(() => {
       if (this.byJob.get(jobId) === attempt) this.byJob.delete(jobId);
     });
+  }
+
+  proveReady(): Promise<void> {
+    if (this.closed) return Promise.reject(stopping());
+    return proveModalCredentials(this.client, this.options.appName);
   }
 
   async adopt(): Promise<SandboxInfo[]> {

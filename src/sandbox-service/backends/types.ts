@@ -99,6 +99,11 @@ export interface Backend {
   readBlobs(id: string, shas: string[]): Promise<BlobRange[]>;
   /** Kills what runs and frees the sandbox and its records; idempotent. */
   terminate(id: string): Promise<void>;
+  /**
+   * Proves the backend usable now (local: a jailed `true`; Modal: an authenticated call), for
+   * `GET /v1/ready`; throws a 503 `ServiceError` whose detail says what failed.
+   */
+  proveReady(): Promise<void>;
   /** Accepts nothing afterwards; terminates every sandbox unless told to keep them. */
   close(options?: CloseOptions): Promise<void>;
 }

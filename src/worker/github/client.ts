@@ -13,6 +13,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck/light.js";
+import { type ConsoleMethods, libraryLogger } from "../library-log";
 import { tracedFetch } from "../telemetry/traced-fetch";
 import type { RepoRef } from "./repo";
 import { isContentCreating, WriteBudget } from "./write-budget";
@@ -32,6 +33,8 @@ export interface GitHubConfig {
   writeIntervalMs: number;
   /** Rate-limit waits longer than this fail the request instead of sleeping. */
   maxRateLimitWaitSeconds: number;
+  /** Octokit's log (a job's clients name the job in it); default: our log, at warn and above. */
+  log?: ConsoleMethods;
 }
 
 // Each GitHub call is a client span of the job's trace when tracing is on (traced-fetch.ts).
@@ -50,6 +53,7 @@ export function gitHubClient(config: GitHubConfig, auth: string | undefined): Gi
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
+    log: config.log ?? libraryLogger("octokit"),
     retry: { retries: 3 },
     throttle: {
       onRateLimit: wait,
@@ -122,6 +126,7 @@ async function installationToken(
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
     userAgent: "modal-coding-agent",
     request: { fetch: fetcher },
+    log: config.log ?? libraryLogger("octokit"),
     throttle: { enabled: false },
   });
   const { data: installation } = await app.rest.apps.getRepoInstallation({

@@ -4,6 +4,7 @@
  * commands of any length included), so the room knows a silent attempt is a dead one.
  */
 import type { JobEvent } from "../../protocol/events";
+import { log } from "../log";
 import type { TurnSave } from "./progress";
 import { SUPERSEDED } from "./room-types";
 
@@ -20,10 +21,15 @@ export function isSuperseded(error: unknown): boolean {
 }
 
 /** Beats every `intervalMs` until `stop()`; a failed beat is only logged (the next call tells). */
-export function startHeartbeat(room: RoomStub, attempt: number, intervalMs: number): { stop(): void } {
+export function startHeartbeat(
+  room: RoomStub,
+  attempt: number,
+  intervalMs: number,
+  jobId?: string,
+): { stop(): void } {
   const timer = setInterval(() => {
     room.heartbeat(attempt).catch((error: unknown) => {
-      if (!isSuperseded(error)) console.warn("heartbeat failed:", String(error));
+      if (!isSuperseded(error)) log.warn("heartbeat failed", { job_id: jobId, attempt, error });
     });
   }, intervalMs);
   return { stop: () => clearInterval(timer) };

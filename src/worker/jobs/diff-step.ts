@@ -9,6 +9,7 @@
 import type { WorkflowStep } from "cloudflare:workers";
 import type { Deps } from "../deps";
 import { SandboxError } from "../errors";
+import { log } from "../log";
 import { stepSpan } from "../telemetry/step-span";
 import { isSuperseded } from "./attempt";
 import { messageOf } from "./durable";
@@ -61,5 +62,10 @@ export async function storeDiff(
     outcome = { stored: false, reason: messageOf(error) };
   }
   if ("superseded" in outcome) throw new Error(SUPERSEDED);
-  if (!outcome.stored) console.warn("the job's diff was not stored; publishing goes on:", outcome.reason);
+  // The sandbox is addressed by its job's id.
+  if (!outcome.stored)
+    log.warn("the job's diff was not stored; publishing goes on", {
+      job_id: sandboxId,
+      reason: outcome.reason,
+    });
 }

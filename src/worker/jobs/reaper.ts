@@ -4,6 +4,7 @@
  * retrying on its alarm with backoff; past the last retry, the cron janitor, which terminates the
  * sandboxes of every ended or unknown job. `terminate` is idempotent: a gone sandbox is freed.
  */
+import { log } from "../log";
 
 export interface Reaper {
   terminate(jobId: string): Promise<void>;
@@ -22,7 +23,7 @@ export async function terminateOnce(reaper: Reaper, jobId: string): Promise<bool
     await reaper.terminate(jobId);
     return true;
   } catch (error) {
-    console.error("sandbox terminate failed; the room retries:", String(error));
+    log.error("sandbox terminate failed; the room retries", { job_id: jobId, error });
     return false;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
+import { log } from "../log";
 import { newTraceparent, recordJobSpan, withJobTrace } from "../telemetry/job-trace";
 import { flushAfter } from "../telemetry/tracing";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
@@ -53,6 +54,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     setValue(sql, "job", { ...job, traceparent: job.traceparent ?? newTraceparent() });
     this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
+    log.info("job accepted", { job_id: job.jobId, repo: job.repo, requester: job.requester });
     // Off the caller's path: the first events are logged, and the room owns the job from here.
     this.ctx.waitUntil(this.startAttempt(1));
     return true;
@@ -249,7 +251,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
         params: { jobId: job.jobId, attempt: n },
       });
     } catch (error) {
-      console.error("workflow create failed:", String(error));
+      log.error("workflow create failed", { job_id: job.jobId, attempt: n, error });
       await this.endHere("failed", { code: "internal_error", message: "The job could not be started." });
     }
   }
@@ -260,6 +262,15 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     const done = doneData(status, ending, this.job());
     this.push({ type: "done", data: done }, "done");
     this.traceEnd(status, ending);
+    // The one line that says how a job ended: what an operator filters on first.
+    log[status === "succeeded" ? "info" : "warn"]("job finished", {
+      job_id: this.job()?.jobId,
+      status,
+      error_code: ending.error?.code,
+      error: ending.error?.message,
+      pr_url: ending.prUrl,
+      ...done.usage,
+    });
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
@@ -307,7 +318,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
       await (await this.env.CODE_JOB.get(workflowId(job.jobId, attempt))).terminate();
     } catch (error) {
       // Already finished, never started, or (under `wrangler dev` after a restart) unreachable.
-      console.warn("workflow terminate:", String(error));
+      log.warn("workflow terminate failed", { job_id: job.jobId, attempt, error });
     }
   }
 

@@ -11,6 +11,8 @@ import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
+import { libraryLogger } from "../library-log";
+import { log } from "../log";
 import { withJobTrace } from "../telemetry/job-trace";
 import { stepSpan } from "../telemetry/step-span";
 import { flushAfter, useTracing } from "../telemetry/tracing";
@@ -38,7 +40,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
   override async run(event: Readonly<WorkflowEvent<CodeJobParams>>, step: WorkflowStep): Promise<string> {
     const { jobId, attempt } = event.payload;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
-    const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs);
+    const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs, jobId);
     useTracing(this.env);
     try {
       const resume = await room.begin(attempt);
@@ -78,7 +80,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       const unconfigured = notConfigured(this.env);
       if (unconfigured)
         throw new ConfigError(`The server is not configured for jobs. ${unconfigured.detail}`);
-      const d = deps(this.env);
+      const built = deps(this.env);
+      // The job's GitHub clients name the job on the lines Octokit logs (a failed request, say).
+      const octokitLog = libraryLogger("octokit", "warn", { job_id: job.jobId });
+      const d = { ...built, github: { ...built.github, log: octokitLog } };
       const budget = job.limits ?? d.budgets.defaults;
       let setup = resume.setup;
       if (!setup) {
@@ -199,7 +204,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         ),
       )
       .catch((error: unknown) => {
-        console.error("sandbox terminate failed; the JobRoom retries:", messageOf(error));
+        log.error("sandbox terminate failed; the JobRoom retries", { job_id: job.jobId, error });
         return false;
       });
     return { ...outcome, usage: usage(), sandboxFreed };

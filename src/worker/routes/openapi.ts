@@ -17,6 +17,20 @@ const jobId = {
   schema: { type: "string", format: "uuid" },
 };
 
+/** One readiness check's result: `ok`, how long it took, and when it failed, why. */
+function check(extra: Record<string, object>) {
+  return {
+    type: "object",
+    required: ["ok", "ms"],
+    properties: {
+      ok: { type: "boolean" },
+      ms: { type: "number", minimum: 0 },
+      error: { type: "string", description: "What failed, when `ok` is false" },
+      ...extra,
+    },
+  };
+}
+
 /** The whole document; cheap enough to build per request. */
 export function openApiDocument() {
   return {
@@ -30,6 +44,42 @@ export function openApiDocument() {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: {
         CodeRequest: z.toJSONSchema(codeRequestSchema),
+        Readiness: {
+          type: "object",
+          required: ["status", "checks"],
+          properties: {
+            status: { const: "ready" },
+            checks: { $ref: "#/components/schemas/ReadinessChecks" },
+          },
+        },
+        NotReady: {
+          type: "object",
+          required: ["title", "status", "detail", "checks"],
+          properties: {
+            type: { type: "string" },
+            title: { type: "string" },
+            status: { const: 503 },
+            detail: { type: "string" },
+            checks: { $ref: "#/components/schemas/ReadinessChecks" },
+          },
+        },
+        ReadinessChecks: {
+          type: "object",
+          required: ["sandbox", "database", "config"],
+          properties: {
+            sandbox: check({ backend: { enum: ["local", "modal"] } }),
+            database: check({}),
+            config: {
+              type: "object",
+              required: ["ok"],
+              properties: {
+                ok: { type: "boolean" },
+                missing: { type: "array", items: { type: "string" }, description: "Keys to set or fix" },
+                error: { type: "string" },
+              },
+            },
+          },
+        },
         Problem: {
           type: "object",
           required: ["title", "status"],
@@ -75,6 +125,27 @@ export function openApiDocument() {
               description: "Too many jobs for this token (per minute, or running at once)",
               headers: retryAfter,
               content: problem,
+            },
+          },
+        },
+      },
+      "/readyz": {
+        get: {
+          summary: "Readiness: the sandbox service and its backend, D1, the configuration",
+          description:
+            "Each check runs concurrently with a 3 s deadline: the sandbox service's `GET /v1/ready` (bubblewrap runs a jailed `true`, or Modal accepts the credentials), `SELECT 1` on D1 (`DB`), and the keys jobs need. `/healthz` stays the cheap liveness probe.",
+          security: [{ bearer: [] }],
+          responses: {
+            "200": {
+              description: "Every check passed",
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Readiness" } } },
+            },
+            "401": { description: "Missing or wrong token", content: problem },
+            "503": {
+              description: "Not ready: `detail` names each failing part and why, `checks` has every result",
+              content: {
+                "application/problem+json": { schema: { $ref: "#/components/schemas/NotReady" } },
+              },
             },
           },
         },

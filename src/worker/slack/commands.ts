@@ -14,6 +14,7 @@ import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
 import { notConfigured, readConfig } from "../config";
 import { startJob } from "../jobs/start";
 import { admitJob } from "../limits/admit";
+import { log } from "../log";
 import { CANCEL_ACTION } from "./blocks";
 import { parsePrCommand, usageText } from "./grammar";
 import { firstDelivery, SIGNATURE_TTL_MS } from "./guard";
@@ -59,7 +60,7 @@ export function registerSlackListeners(app: App, env: Env): void {
         { key: requestSignature, ttlMs: SIGNATURE_TTL_MS },
       );
       if (admission.kind === "redelivered") {
-        console.warn("slack: ignored a replayed /pr");
+        log.warn("slack: ignored a replayed /pr", { job_id: jobId });
         return;
       }
       if (admission.kind === "limited") {
@@ -80,12 +81,9 @@ export function registerSlackListeners(app: App, env: Env): void {
         requester: command.user_id,
         slack: { channel: command.channel_id, responseUrl: command.response_url },
       });
-      if (!created) console.info(`slack: repeated /pr delivery for job ${jobId} ignored`);
+      if (!created) log.info("slack: repeated /pr delivery ignored", { job_id: jobId });
     } catch (error) {
-      console.error(
-        "slack: /pr could not start a job:",
-        error instanceof Error ? error.message : String(error),
-      );
+      log.error("slack: /pr could not start a job", { error });
       await ephemeral(respond, ":x: Sorry, the job could not be started. Please try again.");
     }
   });
@@ -93,7 +91,7 @@ export function registerSlackListeners(app: App, env: Env): void {
   app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond, context }) => {
     await ack();
     if (!(await firstDelivery(env, requestContext(context).requestSignature))) {
-      console.warn("slack: ignored a replayed Cancel press");
+      log.warn("slack: ignored a replayed Cancel press", { job_id: action.value });
       return;
     }
     const jobId = action.value ?? "";

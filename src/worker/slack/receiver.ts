@@ -11,6 +11,7 @@
  * One receiver (and App) serves every request of an isolate: nothing per request is kept on it.
  */
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
+import { log } from "../log";
 import { parseSlackBody, readRawBody } from "./payload";
 import { signingKey, verifySlackSignature } from "./signature";
 
@@ -78,7 +79,7 @@ export class FetchReceiver implements Receiver {
     if (secret) this.key ??= signingKey(secret);
     const check = await verifySlackSignature(this.key ? await this.key : secret, raw, request.headers);
     if (!check.ok) {
-      console.warn(`slack: refused a request: ${check.reason}`);
+      log.warn("slack: refused a request", { reason: check.reason });
       return text(401, "Invalid request signature.");
     }
     if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
@@ -119,7 +120,7 @@ export class FetchReceiver implements Receiver {
         if (!acked) answer(text(404, "No handler for this request."));
       },
       (error: unknown) => {
-        console.error("slack: listener failed:", error instanceof Error ? error.message : String(error));
+        log.error("slack: listener failed", { error });
         // Our listeners ack first, so what fails before an ack is Bolt reading a payload it cannot
         // use (a signed but malformed body): the request's fault, not ours.
         if (!acked) answer(text(400, "The request could not be processed."));
@@ -128,7 +129,7 @@ export class FetchReceiver implements Receiver {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const guard = new Promise<Response>((resolve) => {
       timer = setTimeout(() => {
-        console.warn("slack: no ack within the guard; answering empty so Slack does not time out");
+        log.warn("slack: no ack within the guard; answering empty so Slack does not time out");
         resolve(new Response(null, { status: 200 }));
       }, this.options.ackGuardMs ?? ACK_GUARD_MS);
     });

@@ -7,6 +7,7 @@
  */
 import type { LoggedEvent } from "../../protocol/events";
 import type { JobRecord, SlackTarget } from "../jobs/log";
+import { log } from "../log";
 import { parentMessage } from "./blocks";
 import { SlackCallError, type SlackCalls } from "./calls";
 import { type MilestoneMemory, milestoneReply } from "./milestones";
@@ -67,7 +68,7 @@ export class SlackThread {
 
   private enqueue(what: string, task: () => Promise<void>): void {
     this.queue = this.queue.then(task).catch((error: unknown) => {
-      console.error(`slack thread (${what}) for job ${this.io.job.jobId}:`, describe(error));
+      log.error("slack thread update failed", { job_id: this.io.job.jobId, what, error });
     });
   }
 
@@ -172,8 +173,4 @@ export class SlackThread {
       }
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
