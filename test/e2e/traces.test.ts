@@ -189,6 +189,20 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
       expect(String(r.headers.traceparent)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
+  it("gives the service's log lines of the job's requests the job's trace id and their span's id", () => {
+    const traceId = spans.find((s) => s.name === "job")?.traceId;
+    const lines = system
+      .serviceLogs()
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((e) => e.msg === "request" && String(e.path).startsWith("/v1/"));
+    expect(lines.length).toBeGreaterThan(0);
+    const serviceSpans = new Set(spans.filter((s) => s.service === SERVICE).map((s) => s.spanId));
+    for (const e of lines) {
+      expect(e.trace_id).toBe(traceId);
+      expect(serviceSpans.has(String(e.span_id))).toBe(true);
+    }
+  });
+
   it("exports no secret, token, or prompt in any byte", () => {
     const bytes = Buffer.concat(collector.raw).toString("utf8");
     const secrets = [
