@@ -201,6 +201,19 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
       expect(e.trace_id).toBe(traceId);
       expect(serviceSpans.has(String(e.span_id))).toBe(true);
     }
+    // The Worker's line of how the job ended points at the trace's root.
+    const finished = system
+      .workerLogs()
+      .map(({ message }) => {
+        try {
+          return JSON.parse(message) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      })
+      .filter((e) => e.msg === "job finished");
+    const root = spans.find((s) => s.name === "job");
+    expect(finished).toEqual([expect.objectContaining({ trace_id: traceId, span_id: root?.spanId })]);
   });
 
   it("exports no secret, token, or prompt in any byte", () => {

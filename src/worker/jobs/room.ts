@@ -262,15 +262,17 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     const done = doneData(status, ending, this.job());
     this.push({ type: "done", data: done }, "done");
     this.traceEnd(status, ending);
-    // The one line that says how a job ended: what an operator filters on first.
-    log[status === "succeeded" ? "info" : "warn"]("job finished", {
-      job_id: this.job()?.jobId,
-      status,
-      error_code: ending.error?.code,
-      error: ending.error?.message,
-      pr_url: ending.prUrl,
-      ...done.usage,
-    });
+    // The one line that says how a job ended: what an operator filters on first (with its trace).
+    withJobTrace(this.job() ?? {}, () =>
+      log[status === "succeeded" ? "info" : "warn"]("job finished", {
+        job_id: this.job()?.jobId,
+        status,
+        error_code: ending.error?.code,
+        error: ending.error?.message,
+        pr_url: ending.prUrl,
+        ...done.usage,
+      }),
+    );
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
