@@ -6,7 +6,6 @@
  * Sandboxes are addressed by job id, and every reply is checked against the protocol's schemas.
  */
 
-import { type Attributes, context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import type { z } from "zod";
 import type {
   BlobRange,
@@ -37,6 +36,7 @@ import {
 import { inSpan } from "../telemetry/spans";
 import { SandboxError } from "./errors";
 import { isFetchFailure } from "./redact";
+import { tracedFetch } from "./telemetry/traced-fetch";
 import { tracer } from "./telemetry/tracing";
 
 export interface ExecOptions {
@@ -57,11 +57,16 @@ export const BLOB_PIECE_BYTES = 1024 * 1024;
 
 /** Client for one sandbox service (`SANDBOX_SERVICE_URL`, `SANDBOX_SERVICE_TOKEN`). */
 export class SandboxService {
+  private readonly fetcher: typeof fetch;
+
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
-    private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
-  ) {}
+    fetcher: typeof fetch = (input, init) => fetch(input, init),
+  ) {
+    // A client span per call, whose traceparent the service continues (telemetry/traced-fetch.ts).
+    this.fetcher = tracedFetch("sandbox", fetcher, { propagate: true });
+  }
 
   /** The service's proof that its backend works now (`GET /v1/ready`); a 503 SandboxError says why not. */
   ready(): Promise<SandboxReadiness> {
@@ -199,39 +204,6 @@ export class SandboxService {
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
-    // Outside a job's trace (the janitor's sweep) a call is not recorded: it would be a trace of its own.
-    if (!trace.getActiveSpan()) return this.send(method, path, schema, body, extraHeaders, () => undefined);
-    const urlPath = path.split("?")[0] ?? path;
-    const attributes: Attributes = {
-      "http.request.method": method,
-      "url.path": urlPath,
-      "peer.service": "sandbox-service",
-    };
-    return inSpan(
-      tracer(),
-      `sandbox ${method}`,
-      attributes,
-      async (span) => {
-        const result = await this.send(method, path, schema, body, extraHeaders, (status) =>
-          span.setAttribute("http.response.status_code", status),
-        );
-        return result;
-      },
-      SpanKind.CLIENT,
-    );
-  }
-
-  private async send(
-    method: string,
-    path: string,
-    schema: z.ZodType | undefined,
-    body: unknown,
-    extraHeaders: Record<string, string>,
-    answered: (status: number) => void,
-  ): Promise<unknown> {
-    // The trace goes along (traceparent), so the service's spans are this call's children.
-    const trace: Record<string, string> = {};
-    propagation.inject(context.active(), trace);
     let response: Response;
     try {
       response = await this.fetcher(new URL(path, this.baseUrl), {
@@ -240,14 +212,12 @@ export class SandboxService {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
           ...extraHeaders,
-          ...trace,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
       throw new SandboxError(`sandbox service unreachable: ${String(error)}`, 0, true);
     }
-    answered(response.status);
     const route = `${method} ${path.split("?")[0]}`;
     const text = await response.text();
     if (!response.ok) {

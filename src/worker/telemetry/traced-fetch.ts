@@ -1,11 +1,17 @@
 /**
- * `fetch` with a client span per call, for the GitHub and Slack clients: method, path, status
- * (HTTP semantic conventions). Never the query string or a header: those can hold tokens.
+ * `fetch` with a client span per call, for the GitHub, Slack and sandbox service clients: method,
+ * path, status (HTTP semantic conventions). Never the query string or a header: those can hold
+ * tokens. With `propagate` the call carries the span as W3C `traceparent`, for our own service
+ * only: a vendor has no use for our trace ids.
  */
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { tracer } from "./tracing";
 
-export function tracedFetch(peer: string, inner: typeof fetch): typeof fetch {
+export function tracedFetch(
+  peer: string,
+  inner: typeof fetch,
+  options: { propagate?: boolean } = {},
+): typeof fetch {
   return async (input, init) => {
     // Outside any trace (no active span: a call with no job behind it) the call is not recorded.
     if (!trace.getActiveSpan()) return inner(input, init);
@@ -25,7 +31,13 @@ export function tracedFetch(peer: string, inner: typeof fetch): typeof fetch {
       },
       async (span) => {
         try {
-          const response = await inner(input, init);
+          let sent = init;
+          if (options.propagate) {
+            const headers = new Headers(init?.headers);
+            propagation.inject(context.active(), headers, { set: (h, k, v) => h.set(k, v) });
+            sent = { ...init, headers };
+          }
+          const response = await inner(input, sent);
           span.setAttribute("http.response.status_code", response.status);
           if (response.status >= 400) {
             span.setAttribute("error.type", String(response.status));
