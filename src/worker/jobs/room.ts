@@ -8,8 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
 import { log } from "../log";
-import { newTraceparent, recordJobSpan, withJobTrace } from "../telemetry/job-trace";
-import { flushAfter } from "../telemetry/tracing";
+import { endJobTrace, newTraceparent, withJobTrace } from "../telemetry/job-trace";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { doneData, type Ending } from "./ending";
 import { judge, workflowId } from "./liveness";
@@ -259,13 +258,14 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private async finish(status: JobStatus, ending: Ending): Promise<void> {
     if (this.isDone()) return;
     if (ending.error) this.push({ type: "error", data: ending.error }, "error");
-    const done = doneData(status, ending, this.job());
+    const job = this.job();
+    const done = doneData(status, ending, job);
     this.push({ type: "done", data: done }, "done");
-    this.traceEnd(status, ending);
+    if (job) endJobTrace(this.env, this.ctx, job, status, ending);
     // The one line that says how a job ended: what an operator filters on first (with its trace).
-    withJobTrace(this.job() ?? {}, () =>
+    withJobTrace(job ?? {}, () =>
       log[status === "succeeded" ? "info" : "warn"]("job finished", {
-        job_id: this.job()?.jobId,
+        job_id: job?.jobId,
         status,
         error_code: ending.error?.code,
         error: ending.error?.message,
@@ -277,18 +277,6 @@ export abstract class JobRoomBase extends DurableObject<Env> {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
     } else await this.ctx.storage.deleteAlarm();
-  }
-
-  /** Exports the root span `job` now that the job ended, after this call answers. */
-  private traceEnd(status: JobStatus, ending: Ending): void {
-    const job = this.job();
-    if (!job) return;
-    const end = {
-      status,
-      ...(ending.prUrl ? { prUrl: ending.prUrl } : {}),
-      ...(ending.error ? { errorCode: ending.error.code } : {}),
-    };
-    if (recordJobSpan(this.env, job, end)) flushAfter(this.ctx, this.env);
   }
 
   /** Terminates the job's sandbox (addressed by job id); false when the service failed. */

@@ -7,8 +7,9 @@
 import { type Context, context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { JobStatus } from "../../protocol/events";
+import type { Ending } from "../jobs/ending";
 import type { JobRecord } from "../jobs/log";
-import { type TracingEnv, useTracing } from "./tracing";
+import { flushAfter, type TracingEnv, useTracing } from "./tracing";
 
 const w3c = new W3CTraceContextPropagator();
 
@@ -73,4 +74,20 @@ export function recordJobSpan(env: TracingEnv, job: JobRecord, end: JobEnd): boo
   }
   span.end();
   return true;
+}
+
+/** At `done`: records the root span and exports it after the room's call answers. */
+export function endJobTrace(
+  env: TracingEnv,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  job: JobRecord,
+  status: JobStatus,
+  ending: Ending,
+): void {
+  const end: JobEnd = {
+    status,
+    ...(ending.prUrl ? { prUrl: ending.prUrl } : {}),
+    ...(ending.error ? { errorCode: ending.error.code } : {}),
+  };
+  if (recordJobSpan(env, job, end)) flushAfter(ctx, env);
 }
