@@ -227,6 +227,8 @@ describe("traces with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     for (const s of secrets) expect(bytes).not.toContain(s);
     expect(bytes).not.toContain("Say hi");
     expect(bytes).not.toContain("console.log");
+    // Nor what the model said.
+    expect(bytes).not.toContain("Looking around");
   });
 });
 
