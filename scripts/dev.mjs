@@ -35,7 +35,9 @@ reportConfiguration(vars);
 
 // The sandbox service gets its own settings and the basics a process needs, never the Worker's
 // secrets (model key, GitHub and Slack tokens, API tokens), whether from .dev.vars or the shell.
-const SERVICE_KEY = /^(SANDBOX_|MODAL_)|^(PORT|HOST|BWRAP_PATH|MAX_SANDBOXES)$/;
+// The OTLP collector's endpoint and headers are the service's own too: it exports its spans there.
+const SERVICE_KEY =
+  /^(SANDBOX_|MODAL_)|^(PORT|HOST|BWRAP_PATH|MAX_SANDBOXES|OTEL_EXPORTER_OTLP_(ENDPOINT|HEADERS))$/;
 const BASICS =
   /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))$|^(https?|no|all)_proxy$/i;
 const pick = (source, pattern) => Object.fromEntries(Object.entries(source).filter(([k]) => pattern.test(k)));

@@ -8,10 +8,13 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
+import { trace } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ExecResult, FileContent, SandboxReadiness } from "../protocol/sandbox";
 import { gitShaSchema } from "../protocol/sandbox-schemas";
+import type { Tracing } from "../telemetry/provider";
+import { inSpan } from "../telemetry/spans";
 import { bearerAuth } from "./auth";
 import type { Backend, CloseOptions, ExecSpec } from "./backends/types";
 import { SandboxCapacity } from "./capacity";
@@ -43,6 +46,7 @@ import {
   parseOrThrow,
   readJson,
 } from "./schemas";
+import { enableTraceContext, SERVICE_NAME, traceRequests } from "./tracing";
 
 /** The app with what `startService` needs to stop it. */
 export interface ServiceApp {
@@ -59,6 +63,8 @@ export interface ServiceOptions {
   log?: Logger;
   /** Sandboxes held at once; a create beyond it is a retryable 429. Default `DEFAULT_MAX_SANDBOXES`. */
   maxSandboxes?: number;
+  /** Export spans (tracing.ts); none when absent. */
+  tracing?: Tracing;
 }
 
 /** The Hono app implementing every `/v1` route of the protocol plus `GET /healthz`. */
@@ -72,6 +78,12 @@ function serviceApp(options: ServiceOptions): ServiceApp {
   const runs = new ExecRecords((id) => backend.execsDir(id), MAX_REMEMBERED_EXECS);
   const capacity = new SandboxCapacity(options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES);
   const app = new Hono();
+  // Without `tracing` this is the API's no-op tracer: spans cost nothing.
+  const tracer = options.tracing?.tracer ?? trace.getTracer(SERVICE_NAME);
+  if (options.tracing) {
+    enableTraceContext();
+    app.use(traceRequests(tracer));
+  }
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -147,7 +159,16 @@ function serviceApp(options: ServiceOptions): ServiceApp {
       maxOutputBytes: body.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     };
     if (body.stdinBase64 !== undefined) spec.stdin = Buffer.from(body.stdinBase64, "base64");
-    const run = (): Promise<ExecResult> => backend.exec(id, spec);
+    const attributes = { "process.executable.name": (body.argv[0] ?? "").split("/").at(-1) ?? "" };
+    const run = (): Promise<ExecResult> =>
+      inSpan(tracer, "exec", attributes, async (span) => {
+        const result = await backend.exec(id, spec);
+        span.setAttributes({
+          "process.exit.code": result.exitCode,
+          "process.duration_ms": result.durationMs,
+        });
+        return result;
+      });
     if (body.idempotencyKey === undefined) return c.json(await run());
     const fingerprint = createHash("sha256")
       .update(JSON.stringify([body.argv, body.stdinBase64 ?? null]))
@@ -301,6 +322,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
       force.unref();
       await closed;
       clearTimeout(force);
+      await options.tracing?.flush();
     },
   };
 }

@@ -19,6 +19,7 @@ import { ServiceError } from "./errors";
 import { execIsolated } from "./isolate";
 import { DEFAULT_MAX_LIFETIME_SECONDS, DEFAULT_MAX_SANDBOXES } from "./limits";
 import { jsonLogger } from "./log";
+import { tracingFromEnv } from "./tracing";
 
 const log = jsonLogger();
 
@@ -89,7 +90,17 @@ async function main(): Promise<void> {
     backend = await createLocalBackend({ root, bwrapPath });
     await checkBubblewrap(root, bwrapPath);
   }
-  const service = await startService({ backend, token, port, host, log, maxSandboxes, maxLifetimeSeconds });
+  const tracing = tracingFromEnv(env);
+  const service = await startService({
+    backend,
+    token,
+    port,
+    host,
+    log,
+    maxSandboxes,
+    maxLifetimeSeconds,
+    ...(tracing ? { tracing } : {}),
+  });
   log.info("sandbox service listening", { url: service.url, backend: backend.name, root });
 
   let stopping = false;

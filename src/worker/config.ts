@@ -58,6 +58,9 @@ const fields = z.object({
   JOB_MAX_ATTEMPTS: wholeNumber(3),
   JOBS_PER_MINUTE: wholeNumber(30),
   MAX_CONCURRENT_JOBS: wholeNumber(10),
+  // Traces (telemetry/tracing.ts): unset means no export; the headers may hold a collector's key.
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl(""),
+  OTEL_EXPORTER_OTLP_HEADERS: secret("OTEL_EXPORTER_OTLP_HEADERS"),
 });
 
 type Fields = z.output<typeof fields>;

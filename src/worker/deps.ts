@@ -14,6 +14,7 @@ import { SandboxService } from "./sandbox";
 import { sandboxServiceFetch } from "./sandbox-container";
 import { boltLogger } from "./slack/bolt-logger";
 import { FetchReceiver } from "./slack/receiver";
+import { tracedFetch } from "./telemetry/traced-fetch";
 
 export interface Deps {
   config: Config;
@@ -90,8 +91,9 @@ function slackClientOptions(env: Env): webApi.WebClientOptions {
     slackApiUrl: env.SLACK_API_URL,
     // Called bound, and with `redirect: "error"` (which workerd refuses) as "manual": a 3xx then
     // comes back as a non-200 answer, which the client reports as an HTTP error anyway.
-    fetch: (url, init) =>
+    fetch: tracedFetch("slack", (url, init) =>
       fetch(url, { ...init, redirect: init?.redirect === "error" ? "manual" : init?.redirect }),
+    ),
     logger: boltLogger(LogLevel.WARN, "slack-web-api"),
     timeout: 10_000,
   };

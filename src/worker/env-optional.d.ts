@@ -4,4 +4,6 @@ interface Env {
   GITHUB_APP_PRIVATE_KEY?: string;
   /** Tokens (`name:token`, comma-separated) that read every tenant's job history. */
   ADMIN_API_TOKENS?: string;
+  /** Headers for the OTLP collector (`k=v,k2=v2`, an API key, say); only with OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
 }

@@ -59,6 +59,8 @@ export class ConfigError extends JobError {
 
 /** The model API failed; the message names the cause, `retryable` whether another attempt can help. */
 export class ModelError extends Error {
+  /** The job's error code when this ends it (and the model call span's `error.type`). */
+  readonly code = "model_error";
   constructor(
     message: string,
     readonly retryable: boolean,

@@ -8,6 +8,7 @@ import { JobRoomBase } from "./jobs/room";
 import { log } from "./log";
 import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
+import { tracedHandler } from "./telemetry/request-span";
 
 export { CodeJob } from "./jobs/workflow";
 export { TenantLimiter } from "./limits/limiter";
@@ -22,7 +23,7 @@ export class JobRoom extends JobRoomBase {
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch: tracedHandler(app.fetch),
   scheduled: (_controller, env, ctx) => {
     ctx.waitUntil(
       sweepSandboxes(janitorDeps(env, sandboxServiceFetch(env))).then(

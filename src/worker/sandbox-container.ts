@@ -17,6 +17,8 @@ interface ContainerEnv {
   MODAL_TOKEN_SECRET?: string;
   MODAL_APP_NAME?: string;
   SANDBOX_IMAGE?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
 }
 
 export class SandboxContainer extends DurableObject<Env> {
@@ -37,6 +39,9 @@ export class SandboxContainer extends DurableObject<Env> {
         "MODAL_TOKEN_SECRET",
         "MODAL_APP_NAME",
         "SANDBOX_IMAGE",
+        // The service exports its spans to the same collector (the collector's key, no job secret).
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_HEADERS",
       ] as const) {
         const value = env[key];
         if (value) vars[key] = value;

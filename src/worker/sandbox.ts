@@ -5,6 +5,7 @@
  * private repository the job's clone ticket (read-only, one repository, revoked after the clone).
  * Sandboxes are addressed by job id, and every reply is checked against the protocol's schemas.
  */
+
 import type { z } from "zod";
 import type {
   BlobRange,
@@ -32,8 +33,11 @@ import {
   sandboxProblemSchema,
   sandboxReadinessSchema,
 } from "../protocol/sandbox-schemas";
+import { inSpan } from "../telemetry/spans";
 import { SandboxError } from "./errors";
 import { isFetchFailure } from "./redact";
+import { tracedFetch } from "./telemetry/traced-fetch";
+import { tracer } from "./telemetry/tracing";
 
 export interface ExecOptions {
   timeoutMs: number;
@@ -53,11 +57,16 @@ export const BLOB_PIECE_BYTES = 1024 * 1024;
 
 /** Client for one sandbox service (`SANDBOX_SERVICE_URL`, `SANDBOX_SERVICE_TOKEN`). */
 export class SandboxService {
+  private readonly fetcher: typeof fetch;
+
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
-    private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
-  ) {}
+    fetcher: typeof fetch = (input, init) => fetch(input, init),
+  ) {
+    // A client span per call, whose traceparent the service continues (telemetry/traced-fetch.ts).
+    this.fetcher = tracedFetch("sandbox", fetcher, { propagate: true });
+  }
 
   /** The service's proof that its backend works now (`GET /v1/ready`); a 503 SandboxError says why not. */
   ready(): Promise<SandboxReadiness> {
@@ -153,7 +162,16 @@ export class SandboxService {
         if (o.maxOutputBytes !== undefined) body.maxOutputBytes = o.maxOutputBytes;
         if (o.idempotencyKey !== undefined) body.idempotencyKey = o.idempotencyKey;
         if (o.stdin !== undefined) body.stdinBase64 = Buffer.from(o.stdin).toString("base64");
-        return this.call("POST", `${base}/exec`, execResultSchema, body);
+        // The executable's name only: the rest of argv can carry file content (a heredoc, say).
+        const attributes = { "process.executable.name": (argv[0] ?? "").split("/").at(-1) ?? "" };
+        return inSpan(tracer(), "sandbox.exec", attributes, async (span) => {
+          const result = await this.call("POST", `${base}/exec`, execResultSchema, body);
+          span.setAttributes({
+            "process.exit.code": result.exitCode,
+            "process.duration_ms": result.durationMs,
+          });
+          return result;
+        });
       },
       readFile: async (path) => {
         const file = await this.call(

@@ -9,6 +9,7 @@ import { createTestHarness } from "wrangler";
 import { type RunningService, startService } from "../../src/sandbox-service/app";
 import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import { jsonLogger } from "../../src/sandbox-service/log";
+import { tracingFromEnv } from "../../src/sandbox-service/tracing";
 import { type GitHubStandIn, type GitHubStandInOptions, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
 import { type ServiceHook, type ServiceTap, startServiceTap } from "./service-tap";
@@ -26,6 +27,8 @@ export interface SystemOptions {
   github?: Omit<GitHubStandInOptions, "token">;
   /** Put a tap (service-tap.ts) between the Worker and the sandbox service, calling this hook. */
   serviceHook?: ServiceHook;
+  /** Export traces from the Worker and the service (OTEL_EXPORTER_OTLP_ENDPOINT and _HEADERS). */
+  otel?: { endpoint: string; headers?: string };
   /** A wrangler config other than ./wrangler.toml (one lacking a binding, say), in the repo root. */
   configPath?: string;
 }
@@ -63,6 +66,11 @@ export interface System {
   close(): Promise<void>;
 }
 
+const otelEnv = (otel: { endpoint: string; headers?: string }) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: otel.endpoint,
+  ...(otel.headers ? { OTEL_EXPORTER_OTLP_HEADERS: otel.headers } : {}),
+});
+
 const secret = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
 
 /** Starts stand-ins, the sandbox service and the Worker, all wired to each other on loopback. */
@@ -86,6 +94,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     port: 0,
     host: "127.0.0.1",
     log: jsonLogger((line) => serviceLines.push(line)),
+    ...(options.otel ? { tracing: tracingFromEnv(otelEnv(options.otel)) ?? undefined } : {}),
   });
   const tap = options.serviceHook ? await startServiceTap(service.url, options.serviceHook) : undefined;
   const worker = createTestHarness({
@@ -103,9 +112,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
           AGENT_COMMAND_TIMEOUT_SECONDS: "20",
           // The stand-in has no secondary rate limit to respect; keep publishing fast.
           GITHUB_WRITE_INTERVAL_MS: "0",
+          ...(options.otel ? { OTEL_EXPORTER_OTLP_ENDPOINT: options.otel.endpoint } : {}),
           ...options.vars,
         },
-        secrets: { ...secrets, ...options.workerSecrets },
+        secrets: {
+          ...secrets,
+          ...(options.otel?.headers ? { OTEL_EXPORTER_OTLP_HEADERS: options.otel.headers } : {}),
+          ...options.workerSecrets,
+        },
       },
     ],
   });

@@ -3,13 +3,17 @@
  * completions with tools, which every OpenAI-compatible server speaks. Streaming is optional:
  * it keeps long generations from idling a connection through proxies and gateways.
  */
+
+import { SpanKind } from "@opentelemetry/api";
 import type OpenAI from "openai";
 import type {
   ChatCompletion,
   ChatCompletionAssistantMessageParam,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
+import { inSpan } from "../../telemetry/spans";
 import { ModelError } from "../errors";
+import { tracer } from "../telemetry/tracing";
 import { describeModelFailure } from "./model-failure";
 
 export type Message = ChatCompletionMessageParam;
@@ -56,13 +60,36 @@ export class ChatCompletionsModel implements Model {
     private readonly stream: boolean,
   ) {}
 
-  async complete(messages: Message[], tools: ToolSpec[]): Promise<ModelReply> {
-    try {
-      return toReply(await this.completion(messages, tools));
-    } catch (error) {
-      const failure = describeModelFailure(error, this.client.baseURL, this.model);
-      throw failure ? new ModelError(failure.message, failure.retryable) : error;
-    }
+  /** One chat call, as a GenAI client span (semantic conventions: no prompt or reply text in it). */
+  complete(messages: Message[], tools: ToolSpec[]): Promise<ModelReply> {
+    const attributes = {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.request.model": this.model,
+    };
+    return inSpan(
+      tracer(),
+      `chat ${this.model}`,
+      attributes,
+      async (span) => {
+        let completion: ChatCompletion;
+        try {
+          completion = await this.completion(messages, tools);
+        } catch (error) {
+          const failure = describeModelFailure(error, this.client.baseURL, this.model);
+          throw failure ? new ModelError(failure.message, failure.retryable) : error;
+        }
+        const reply = toReply(completion);
+        span.setAttributes({
+          "gen_ai.response.model": completion.model,
+          "gen_ai.usage.input_tokens": reply.usage.promptTokens,
+          "gen_ai.usage.output_tokens": reply.usage.completionTokens,
+          "gen_ai.response.finish_reasons": completion.choices.map((c) => c.finish_reason ?? "unknown"),
+        });
+        return reply;
+      },
+      SpanKind.CLIENT,
+    );
   }
 
   private async completion(messages: Message[], tools: ToolSpec[]): Promise<ChatCompletion> {

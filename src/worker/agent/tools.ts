@@ -5,7 +5,9 @@
  * A file edit comes back as a write that `runTool` applies as its own durable step.
  */
 import { z } from "zod";
+import { inSpan } from "../../telemetry/spans";
 import { SandboxError } from "../errors";
+import { tracer } from "../telemetry/tracing";
 import type { ToolCall, ToolSpec } from "./model";
 import { bash } from "./tools/bash";
 import { edit } from "./tools/edit";
@@ -100,11 +102,23 @@ export async function runTool(
   durable: Durable,
   id: string,
 ): Promise<StepResult> {
-  const result = await durable<StepResult>(`tool ${id}`, async () => {
-    const started = Date.now();
-    const r = await dispatch(call, ctx, maxOutputChars);
-    return { ...r, durationMs: Date.now() - started };
-  });
+  const attributes = {
+    "gen_ai.operation.name": "execute_tool",
+    "gen_ai.tool.name": call.name,
+    "gen_ai.tool.call.id": call.id,
+  };
+  const result = await durable<StepResult>(`tool ${id}`, () =>
+    inSpan(tracer(), `execute_tool ${call.name}`, attributes, async (span) => {
+      const started = Date.now();
+      const r = await dispatch(call, ctx, maxOutputChars);
+      const durationMs = Date.now() - started;
+      span.setAttribute("tool.duration_ms", durationMs);
+      if (r.kind === "observation" && r.observation.exitCode !== undefined) {
+        span.setAttribute("process.exit.code", r.observation.exitCode);
+      }
+      return { ...r, durationMs };
+    }),
+  );
   const write = result.kind === "observation" ? result.observation.write : undefined;
   if (write) {
     await durable(`write ${id}`, async () => {

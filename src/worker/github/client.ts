@@ -14,6 +14,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck/light.js";
 import { type ConsoleMethods, libraryLogger } from "../library-log";
+import { tracedFetch } from "../telemetry/traced-fetch";
 import type { RepoRef } from "./repo";
 import { isContentCreating, WriteBudget } from "./write-budget";
 
@@ -36,7 +37,8 @@ export interface GitHubConfig {
   log?: ConsoleMethods;
 }
 
-const fetcher: typeof fetch = (input, init) => fetch(input, init);
+// Each GitHub call is a client span of the job's trace when tracing is on (traced-fetch.ts).
+const fetcher: typeof fetch = tracedFetch("github", (input, init) => fetch(input, init));
 
 /**
  * An Octokit on `auth` with retry and throttling; each client has its own limiter groups and write

@@ -5,10 +5,12 @@
  * size, so the Workflow never keeps it. The diff is for people: a failure to read or store it is
  * logged and the job publishes as it would without it.
  */
+
 import type { WorkflowStep } from "cloudflare:workers";
 import type { Deps } from "../deps";
 import { SandboxError } from "../errors";
 import { log } from "../log";
+import { stepSpan } from "../telemetry/step-span";
 import { isSuperseded } from "./attempt";
 import { messageOf } from "./durable";
 import { SUPERSEDED } from "./room-types";
@@ -34,24 +36,28 @@ export async function storeDiff(
 ): Promise<void> {
   let outcome: DiffOutcome;
   try {
-    outcome = await step.do("diff", DIFF_STEP, async (): Promise<DiffOutcome> => {
-      let diff: { diff: string; truncated: boolean };
-      try {
-        diff = await deps.sandboxes.diff(sandboxId, baseSha);
-      } catch (error) {
-        // A refusal (an older service without the route, say) is final: no retry changes it.
-        if (error instanceof SandboxError && !error.retryable)
-          return { stored: false, reason: messageOf(error) };
-        throw error;
-      }
-      try {
-        await save(diff.diff);
-      } catch (error) {
-        if (isSuperseded(error)) return { superseded: true };
-        throw error;
-      }
-      return { stored: true, chars: diff.diff.length, truncated: diff.truncated };
-    });
+    outcome = await step.do(
+      "diff",
+      DIFF_STEP,
+      stepSpan("diff", "sandbox", async (): Promise<DiffOutcome> => {
+        let diff: { diff: string; truncated: boolean };
+        try {
+          diff = await deps.sandboxes.diff(sandboxId, baseSha);
+        } catch (error) {
+          // A refusal (an older service without the route, say) is final: no retry changes it.
+          if (error instanceof SandboxError && !error.retryable)
+            return { stored: false, reason: messageOf(error) };
+          throw error;
+        }
+        try {
+          await save(diff.diff);
+        } catch (error) {
+          if (isSuperseded(error)) return { superseded: true };
+          throw error;
+        }
+        return { stored: true, chars: diff.diff.length, truncated: diff.truncated };
+      }),
+    );
   } catch (error) {
     outcome = { stored: false, reason: messageOf(error) };
   }

@@ -11,6 +11,7 @@ import { STEP_TIMEOUT_SECONDS } from "../config";
 import { JobError, ModelError, SandboxError, StepResultTooLarge } from "../errors";
 import { describeGitHubFailure } from "../github/failure";
 import { redact } from "../redact";
+import { stepSpan } from "../telemetry/step-span";
 import { checkStepResult } from "./step-size";
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -32,10 +33,11 @@ export async function durableStep<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   let outcome: Outcome<T>;
+  const traced = stepSpan(name, kind, fn);
   try {
     outcome = (await step.do(name, RETRIES, async () => {
       try {
-        const value = await fn();
+        const value = await traced();
         // Workflows keep at most 1 MiB a result; the local engine fails far later (step-size.ts).
         checkStepResult(name, value);
         return { ok: true, value } as Outcome<T> as Rpc.Serializable<Outcome<T>>;

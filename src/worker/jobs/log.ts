@@ -24,6 +24,11 @@ export interface JobRecord {
   limits?: Budget;
   /** The Slack thread this job reports to, when it came from `/pr`. */
   slack?: SlackTarget;
+  /**
+   * The job's trace (W3C traceparent: trace id and the root span `job`'s id), made by the room at
+   * `init`; every process and attempt parents its spans to it (telemetry/job-trace.ts).
+   */
+  traceparent?: string;
 }
 
 /** Where a `/pr` job's thread lives: the channel, and the command's `response_url` as a fallback. */

@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
 import { log } from "../log";
+import { endJobTrace, newTraceparent, withJobTrace } from "../telemetry/job-trace";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { doneData, type Ending } from "./ending";
 import { judge, workflowId } from "./liveness";
@@ -48,7 +49,8 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     migrate(sql);
     migrateProgress(sql);
     if (getValue<JobRecord>(sql, "job")) return false;
-    setValue(sql, "job", job);
+    // The job's trace starts with it, ids and all: every attempt's spans parent to this root.
+    setValue(sql, "job", { ...job, traceparent: job.traceparent ?? newTraceparent() });
     this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
     log.info("job accepted", { job_id: job.jobId, repo: job.repo, requester: job.requester });
@@ -256,17 +258,21 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private async finish(status: JobStatus, ending: Ending): Promise<void> {
     if (this.isDone()) return;
     if (ending.error) this.push({ type: "error", data: ending.error }, "error");
-    const done = doneData(status, ending, this.job());
+    const job = this.job();
+    const done = doneData(status, ending, job);
     this.push({ type: "done", data: done }, "done");
-    // The one line that says how a job ended: what an operator filters on first.
-    log[status === "succeeded" ? "info" : "warn"]("job finished", {
-      job_id: this.job()?.jobId,
-      status,
-      error_code: ending.error?.code,
-      error: ending.error?.message,
-      pr_url: ending.prUrl,
-      ...done.usage,
-    });
+    if (job) endJobTrace(this.env, this.ctx, job, status, ending);
+    // The one line that says how a job ended: what an operator filters on first (with its trace).
+    withJobTrace(job ?? {}, () =>
+      log[status === "succeeded" ? "info" : "warn"]("job finished", {
+        job_id: job?.jobId,
+        status,
+        error_code: ending.error?.code,
+        error: ending.error?.message,
+        pr_url: ending.prUrl,
+        ...done.usage,
+      }),
+    );
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
@@ -276,7 +282,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   /** Terminates the job's sandbox (addressed by job id); false when the service failed. */
   private async reap(): Promise<boolean> {
     const job = this.job();
-    return job ? terminateOnce(this.wiring.reaper(this.env), job.jobId) : true;
+    return job ? withJobTrace(job, () => terminateOnce(this.wiring.reaper(this.env), job.jobId)) : true;
   }
 
   /** After `done`, while `reapTries` is kept the sandbox may still exist: retry with backoff. */
@@ -311,7 +317,12 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
-    for (const view of this.projections()) view.notify(logged);
+    // In the job's trace, so a projection's calls (Slack's API) are the job's spans.
+    const job = this.job();
+    for (const view of this.projections()) {
+      if (job) withJobTrace(job, () => view.notify(logged));
+      else view.notify(logged);
+    }
     return logged;
   }
 

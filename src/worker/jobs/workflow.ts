@@ -13,6 +13,9 @@ import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
 import { libraryLogger } from "../library-log";
 import { log } from "../log";
+import { withJobTrace } from "../telemetry/job-trace";
+import { stepSpan } from "../telemetry/step-span";
+import { flushAfter, useTracing } from "../telemetry/tracing";
 import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
 import { messageOf } from "./durable";
@@ -38,9 +41,11 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     const { jobId, attempt } = event.payload;
     const room = this.env.JOB_ROOM.get(this.env.JOB_ROOM.idFromName(jobId));
     const beat = startHeartbeat(room, attempt, livenessConfig(this.env).heartbeatMs, jobId);
+    useTracing(this.env);
     try {
       const resume = await room.begin(attempt);
-      const outcome = await this.attempt(step, attempt, resume);
+      // Every span of the attempt (steps, model and tool calls, sandbox and GitHub calls) is the job's.
+      const outcome = await withJobTrace(resume.job, () => this.attempt(step, attempt, resume));
       await room.complete(attempt, outcome.status, outcome);
       return outcome.status;
     } catch (error) {
@@ -48,6 +53,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       throw error;
     } finally {
       beat.stop();
+      flushAfter(this.ctx, this.env);
     }
   }
 
@@ -188,10 +194,14 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
     // The sandbox goes before `done`, so whoever sees `done` sees nothing left running; if it
     // cannot be terminated now the room retries (reaper.ts).
     const sandboxFreed = await step
-      .do("cleanup", { retries: { limit: 3, delay: "1 second", backoff: "exponential" } }, () =>
-        sandboxService(this.env)
-          .terminate(job.jobId)
-          .then(() => true),
+      .do(
+        "cleanup",
+        { retries: { limit: 3, delay: "1 second", backoff: "exponential" } },
+        stepSpan("cleanup", "sandbox", () =>
+          sandboxService(this.env)
+            .terminate(job.jobId)
+            .then(() => true),
+        ),
       )
       .catch((error: unknown) => {
         log.error("sandbox terminate failed; the JobRoom retries", { job_id: job.jobId, error });
