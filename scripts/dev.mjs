@@ -13,6 +13,9 @@ import { parseEnv } from "node:util";
 import { isPlaceholder, missingJobKeys, PLACEHOLDERS } from "../src/shared/job-keys.mjs";
 
 const VARS = ".dev.vars";
+/** Secrets a deployment may leave unset; see `devConfig`. */
+const OPTIONAL_SECRETS = ["GITHUB_APP_PRIVATE_KEY", "ADMIN_API_TOKENS", "OTEL_EXPORTER_OTLP_HEADERS"];
+const DEV_CONFIG = ".wrangler-dev.toml";
 // Its own lines are JSON like every other process's (time, level, msg; `process` tells them from
 // the service's); wrangler's and the service's output passes through untouched (stdio inherited).
 const say = (msg, level = "info", fields = {}) =>
@@ -50,7 +53,12 @@ const children = [
   // node --import tsx rather than npx: npx would hand the service npm's own environment.
   ["sandbox", process.execPath, ["--import", "tsx", "src/sandbox-service/server.ts"], serviceEnv],
   // wrangler reads .dev.vars itself; its [dev] section sets the address (127.0.0.1:8787).
-  ["worker", "npx", ["wrangler", "dev", ...process.argv.slice(2)], workerEnv],
+  [
+    "worker",
+    "npx",
+    ["wrangler", "dev", ...devConfig({ ...process.env, ...vars }), ...process.argv.slice(2)],
+    workerEnv,
+  ],
 ].map(([name, cmd, args, env]) => {
   const child = spawn(cmd, args, { env, stdio: "inherit", detached: true });
   const ended = new Promise((resolve) => {
@@ -97,6 +105,29 @@ async function stop(code) {
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
+
+/**
+ * `wrangler dev` hands the Worker only the .dev.vars keys wrangler.toml declares ([vars] or
+ * [secrets] required), and an optional secret cannot be "required": deploy would then demand it.
+ * So when .dev.vars sets one, the Worker runs from a copy of wrangler.toml beside it (git-ignored;
+ * paths and .dev.vars resolve as for the original) whose list names it too: names only, so no
+ * value is written anywhere new or put in any process's argv.
+ */
+function devConfig(values) {
+  const extra = OPTIONAL_SECRETS.filter((key) => values[key]);
+  if (extra.length === 0) return [];
+  const text = readFileSync("wrangler.toml", "utf8");
+  const list = /^required = \[$/m;
+  if (!list.test(text)) {
+    say("wrangler.toml has no `required = [` list; optional secrets stay unset", "warn", { keys: extra });
+    return [];
+  }
+  const names = extra.map((key) => `  "${key}",`).join("\n");
+  const note = "# Written by npm run dev (scripts/dev.mjs) from wrangler.toml; edit that one instead.\n";
+  writeFileSync(DEV_CONFIG, note + text.replace(list, `required = [\n${names}`));
+  say("optional secrets from .dev.vars passed to the Worker", "info", { keys: extra, config: DEV_CONFIG });
+  return ["--config", DEV_CONFIG];
+}
 
 /**
  * The job history's schema (migrations/) on the local D1 that `wrangler dev` then serves, before

@@ -5,7 +5,7 @@
 // non-zero.
 
 import { once } from "node:events";
-import { chmod, readFile, stat } from "node:fs/promises";
+import { appendFile, chmod, readFile, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
@@ -133,4 +133,29 @@ it("a wider .dev.vars is tightened with a warning; a child that fails makes it e
   } finally {
     squatter.close();
   }
+}, 120_000);
+
+it("an optional secret in .dev.vars (ADMIN_API_TOKENS) reaches the Worker, in no argv and no file but .dev.vars", async () => {
+  const varsFile = join(project.dir, ".dev.vars");
+  const admin = `ops-admin-${Date.now().toString(36)}-0123456789abcdef`;
+  await appendFile(varsFile, `\nADMIN_API_TOKENS=ops:${admin}\n`);
+  const dev = project.run();
+  const gone = () => dev.child.exitCode !== null;
+  try {
+    await waitUntilServing(`${project.workerUrl}/healthz`, gone, dev.output);
+    expect(dev.output()).toContain('"msg":"optional secrets from .dev.vars passed to the Worker"');
+    // Only an admin token may name another tenant: 200 says the Worker holds ADMIN_API_TOKENS.
+    const history = await fetch(`${project.workerUrl}/jobs?tenant=api:nobody`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(history.status).toBe(200);
+    expect(await readFile(join(project.dir, ".wrangler-dev.toml"), "utf8")).not.toContain(admin);
+    for (const p of await descendants(dev.child.pid ?? 0)) expect(p.cmdline).not.toContain(admin);
+  } finally {
+    const script = (await descendants(dev.child.pid ?? 0)).find((p) =>
+      /^\S*node scripts\/dev\.mjs/.test(p.cmdline),
+    );
+    process.kill(script?.pid ?? -(dev.child.pid ?? 0), "SIGINT");
+  }
+  expect(await dev.exited).toBe(0);
 }, 120_000);
