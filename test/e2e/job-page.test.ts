@@ -62,6 +62,9 @@ async function startJob(marker: string, turns: Parameters<System["openai"]["setS
   return { jobId, events, pageUrl: `${proxy.url}/jobs/${jobId}` };
 }
 
+// The page follows a job that runs beside it on a loaded machine: changes are awaited, never timed.
+const LIVE = { timeout: 30_000, interval: 100 };
+
 const seqs = (events: ParsedEvent[], type: string) =>
   events.filter((e) => e.type === type).map((e) => String(e.id));
 
@@ -90,7 +93,7 @@ describe("the job page, live", () => {
     const watch = watchPage(page, proxy.url);
     const response = await page.goto(job.pageUrl);
     expect(response?.status()).toBe(200);
-    await expect.poll(() => page.locator("#job").getAttribute("data-status")).toBe("running");
+    await expect.poll(() => page.locator("#job").getAttribute("data-status"), LIVE).toBe("running");
     await page.evaluate("window.__sameDocument = true");
     const steps = page.locator("#steps > li.step");
     await steps.first().waitFor();
@@ -99,11 +102,11 @@ describe("the job page, live", () => {
     expect(await steps.count()).toBe(1);
     const elapsed = page.locator("#elapsed");
     const before = await elapsed.getAttribute("datetime");
-    await expect.poll(() => elapsed.getAttribute("datetime")).not.toBe(before);
+    await expect.poll(() => elapsed.getAttribute("datetime"), LIVE).not.toBe(before);
     first.open();
     await steps.nth(1).waitFor();
     const hostile = steps.nth(1).locator("pre.step-output");
-    await expect.poll(() => hostile.textContent()).toContain(HOSTILE_OUTPUT);
+    await expect.poll(() => hostile.textContent(), LIVE).toContain(HOSTILE_OUTPUT);
     await page.screenshot({ path: join(artifacts, "running.png"), fullPage: true });
 
     // Cut every connection while the job is held, let it run on, and wait for the reconnect.
@@ -115,7 +118,7 @@ describe("the job page, live", () => {
     expect(Number((await resumed.allHeaders())["last-event-id"])).toBeGreaterThanOrEqual(shown);
 
     await page.locator("#pr-link").waitFor();
-    await expect.poll(() => page.locator("#job").getAttribute("data-status")).toBe("succeeded");
+    await expect.poll(() => page.locator("#job").getAttribute("data-status"), LIVE).toBe("succeeded");
     const events = await job.events;
     const pr = events.find((e) => e.type === "pr")?.data as { url: string; draft: boolean };
     expect(await page.locator("#pr-link").getAttribute("href")).toBe(pr.url);
@@ -129,7 +132,7 @@ describe("the job page, live", () => {
     );
     // At `done` the diff section is fetched again from the page's own HTML.
     await expect
-      .poll(() => watch.requests.some((r) => r.resourceType() === "fetch" && r.url() === job.pageUrl))
+      .poll(() => watch.requests.some((r) => r.resourceType() === "fetch" && r.url() === job.pageUrl), LIVE)
       .toBe(true);
 
     // Every step and message once, in the log's order, and no reload happened.
