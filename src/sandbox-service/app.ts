@@ -12,13 +12,13 @@ import { trace } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ExecResult, FileContent, SandboxReadiness } from "../protocol/sandbox";
-import { gitShaSchema } from "../protocol/sandbox-schemas";
 import type { Tracing } from "../telemetry/provider";
 import { inSpan } from "../telemetry/spans";
 import { bearerAuth } from "./auth";
 import type { Backend, CloseOptions, ExecSpec } from "./backends/types";
 import { SandboxCapacity } from "./capacity";
-import { badRequest, ServiceError } from "./errors";
+import { changeRoutes } from "./change-routes";
+import { ServiceError } from "./errors";
 import { ExecRecords } from "./exec-records";
 import { reapExpired, terminateJobs } from "./janitor";
 import {
@@ -35,15 +35,12 @@ import { problemResponse } from "./problem-response";
 import { checkRepoPath } from "./repo-path";
 import { requestFields } from "./request-fields";
 import {
-  blobRangeSchema,
-  blobsSchema,
   cloneAuth,
   cloneSchema,
   createSandboxSchema,
   execSchema,
   fileContentSchema,
   janitorSchema,
-  parseOrThrow,
   readJson,
 } from "./schemas";
 import { enableTraceContext, SERVICE_NAME, traceRequests } from "./tracing";
@@ -209,33 +206,7 @@ function serviceApp(options: ServiceOptions): ServiceApp {
     return c.json({ terminated });
   });
 
-  app.get("/v1/sandboxes/:id/changes", async (c) => {
-    const base = c.req.query("base");
-    if (base !== undefined && !gitShaSchema.safeParse(base).success)
-      throw badRequest("base: must be a full lowercase git sha");
-    return c.json(await backend.changes(c.req.param("id"), base));
-  });
-
-  app.get("/v1/sandboxes/:id/diff", async (c) => {
-    const base = c.req.query("base");
-    if (base !== undefined && !gitShaSchema.safeParse(base).success)
-      throw badRequest("base: must be a full lowercase git sha");
-    return c.json(await backend.diff(c.req.param("id"), base));
-  });
-
-  app.get("/v1/sandboxes/:id/blobs/:sha", async (c) => {
-    const { offset, length, sha } = parseOrThrow(blobRangeSchema, {
-      sha: c.req.param("sha"),
-      ...(c.req.query("offset") === undefined ? {} : { offset: c.req.query("offset") }),
-      ...(c.req.query("length") === undefined ? {} : { length: c.req.query("length") }),
-    });
-    return c.json(await backend.readBlob(c.req.param("id"), sha, offset, length));
-  });
-
-  app.post("/v1/sandboxes/:id/blobs", async (c) => {
-    const { shas } = await readJson(c, blobsSchema);
-    return c.json({ blobs: await backend.readBlobs(c.req.param("id"), shas) });
-  });
+  app.route("/v1/sandboxes", changeRoutes(backend));
 
   return {
     app,

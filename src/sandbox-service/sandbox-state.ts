@@ -72,6 +72,13 @@ export function heldClone(record: CloneRecord | undefined): HeldClone {
   return { base, clone: { url: record.url, ref: record.requestedRef, result: Promise.resolve(base) } };
 }
 
+/** The commit a change is read against: `baseSha`, else the clone's; 409 with neither. */
+export function clonedBase(held: HeldClone, baseSha?: string): string {
+  const base = baseSha ?? held.base?.headSha;
+  if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+  return base;
+}
+
 /** Writes `value` as JSON to `path` atomically; the directory must exist (a removed sandbox stays removed). */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const temp = `${path}.${randomUUID()}.tmp`;

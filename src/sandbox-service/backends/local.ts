@@ -6,7 +6,7 @@
  * named after the job (job-name.ts) and holds `state/` (sandbox-state.ts) beside the workspace,
  * outside the jail, so a restarted service on the same root serves the sandbox again.
  */
-import { chmod, mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { chmod, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type {
   BlobRange,
@@ -23,20 +23,20 @@ import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { collectDiffWith } from "../diff";
 import { ServiceError, sandboxNotFound } from "../errors";
-import { cloneRepository, redactUrl } from "../git-clone";
 import { execIsolated } from "../isolate";
 import { jailedGit } from "../jailed-git";
 import { sandboxName } from "../job-name";
-import { CLONE_TIMEOUT_MS } from "../limits";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
 import {
   type CloneRecord,
+  clonedBase,
   cloneOnce,
   type HeldClone,
   heldClone,
   recordedSandboxes,
   SandboxState,
 } from "../sandbox-state";
+import { cloneIntoWorkspace } from "./local-clone";
 import { proveBubblewrap } from "./local-ready";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
@@ -161,43 +161,7 @@ export class LocalBackend implements Backend {
 
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
-    return cloneOnce(sandbox, request, () => this.track(sandbox, this.cloneInto(sandbox, request, auth)));
-  }
-
-  private async cloneInto(
-    sandbox: LocalSandbox,
-    request: CloneRequest,
-    auth?: CloneAuth,
-  ): Promise<CloneResult> {
-    const staging = join(sandbox.dir, "staging");
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(join(staging, "home"), { recursive: true, mode: 0o700 });
-    try {
-      const dest = join(staging, "repo");
-      const result = await cloneRepository({
-        url: request.url,
-        ref: request.ref,
-        remoteUrl: request.remoteUrl,
-        full: request.full,
-        contextPaths: request.contextPaths,
-        auth,
-        dest,
-        home: join(staging, "home"),
-        timeoutMs: CLONE_TIMEOUT_MS,
-        signal: sandbox.stop.signal,
-      });
-      try {
-        await rmdir(sandbox.workspace);
-      } catch (error) {
-        throw new ServiceError(409, "workspace not empty", `clone before writing files: ${String(error)}`);
-      }
-      await rename(dest, sandbox.workspace);
-      const { url, ref } = request;
-      await sandbox.state.saveClone({ url: redactUrl(url), requestedRef: ref, ...result });
-      return result;
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
+    return cloneOnce(sandbox, request, () => this.track(sandbox, cloneIntoWorkspace(sandbox, request, auth)));
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
@@ -221,15 +185,13 @@ export class LocalBackend implements Backend {
 
   async changes(id: string, baseSha?: string): Promise<ChangeSet> {
     const sandbox = this.live(id);
-    const base = baseSha ?? sandbox.base?.headSha;
-    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    const base = clonedBase(sandbox, baseSha);
     return this.track(sandbox, collectChanges(sandbox.workspace, base, this.jail(sandbox)));
   }
 
   async diff(id: string, baseSha?: string): Promise<SandboxDiff> {
     const sandbox = this.live(id);
-    const base = baseSha ?? sandbox.base?.headSha;
-    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    const base = clonedBase(sandbox, baseSha);
     return this.track(sandbox, collectDiffWith(jailedGit(sandbox.workspace, this.jail(sandbox)), base));
   }
 
@@ -239,13 +201,13 @@ export class LocalBackend implements Backend {
 
   async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
     const sandbox = this.live(id);
-    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    clonedBase(sandbox);
     return this.track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
   }
 
   async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
     const sandbox = this.live(id);
-    if (!sandbox.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
+    clonedBase(sandbox);
     const git = jailedGit(sandbox.workspace, this.jail(sandbox));
     return this.track(sandbox, readBlobRangeWith(git, sha, offset, length));
   }

@@ -23,24 +23,17 @@ import { collectDiffWith } from "../diff";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { redactUrl } from "../git-clone";
 import { sandboxName } from "../job-name";
-import { cloneOnce, type HeldClone, heldClone, recordedSandboxes, SandboxState } from "../sandbox-state";
+import { clonedBase, cloneOnce, heldClone, recordedSandboxes, SandboxState } from "../sandbox-state";
 import type { ModalBackendOptions } from "./modal-config";
 import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS, sandboxParams } from "./modal-config";
-import { findJobSandbox, isNotFound, listOwned, modalFailure } from "./modal-lookup";
+import { type ModalSandbox, terminateIdempotently, track } from "./modal-held";
+import { findJobSandbox, listOwned } from "./modal-lookup";
 import { cloneThrough, closeAfterClone } from "./modal-network";
 import { modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
 import { proveModalCredentials } from "./modal-ready";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { sandboxName };
-
-interface ModalSandbox extends HeldClone {
-  info: SandboxInfo;
-  sandbox: Sandbox;
-  state: SandboxState;
-  terminated: boolean;
-  inFlight: Set<Promise<unknown>>;
-}
 
 const stopping = (): ServiceError =>
   new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
@@ -195,7 +188,7 @@ export class ModalBackend implements Backend {
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const state = await this.live(id);
     return cloneOnce(state, request, async () => {
-      const base = await this.track(state, cloneThrough(state.sandbox, request, this.options, auth));
+      const base = await track(state, cloneThrough(state.sandbox, request, this.options, auth));
       await state.state.saveClone({ url: redactUrl(request.url), requestedRef: request.ref, ...base });
       await closeAfterClone(state.sandbox, this.options);
       return base;
@@ -204,7 +197,7 @@ export class ModalBackend implements Backend {
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
     const state = await this.live(id);
-    return this.track(state, modalExec(state.sandbox, spec));
+    return track(state, modalExec(state.sandbox, spec));
   }
 
   async execsDir(id: string): Promise<string> {
@@ -213,38 +206,36 @@ export class ModalBackend implements Backend {
 
   async readFile(id: string, path: string): Promise<FileData> {
     const state = await this.live(id);
-    return this.track(state, modalReadFile(state.sandbox, path));
+    return track(state, modalReadFile(state.sandbox, path));
   }
 
   async writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void> {
     const state = await this.live(id);
-    await this.track(state, modalWriteFile(state.sandbox, path, content, mode));
+    await track(state, modalWriteFile(state.sandbox, path, content, mode));
   }
 
   async changes(id: string, baseSha?: string): Promise<ChangeSet> {
     const state = await this.live(id);
-    const base = baseSha ?? state.base?.headSha;
-    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
-    return this.track(state, collectChangesWith(modalGit(state.sandbox), base));
+    const base = clonedBase(state, baseSha);
+    return track(state, collectChangesWith(modalGit(state.sandbox), base));
   }
 
   async diff(id: string, baseSha?: string): Promise<SandboxDiff> {
     const state = await this.live(id);
-    const base = baseSha ?? state.base?.headSha;
-    if (!base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
-    return this.track(state, collectDiffWith(modalGit(state.sandbox), base));
+    const base = clonedBase(state, baseSha);
+    return track(state, collectDiffWith(modalGit(state.sandbox), base));
   }
 
   async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
     const state = await this.live(id);
-    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
-    return this.track(state, readBlobsWith(modalGit(state.sandbox), shas));
+    clonedBase(state);
+    return track(state, readBlobsWith(modalGit(state.sandbox), shas));
   }
 
   async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
     const state = await this.live(id);
-    if (!state.base) throw new ServiceError(409, "not cloned", "clone a repository into the sandbox first");
-    return this.track(state, readBlobRangeWith(modalGit(state.sandbox), sha, offset, length));
+    clonedBase(state);
+    return track(state, readBlobRangeWith(modalGit(state.sandbox), sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {
@@ -253,12 +244,7 @@ export class ModalBackend implements Backend {
     this.sandboxes.delete(id);
     this.byJob.delete(state.info.jobId);
     state.terminated = true;
-    try {
-      await state.sandbox.terminate();
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      // Already gone at Modal: terminating is idempotent.
-    }
+    await terminateIdempotently(state.sandbox);
     await Promise.allSettled(state.inFlight);
     state.sandbox.detach();
     await state.state.remove();
@@ -267,16 +253,7 @@ export class ModalBackend implements Backend {
   /** A job this process does not hold: its sandbox (found by name, with this service's tags) and records go. */
   private async terminateUnheld(jobId: string): Promise<void> {
     const found = await this.findByName(jobId);
-    if (found) {
-      try {
-        await found.terminate();
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        // Ended meanwhile: nothing to terminate.
-      } finally {
-        found.detach();
-      }
-    }
+    if (found) await terminateIdempotently(found).finally(() => found.detach());
     await new SandboxState(join(this.options.stateDir, sandboxName(jobId))).remove();
   }
 
@@ -308,20 +285,5 @@ export class ModalBackend implements Backend {
       this.remember(id, attempt);
     }
     return attempt;
-  }
-
-  /** Runs `work` for a sandbox; when the sandbox is terminated meanwhile, the answer is a 404. */
-  private async track<T>(state: ModalSandbox, work: Promise<T>): Promise<T> {
-    state.inFlight.add(work);
-    try {
-      const value = await work;
-      if (state.terminated) throw new ServiceError(404, "sandbox not found", "terminated during the request");
-      return value;
-    } catch (error) {
-      if (state.terminated) throw new ServiceError(404, "sandbox not found", "terminated during the request");
-      throw modalFailure(error);
-    } finally {
-      state.inFlight.delete(work);
-    }
   }
 }

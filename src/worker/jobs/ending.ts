@@ -3,6 +3,8 @@
  * room logs from it, usage completed with the job's wall-clock duration.
  */
 import type { JobStatus, Usage } from "../../protocol/events";
+import { log } from "../log";
+import { withJobTrace } from "../telemetry/job-trace";
 import type { JobRecord } from "./log";
 
 export interface Ending {
@@ -23,4 +25,18 @@ export function doneData(status: JobStatus, ending: Ending, job: JobRecord | nul
     ...(ending.usage?.costUsd === undefined ? {} : { costUsd: ending.usage.costUsd }),
   };
   return ending.prUrl ? { status, prUrl: ending.prUrl, usage } : { status, usage };
+}
+
+/** The one line that says how a job ended: what an operator filters on first (with its trace). */
+export function logJobEnd(job: JobRecord | null, status: JobStatus, ending: Ending, usage: Usage): void {
+  withJobTrace(job ?? {}, () =>
+    log[status === "succeeded" ? "info" : "warn"]("job finished", {
+      job_id: job?.jobId,
+      status,
+      error_code: ending.error?.code,
+      error: ending.error?.message,
+      pr_url: ending.prUrl,
+      ...usage,
+    }),
+  );
 }

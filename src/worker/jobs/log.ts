@@ -80,6 +80,11 @@ export function readEvents(sql: SqlStorage, after: number): LoggedEvent[] {
     .map((r) => ({ type: r.type, data: JSON.parse(r.data), seq: r.seq, at: r.at }) as LoggedEvent);
 }
 
+/** True once the log holds `done`: nothing is appended after it. */
+export function hasEnded(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;
+}
+
 export function getValue<T>(sql: SqlStorage, key: string): T | null {
   const row = sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = ?", key).toArray()[0];
   return row ? (JSON.parse(row.value) as T) : null;

@@ -5,6 +5,7 @@
  * sandboxes of every ended or unknown job. `terminate` is idempotent: a gone sandbox is freed.
  */
 import { log } from "../log";
+import { getValue, setValue } from "./log";
 
 export interface Reaper {
   terminate(jobId: string): Promise<void>;
@@ -26,4 +27,21 @@ export async function terminateOnce(reaper: Reaper, jobId: string): Promise<bool
     log.error("sandbox terminate failed; the room retries", { job_id: jobId, error });
     return false;
   }
+}
+
+/**
+ * After `done`, while `reapTries` is kept the sandbox may still exist: one more `reap`, and on
+ * failure the next retry on the room's alarm, with backoff.
+ */
+export async function retryReap(storage: DurableObjectStorage, reap: () => Promise<boolean>): Promise<void> {
+  const tries = getValue<number>(storage.sql, "reapTries");
+  if (tries === null) return;
+  if (await reap()) {
+    storage.sql.exec("DELETE FROM kv WHERE key = 'reapTries'");
+    return;
+  }
+  setValue(storage.sql, "reapTries", tries + 1);
+  const delay = reapDelayMs(tries + 1);
+  // Past the last retry the janitor's cron sweep is what remains (README: reaper policy).
+  if (delay > 0) await storage.setAlarm(Date.now() + delay);
 }

@@ -10,11 +10,13 @@ import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protoc
 import { log } from "../log";
 import { endJobTrace, newTraceparent, withJobTrace } from "../telemetry/job-trace";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
-import { doneData, type Ending } from "./ending";
-import { judge, workflowId } from "./liveness";
+import { readDiff, storeDiff } from "./diff-store";
+import { doneData, type Ending, logJobEnd } from "./ending";
+import { judge } from "./liveness";
 import {
   appendEvent,
   getValue,
+  hasEnded,
   type JobRecord,
   jobEventData,
   migrate,
@@ -24,9 +26,10 @@ import {
 } from "./log";
 import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
 import { openProjections, type Projection } from "./projection";
-import { reapDelayMs, terminateOnce } from "./reaper";
+import { reapDelayMs, retryReap, terminateOnce } from "./reaper";
 import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
 import { Subscribers, serveEvents } from "./sse";
+import { createAttempt, terminateAttempt } from "./workflow-instance";
 
 export abstract class JobRoomBase extends DurableObject<Env> {
   private readonly subscribers = new Subscribers();
@@ -104,25 +107,15 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     setValue(this.ctx.storage.sql, "setup", setup);
   }
 
-  /**
-   * The job's diff, stored once when publishing starts (a later attempt's is the same staged tree:
-   * the first is kept). Kept as raw text, not JSON, so escaping cannot grow it past SQLite's row bound.
-   */
+  /** The job's diff, when publishing starts (diff-store.ts). */
   async saveDiff(attempt: number, diff: string): Promise<void> {
     this.current(attempt);
-    this.ctx.storage.sql.exec(
-      "INSERT INTO kv (key, value) VALUES ('diff', ?) ON CONFLICT(key) DO NOTHING",
-      diff,
-    );
+    storeDiff(this.ctx.storage.sql, diff);
   }
 
   /** The stored diff; null for an unknown job or before publishing started. */
   async diff(): Promise<string | null> {
-    if (!this.hasTables()) return null;
-    const row = this.ctx.storage.sql
-      .exec<{ value: string }>("SELECT value FROM kv WHERE key = 'diff'")
-      .toArray()[0];
-    return row?.value ?? null;
+    return this.hasTables() ? readDiff(this.ctx.storage.sql) : null;
   }
 
   /** Saves the agent's state after a model reply, with that turn's events, in one call. */
@@ -140,7 +133,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
 
   /** A ticket for the job's one clone through the git proxy (clone-ticket.ts); null once it is over. */
   async issueCloneTicket(): Promise<string | null> {
-    return !this.job() || this.isDone() ? null : issueTicket(this.ctx.storage.sql);
+    return !this.job() || hasEnded(this.ctx.storage.sql) ? null : issueTicket(this.ctx.storage.sql);
   }
 
   async revokeCloneTicket(): Promise<void> {
@@ -150,14 +143,14 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   /** The repository (`owner/name`) a live clone ticket lets the git proxy read, else null. */
   async redeemCloneTicket(ticket: string): Promise<string | null> {
     const job = this.job();
-    if (!job || this.isDone()) return null;
+    if (!job || hasEnded(this.ctx.storage.sql)) return null;
     return (await ticketValid(this.ctx.storage.sql, ticket)) ? job.repo : null;
   }
 
   /** Cancels a running job: stops its attempt, frees its sandbox, ends it `cancelled`. */
   async cancel(reason: string): Promise<"cancelled" | "already-done" | "unknown"> {
     if (!this.job()) return "unknown";
-    if (this.isDone()) return "already-done";
+    if (hasEnded(this.ctx.storage.sql)) return "already-done";
     await this.endHere("cancelled", { code: "cancelled", message: reason });
     return "cancelled";
   }
@@ -175,7 +168,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   /** Watchdog while the job runs; after it ended, the reaper's retries of a failed terminate. */
   override async alarm(): Promise<void> {
     if (!this.job()) return;
-    if (this.isDone()) return this.retryReap();
+    if (hasEnded(this.ctx.storage.sql)) return retryReap(this.ctx.storage, () => this.reap());
     const config = this.wiring.liveness(this.env);
     const attempt = getValue<number>(this.ctx.storage.sql, "attempt") ?? 1;
     const lastBeat = getValue<number>(this.ctx.storage.sql, "beat") ?? 0;
@@ -216,7 +209,7 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   private current(attempt: number): JobRecord {
     const job = this.job();
     const sql = this.ctx.storage.sql;
-    const live = job && !this.isDone() && !getValue<boolean>(sql, "ending");
+    const live = job && !hasEnded(this.ctx.storage.sql) && !getValue<boolean>(sql, "ending");
     if (!live || getValue<number>(sql, "attempt") !== attempt) throw new Error(SUPERSEDED);
     this.beat();
     return job;
@@ -240,39 +233,22 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   /** Starts Workflow attempt `n`; a job that cannot start ends failed. */
   private async startAttempt(n: number): Promise<void> {
     const job = this.job();
-    if (!job || this.isDone()) return;
+    if (!job || hasEnded(this.ctx.storage.sql)) return;
     setValue(this.ctx.storage.sql, "attempt", n);
     // A new attempt gets a whole stall window to start in.
     this.beat(true);
-    try {
-      await this.env.CODE_JOB.create({
-        id: workflowId(job.jobId, n),
-        params: { jobId: job.jobId, attempt: n },
-      });
-    } catch (error) {
-      log.error("workflow create failed", { job_id: job.jobId, attempt: n, error });
+    if (!(await createAttempt(this.env, job.jobId, n)))
       await this.endHere("failed", { code: "internal_error", message: "The job could not be started." });
-    }
   }
 
   private async finish(status: JobStatus, ending: Ending): Promise<void> {
-    if (this.isDone()) return;
+    if (hasEnded(this.ctx.storage.sql)) return;
     if (ending.error) this.push({ type: "error", data: ending.error }, "error");
     const job = this.job();
     const done = doneData(status, ending, job);
     this.push({ type: "done", data: done }, "done");
     if (job) endJobTrace(this.env, this.ctx, job, status, ending);
-    // The one line that says how a job ended: what an operator filters on first (with its trace).
-    withJobTrace(job ?? {}, () =>
-      log[status === "succeeded" ? "info" : "warn"]("job finished", {
-        job_id: job?.jobId,
-        status,
-        error_code: ending.error?.code,
-        error: ending.error?.message,
-        pr_url: ending.prUrl,
-        ...done.usage,
-      }),
-    );
+    logJobEnd(job, status, ending, done.usage);
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
@@ -285,35 +261,15 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     return job ? withJobTrace(job, () => terminateOnce(this.wiring.reaper(this.env), job.jobId)) : true;
   }
 
-  /** After `done`, while `reapTries` is kept the sandbox may still exist: retry with backoff. */
-  private async retryReap(): Promise<void> {
-    const tries = getValue<number>(this.ctx.storage.sql, "reapTries");
-    if (tries === null) return;
-    if (await this.reap()) {
-      this.ctx.storage.sql.exec("DELETE FROM kv WHERE key = 'reapTries'");
-      return;
-    }
-    setValue(this.ctx.storage.sql, "reapTries", tries + 1);
-    const delay = reapDelayMs(tries + 1);
-    // Past the last retry the janitor's cron sweep is what remains (README: reaper policy).
-    if (delay > 0) await this.ctx.storage.setAlarm(Date.now() + delay);
-  }
-
   /** Stops the current attempt's Workflow instance; earlier ones were stopped when replaced. */
   private async stopAttempt(): Promise<void> {
     const job = this.job();
     const attempt = getValue<number>(this.ctx.storage.sql, "attempt");
-    if (!job || !attempt) return;
-    try {
-      await (await this.env.CODE_JOB.get(workflowId(job.jobId, attempt))).terminate();
-    } catch (error) {
-      // Already finished, never started, or (under `wrangler dev` after a restart) unreachable.
-      log.warn("workflow terminate failed", { job_id: job.jobId, attempt, error });
-    }
+    if (job && attempt) await terminateAttempt(this.env, job.jobId, attempt);
   }
 
   private push(event: JobEvent, key: string | null): LoggedEvent | null {
-    if (this.isDone()) return null;
+    if (hasEnded(this.ctx.storage.sql)) return null;
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
@@ -339,9 +295,5 @@ export abstract class JobRoomBase extends DurableObject<Env> {
         .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
         .toArray().length > 0;
     return this.tables;
-  }
-
-  private isDone(): boolean {
-    return this.ctx.storage.sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;
   }
 }
