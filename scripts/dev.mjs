@@ -14,7 +14,12 @@ import { isPlaceholder, missingJobKeys, PLACEHOLDERS } from "../src/shared/job-k
 
 const VARS = ".dev.vars";
 /** Secrets a deployment may leave unset; see `devConfig`. */
-const OPTIONAL_SECRETS = ["GITHUB_APP_PRIVATE_KEY", "ADMIN_API_TOKENS", "OTEL_EXPORTER_OTLP_HEADERS"];
+const OPTIONAL_SECRETS = [
+  "GITHUB_APP_PRIVATE_KEY",
+  "ADMIN_API_TOKENS",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "GITHUB_WEBHOOK_SECRET",
+];
 const DEV_CONFIG = ".wrangler-dev.toml";
 // Its own lines are JSON like every other process's (time, level, msg; `process` tells them from
 // the service's); wrangler's and the service's output passes through untouched (stdio inherited).

@@ -87,3 +87,14 @@ export function secret(key: string) {
     isConfigured({ [key]: value }, key) ? value : undefined,
   );
 }
+
+/** A GitHub login, or an App's `slug[bot]` (a leading `@` is dropped); null when unset. */
+export function login() {
+  return text.transform((value, ctx): string | null => {
+    const name = (value ?? "").trim().replace(/^@/, "");
+    if (name === "") return null;
+    if (/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(name)) return name;
+    ctx.addIssue({ code: "custom", message: `must be a GitHub login, not ${JSON.stringify(value)}` });
+    return z.NEVER;
+  });
+}

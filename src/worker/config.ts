@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { type MissingNeed, missingJobKeys } from "../shared/job-keys.mjs";
-import { flag, httpUrl, json, oneOf, positiveNumber, secret, wholeNumber } from "./config-vars";
+import { flag, httpUrl, json, login, oneOf, positiveNumber, secret, wholeNumber } from "./config-vars";
 import { ConfigError } from "./errors";
 
 /** Wall-clock limit of one Workflow step (durable.ts): one model call or one sandbox command. */
@@ -38,6 +38,9 @@ const fields = z.object({
   GITHUB_API_URL: httpUrl("https://api.github.com"),
   GITHUB_URL: httpUrl("https://github.com"),
   GITHUB_WRITE_INTERVAL_MS: wholeNumber(750, 0),
+  // The GitHub webhook (routes/github-webhook.ts): unset, POST /github/webhook answers 503.
+  GITHUB_WEBHOOK_SECRET: secret("GITHUB_WEBHOOK_SECRET"),
+  GITHUB_BOT_MENTION: login(),
   SANDBOX_SERVICE_URL: httpUrl("http://127.0.0.1:8788"),
   SANDBOX_SERVICE_TOKEN: secret("SANDBOX_SERVICE_TOKEN"),
   AGENT_MAX_STEPS: wholeNumber(40),
@@ -148,6 +151,11 @@ const configSchema = fields.superRefine(crossCheck).transform((f) => {
           ? { appId: f.GITHUB_APP_ID, privateKey: f.GITHUB_APP_PRIVATE_KEY }
           : undefined,
       writeIntervalMs: f.GITHUB_WRITE_INTERVAL_MS,
+      webhook: {
+        secret: f.GITHUB_WEBHOOK_SECRET,
+        /** The name `@<name>` calls the bot by; null: the token's login or the App's slug. */
+        mention: f.GITHUB_BOT_MENTION,
+      },
     },
     sandbox: { url: f.SANDBOX_SERVICE_URL, token: f.SANDBOX_SERVICE_TOKEN },
     budgets: { defaults, ceilings },

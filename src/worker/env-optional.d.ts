@@ -6,4 +6,6 @@ interface Env {
   ADMIN_API_TOKENS?: string;
   /** Headers for the OTLP collector (`k=v,k2=v2`, an API key, say); only with OTEL_EXPORTER_OTLP_ENDPOINT. */
   OTEL_EXPORTER_OTLP_HEADERS?: string;
+  /** The secret GitHub signs webhook deliveries with (X-Hub-Signature-256); unset: no webhook. */
+  GITHUB_WEBHOOK_SECRET?: string;
 }

@@ -4,6 +4,7 @@
  * twice, the snapshot is computed from the events.
  */
 import type { JobEvent, JobSnapshot, LoggedEvent, Phase } from "../../protocol/events";
+import type { GitHubReply } from "../followups/types";
 import type { Budget } from "./budget";
 
 export interface JobRecord {
@@ -24,6 +25,8 @@ export interface JobRecord {
   limits?: Budget;
   /** The Slack thread this job reports to, when it came from `/pr`. */
   slack?: SlackTarget;
+  /** The PR comment this job answers when it ends, when a GitHub comment or review started it. */
+  githubReply?: GitHubReply;
   /**
    * The job's trace (W3C traceparent: trace id and the root span `job`'s id), made by the room at
    * `init`; every process and attempt parents its spans to it (telemetry/job-trace.ts).
