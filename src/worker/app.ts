@@ -8,6 +8,7 @@ import { ApiError } from "./errors";
 import { log } from "./log";
 import { code } from "./routes/code";
 import { gitProxy } from "./routes/git-proxy";
+import { githubWebhook } from "./routes/github-webhook";
 import { history } from "./routes/history";
 import { jobs } from "./routes/jobs";
 import { meta } from "./routes/meta";
@@ -38,6 +39,7 @@ export function createApp() {
   app.route("/jobs", jobs);
   app.route("/git", gitProxy);
   app.route("/slack", slack);
+  app.route("/github", githubWebhook);
   app.route("/", meta);
   app.notFound((c) =>
     problem(404, "Not found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`),

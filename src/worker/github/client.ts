@@ -120,15 +120,7 @@ async function installationToken(
   repo: RepoRef,
   permissions?: { contents: "read" | "write" },
 ): Promise<string> {
-  const app = new GitHub({
-    authStrategy: createAppAuth,
-    auth: { appId: appConfig.appId, privateKey: pkcs8(appConfig.privateKey) },
-    baseUrl: config.apiUrl.replace(/\/+$/, ""),
-    userAgent: "modal-coding-agent",
-    request: { fetch: fetcher },
-    log: config.log ?? libraryLogger("octokit"),
-    throttle: { enabled: false },
-  });
+  const app = appClient(appConfig, config);
   const { data: installation } = await app.rest.apps.getRepoInstallation({
     owner: repo.owner,
     repo: repo.repo,
@@ -139,4 +131,17 @@ async function installationToken(
     ...(permissions ? { permissions } : {}),
   });
   return minted.token;
+}
+
+/** A client authenticated as the App itself (its JWT): the App endpoints (`/app`, installations) only. */
+export function appClient(appConfig: NonNullable<GitHubConfig["app"]>, config: GitHubConfig): GitHubClient {
+  return new GitHub({
+    authStrategy: createAppAuth,
+    auth: { appId: appConfig.appId, privateKey: pkcs8(appConfig.privateKey) },
+    baseUrl: config.apiUrl.replace(/\/+$/, ""),
+    userAgent: "modal-coding-agent",
+    request: { fetch: fetcher },
+    log: config.log ?? libraryLogger("octokit"),
+    throttle: { enabled: false },
+  });
 }
