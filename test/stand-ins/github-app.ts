@@ -6,6 +6,9 @@ import { stableId, userJson } from "./github-objects";
 import { asObject, GitHubError, type RouteResult } from "./github-route";
 import type { GitHubWorld } from "./github-state";
 
+/** The App's slug: `GET /app` names it, and its bot account is `<slug>[bot]`. */
+export const APP_SLUG = "modal-coding-agent";
+
 export interface GitHubAppOptions {
   appId: string;
   /** PEM public key of the App (the private key signs the JWTs the client sends). */
@@ -79,7 +82,7 @@ export class AppAuth {
         repositories_url: `${api}/installation/repositories`,
         html_url: `${web}/settings/installations/${id}`,
         app_id: Number(this.options.appId),
-        app_slug: "modal-coding-agent",
+        app_slug: APP_SLUG,
         target_id: stableId("user", owner),
         target_type: "User",
         permissions: INSTALLATION_PERMISSIONS,

@@ -66,6 +66,34 @@ export function userJson(urls: Urls, login: string) {
   };
 }
 
+/** A `private-user`: what `GET /user` says of the token's own user. */
+export function privateUserJson(urls: Urls, login: string) {
+  return {
+    ...userJson(urls, login),
+    user_view_type: "private",
+    name: "Stand-in Bot",
+    company: null,
+    blog: "",
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    twitter_username: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: "2024-01-01T00:00:00Z",
+    updated_at: "2024-01-01T00:00:00Z",
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 0,
+    collaborators: 0,
+    two_factor_authentication: true,
+  };
+}
+
 /** The hypermedia URL templates of a repository object, exactly as api.github.com spells them. */
 const REPO_URL_TEMPLATES: [string, string][] = [
   ["archive_url", "{archive_format}{/ref}"],

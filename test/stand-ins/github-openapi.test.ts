@@ -25,6 +25,17 @@ describe("OpenAPI check", () => {
     );
     expect(checkRequestBody("post", template, {}).join()).toMatch(/required property 'tree'/);
   });
+
+  it("checks the PR conversation's operations: the reaction enum, a comment's body, permissions", () => {
+    const reactions = "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions";
+    expect(checkRequestBody("post", reactions, { content: "eyes" })).toEqual([]);
+    expect(checkRequestBody("post", reactions, { content: "wave" }).join()).toMatch(/allowed values/);
+    const comments = "/repos/{owner}/{repo}/issues/{issue_number}/comments";
+    expect(checkRequestBody("post", comments, {}).join()).toMatch(/required property 'body'/);
+    const permission = "/repos/{owner}/{repo}/collaborators/{username}/permission";
+    expect(checkResponseBody("get", permission, 200, { permission: "write" }).join()).toMatch(/role_name/);
+    expect(checkResponseBody("get", "/app", 200, {}).join()).toMatch(/required property/);
+  });
 });
 
 // Octokit logs every 4xx; the ones here are expected and asserted.

@@ -59,7 +59,7 @@ async function pullJson(
     active_lock_reason: null,
     created_at: pull.createdAt,
     updated_at: pull.updatedAt,
-    closed_at: null,
+    closed_at: pull.closedAt ?? null,
     merged_at: null,
     merge_commit_sha: null,
     assignee: null,

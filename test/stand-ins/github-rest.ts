@@ -4,17 +4,28 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Caller, canRead, forbiddenMessage, holds } from "./github-access";
 import type { AppAuth } from "./github-app";
+import { APP_SLUG } from "./github-app";
+import { privateUserJson } from "./github-objects";
 import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
 import { pullRoutes } from "./github-pulls";
 import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
 import { forkRoutes } from "./github-routes-forks";
 import { gitDataRoutes } from "./github-routes-git";
+import { issueRoutes } from "./github-routes-issues";
 import { refRoutes } from "./github-routes-refs";
 import { repoRoutes } from "./github-routes-repo";
 import type { GitHubWorld } from "./github-state";
+import { appJson } from "./github-talk-json";
 import { sendJson } from "./loopback-server";
 
-const ROUTES: Route[] = [...repoRoutes, ...refRoutes, ...gitDataRoutes, ...pullRoutes, ...forkRoutes];
+const ROUTES: Route[] = [
+  ...repoRoutes,
+  ...refRoutes,
+  ...gitDataRoutes,
+  ...pullRoutes,
+  ...forkRoutes,
+  ...issueRoutes,
+];
 
 export interface CallRecord {
   method: string;
@@ -114,11 +125,14 @@ export async function serveRest(
         throw new GitHubError(401, "A JSON web token could not be decoded");
       }
       const params = matchTemplate(appRoute.template, path) ?? {};
+      if (appRoute.template === "/app")
+        return { status: 200, body: appJson(world.urls, app.options.appId, APP_SLUG) };
       if (appRoute.template.startsWith("/app/")) return app.createToken(Number(params.installation_id), body);
       const target = world.repo(params.owner ?? "", params.repo ?? "");
       if (!target || target.appInstalled === false) throw new GitHubError(404, "Not Found");
       return app.repoInstallation(world, params.owner ?? "");
     }
+    if (method === "GET" && path === "/user") return authenticatedUser(world, principal);
     if (!route || !template) {
       if (operation)
         violate("unimplemented", 404, [`${operation.operationId} is not implemented by the stand-in`]);
@@ -131,7 +145,8 @@ export async function serveRest(
     if (method !== "GET") {
       if (principal.kind === "anonymous") throw new GitHubError(401, "Requires authentication");
       // Git data writes need contents: write (push access); pull requests need pull_requests.
-      const need = template.includes("/pulls") ? "pull_requests" : "contents";
+      // (The stand-in's issues are all pull requests, which GitHub lets pull_requests: write discuss.)
+      const need = /\/(pulls|issues)(\/|$)/.test(template) ? "pull_requests" : "contents";
       const exempt = need === "contents" && !template.includes("/git/") && principal.kind === "pat";
       if (!exempt && !holds(principal, repo, need)) throw new GitHubError(403, forbiddenMessage(principal));
     }
@@ -140,9 +155,17 @@ export async function serveRest(
 }
 
 const APP_ROUTES = [
+  { method: "GET", template: "/app" },
   { method: "GET", template: "/repos/{owner}/{repo}/installation" },
   { method: "POST", template: "/app/installations/{installation_id}/access_tokens" },
 ];
+
+/** `GET /user`: the token's own user (a `private-user`); an installation token has no user (403). */
+function authenticatedUser(world: GitHubWorld, principal: Caller): RouteResult {
+  if (principal.kind === "anonymous") throw new GitHubError(401, "Requires authentication");
+  if (principal.kind !== "pat") throw new GitHubError(403, "Resource not accessible by integration");
+  return { status: 200, body: privateUserJson(world.urls, world.login) };
+}
 
 /** The documented template `path` falls under (most literal segments wins), for recording. */
 function documentedTemplate(method: string, path: string): string | undefined {

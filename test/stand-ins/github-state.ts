@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BareRepo, isoSeconds } from "./github-git";
 import { type RepoInfo, stableId, type Urls } from "./github-objects";
+import { PullTalk } from "./github-talk";
 
 export interface RepoRecord extends RepoInfo {
   git: BareRepo;
@@ -29,6 +30,8 @@ export interface PullRecord {
   baseSha: string;
   draft: boolean;
   state: "open" | "closed";
+  /** When it was closed (tests close pull requests with `closePull`). */
+  closedAt?: string;
   user: string;
   maintainerCanModify: boolean;
   createdAt: string;
@@ -62,6 +65,8 @@ const SEED_IDENTITY = {
 export class GitHubWorld {
   readonly repos = new Map<string, RepoRecord>();
   readonly pulls: PullRecord[] = [];
+  /** What people say on the pull requests: comments, reviews, reactions, permissions. */
+  readonly talk = new PullTalk();
   /** Reads each new fork answers 404 to before it is ready (GitHub forks asynchronously). */
   forkDelay = 0;
   private readonly notReady = new Map<RepoRecord, number>();

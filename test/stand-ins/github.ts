@@ -17,10 +17,12 @@ import {
   type RepoOptions,
   type RepoRecord,
 } from "./github-state";
+import { type TalkControls, talkControls } from "./github-talk-controls";
 import { listenLoopback, readBody } from "./loopback-server";
 
 export type { CallRecord, Violation } from "./github-rest";
 export type { PullRecord, RepoFile } from "./github-state";
+export type { Speaker } from "./github-talk-controls";
 
 /** One smart HTTP request to the stand-in. */
 export interface GitCall {
@@ -45,7 +47,8 @@ export interface GitHubStandInOptions {
   forkDelay?: number;
 }
 
-export interface GitHubStandIn {
+/** The PR conversation controls (`addComment`, `addReview`, …) are github-talk-controls.ts's. */
+export interface GitHubStandIn extends TalkControls {
   /** REST root for `new Octokit({ baseUrl })`, e.g. `http://127.0.0.1:PORT/api/v3`. */
   apiUrl: string;
   /** Web root; clone URLs are `${webUrl}/owner/repo(.git)`. */
@@ -176,6 +179,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     gitCalls,
     violations: recorder.violations,
     fail: (match, fault, times) => faults.add(match, fault, times),
+    ...talkControls(w),
     async git(owner, repo, ...args) {
       const record = w.repo(owner, repo);
       if (!record) throw new Error(`no repository ${owner}/${repo}`);
