@@ -42,7 +42,9 @@ export function nodeId(kind: string, id: number | string): string {
 /** A `simple-user`. */
 export function userJson(urls: Urls, login: string) {
   const id = stableId("user", login);
-  const url = `${urls.api}/users/${login}`;
+  // An App's bot login (`name[bot]`) is percent-encoded in its URLs, as GitHub writes them.
+  const path = encodeURIComponent(login);
+  const url = `${urls.api}/users/${path}`;
   return {
     login,
     id,
@@ -50,7 +52,7 @@ export function userJson(urls: Urls, login: string) {
     avatar_url: `${urls.web}/avatars/u/${id}?v=4`,
     gravatar_id: "",
     url,
-    html_url: `${urls.web}/${login}`,
+    html_url: `${urls.web}/${path}`,
     followers_url: `${url}/followers`,
     following_url: `${url}/following{/other_user}`,
     gists_url: `${url}/gists{/gist_id}`,

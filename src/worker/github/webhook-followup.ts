@@ -1,6 +1,6 @@
 /**
  * A PR comment or review that mentions the bot, from a verified delivery to a started follow-up:
- * who asked (never a bot; only someone with write access), which conversation (only a PR this
+ * who asked (never a bot; only someone with write access), then which conversation (only a PR this
  * deployment opened; anything else is not ours and gets no answer), the tenant's limits, then the
  * job, whose id is the delivery's (a redelivery starts nothing), and 👀 on what asked. A closed PR
  * or a limit is answered on the PR, since nobody else would tell the author. The follow-up's own
@@ -50,12 +50,14 @@ export async function followUpFromGitHub(
     return ignored("written by the bot itself");
   const request = promptOf(ask.body, name);
   if (request === null) return ignored(`no mention of @${name}`);
-  const resolved = await resolveFollowUp(env, { repo: `${repo.owner}/${repo.repo}`, number: ask.number });
-  // Not a PR of ours: say nothing, not even whether we know it.
-  if (resolved.kind === "not_found") return ignored("not a pull request this deployment opened");
+  // Who asks first: anyone may comment on a public PR, and a stranger's mention should cost no
+  // more than this one check (none at all for OWNER, MEMBER and COLLABORATOR).
   const client = await gitHubFor(github, repo);
   if (!(await hasWriteAccess(client, repo, ask.login, ask.association)))
     return ignored(`@${ask.login} has no write access`);
+  const resolved = await resolveFollowUp(env, { repo: `${repo.owner}/${repo.repo}`, number: ask.number });
+  // Not a PR of ours: say nothing, not even whether we know it.
+  if (resolved.kind === "not_found") return ignored("not a pull request this deployment opened");
   if (resolved.kind === "conflict") {
     await comment(client, repo, ask.number, `@${ask.login} ${resolved.detail} Nothing was started.`);
     return { kind: "answered", reason: resolved.detail };
