@@ -44,6 +44,10 @@ export type JobEvent =
         filesChanged: number;
         additions: number;
         deletions: number;
+        /** A follow-up's turn: the PR already existed and this turn updated it. */
+        updated?: true;
+        /** The PR's head after the turn (a follow-up's new commit). */
+        headSha?: string;
       };
     }
   | { type: "error"; data: { code: string; message: string } }
