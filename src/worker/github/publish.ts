@@ -114,14 +114,14 @@ async function openPull(octokit: GitHubClient, input: PullInput) {
 }
 
 /** The error's message and GitHub's response body (whose `errors[].message` names the 422's cause). */
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   const data =
     typeof error === "object" && error !== null && "response" in error ? error.response : undefined;
   const body = typeof data === "object" && data !== null && "data" in data ? JSON.stringify(data.data) : "";
   return `${error instanceof Error ? error.message : String(error)} ${body}`;
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
     ? error.status
     : undefined;
