@@ -5,7 +5,9 @@
  * job, which its PullRoom runs after the PR's running turn.
  */
 import { deps } from "../deps";
+import { JobError } from "../errors";
 import { gitHubFor } from "../github/client";
+import { closedError, pullState } from "../github/pull-state";
 import type { Budget } from "../jobs/budget";
 import type { SlackTarget } from "../jobs/log";
 import { startJob } from "../jobs/start";
@@ -86,24 +88,29 @@ export async function resolveFollowUp(
   const base = await env.JOB_ROOM.get(env.JOB_ROOM.idFromName(first)).pull();
   if (!base) return { kind: "not_found" };
   const [owner = "", name = ""] = repo.split("/");
-  const github = await gitHubFor(deps(env).github, { owner, repo: name });
-  const { data: pr } = await github.rest.pulls.get({ owner, repo: name, pull_number: number });
-  if (pr.merged || pr.state !== "open") {
-    const state = pr.merged ? "merged" : "closed";
+  const where = { owner, repo: name };
+  const pr = await pullState(await gitHubFor(deps(env).github, where), where, number).catch(
+    (error: unknown) => {
+      // A PR GitHub no longer shows (deleted with its repository, say) has nothing to continue.
+      if (error instanceof JobError) return null;
+      throw error;
+    },
+  );
+  if (!pr)
     return {
       kind: "conflict",
-      detail: `Pull request #${number} on ${repo} is ${state}, so it cannot be followed up; start a new job instead.`,
+      detail: `Pull request #${number} on ${repo} cannot be found on GitHub any more.`,
     };
-  }
+  if (!pr.open) return { kind: "conflict", detail: closedError(where, number, pr.merged).message };
   const followUp: FollowUpOf = {
     of: latestJobId,
     turn: turns.length + 1,
     pr: {
       number,
-      url: pr.html_url,
-      branch: pr.head.ref,
-      headRepo: pr.head.repo?.full_name ?? repo,
-      baseBranch: pr.base.ref,
+      url: pr.url,
+      branch: pr.headRef,
+      headRepo: pr.headRepo ?? repo,
+      baseBranch: pr.baseRef,
       title: pr.title,
     },
     baseSha: base.baseSha,

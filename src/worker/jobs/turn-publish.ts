@@ -9,9 +9,10 @@
 import type { WorkflowStep } from "cloudflare:workers";
 import type { PublishedPr } from "../github/publish";
 import { verifyTree, writeTreeBatch } from "../github/publish-tree";
-import { pushTurn, turnChanges, updatePull } from "../github/publish-update";
+import { pushTurn, turnChanges } from "../github/publish-update";
+import { closedError, pullState, updatePull } from "../github/pull-state";
 import { durableStep } from "./durable";
-import { conversationBody } from "./pr-body";
+import { pullRequestBodyOfTurns } from "./pr-turns";
 import type { PublishJobInput } from "./publish-step";
 import { type ChangesRead, publishable, sharedClient, writeTrees } from "./tree-steps";
 
@@ -46,20 +47,17 @@ export async function publishTurn(
   const summary =
     input.finish?.summary ??
     "The agent stopped before it called `finish`, so there is no summary of its own.";
-  const body = conversationBody({
-    earlier: input.history?.turns ?? [],
-    current: {
-      summary,
-      prompt: job.prompt,
-      pageUrl: `${job.origin}/jobs/${job.jobId}`,
-      changes,
-      refused,
-      ...(job.requester ? { requester: job.requester } : {}),
-      checks: input.record.checks,
-      hasTests: input.context.testCommands.length > 0,
-      usage: { ...input.record.usage, ...(input.costUsd === undefined ? {} : { costUsd: input.costUsd }) },
-      ...(input.stopped ? { unfinished: input.stopped.message } : {}),
-    },
+  const body = pullRequestBodyOfTurns(input.history?.turns ?? [], {
+    summary,
+    prompt: job.prompt,
+    pageUrl: `${job.origin}/jobs/${job.jobId}`,
+    changes,
+    refused,
+    ...(job.requester ? { requester: job.requester } : {}),
+    checks: input.record.checks,
+    hasTests: input.context.testCommands.length > 0,
+    usage: { ...input.record.usage, ...(input.costUsd === undefined ? {} : { costUsd: input.costUsd }) },
+    ...(input.stopped ? { unfinished: input.stopped.message } : {}),
   });
   const message = `${title ?? followUp.pr.title}\n\n${summary}`.slice(0, 60_000);
   // One step, each call in it safe to repeat: the tree is content-addressed, pushTurn finds its
@@ -67,6 +65,9 @@ export async function publishTurn(
   return durableStep(step, `tree ${last} of ${last}, commit and pull request update`, "github", async () => {
     const written = await writeTreeBatch(await gh(), where, base, final, read);
     if (written !== found.expectedTree) await verifyTree(await gh(), where, written, changes);
+    // A PR closed while the turn ran takes no commit.
+    const now = await pullState(await gh(), input.repo, followUp.pr.number);
+    if (!now.open) throw closedError(input.repo, followUp.pr.number, now.merged);
     const pushed = await pushTurn(await gh(), {
       headRepo: where,
       branch: followUp.pr.branch,
@@ -79,12 +80,12 @@ export async function publishTurn(
     const pr = await updatePull(await gh(), {
       repo: input.repo,
       number: followUp.pr.number,
-      ...(title && title !== followUp.pr.title ? { title } : {}),
+      ...(title ? { title } : {}),
       body,
+      headSha: pushed.sha,
     });
     return {
       ...pr,
-      headSha: pushed.sha,
       ...(pushed.rebasedOnto ? { rebasedOnto: pushed.rebasedOnto, humanCommits: pushed.humanCommits } : {}),
     };
   });
