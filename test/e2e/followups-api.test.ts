@@ -82,8 +82,12 @@ describe("follow-ups through the API", () => {
     const files = await system.github.git("acme", "chain", "ls-tree", "-r", "--name-only", head.trim());
     expect(files.split("\n")).toEqual(expect.arrayContaining(["HUMAN.md", "src/one.txt", "src/two.txt"]));
     // The title stays (the follow-up did not ask to rename); the body tells both turns.
-    const record = system.github.pulls.find((p) => p.number === first.number);
-    expect(record?.title).toBe("Add one [chain-1]");
+    const pull = await fetch(`${system.github.apiUrl}/repos/acme/chain/pulls/${first.number}`, {
+      headers: { authorization: `token ${system.github.token}` },
+    }).then((r) => r.json() as Promise<{ title: string; body: string }>);
+    expect(pull.title).toBe("Add one [chain-1]");
+    expect(pull.body).toContain("[chain-1] add one");
+    expect(pull.body).toContain("[chain-2] add two as well");
     // The chain, from both ends.
     const second = String(events[0]?.data.jobId);
     const snapFirst = await (await fetch(`${system.url}/jobs/${first.jobId}`)).json();
@@ -157,7 +161,7 @@ describe("follow-ups through the API", () => {
   }, 180_000);
 
   it("refuses another tenant (404), an unknown job (404) and a job without a PR (409)", async () => {
-    const secondToken = (system.secrets.CODE_API_TOKENS.split(",")[1] ?? "").split(":").at(-1) ?? "";
+    const secondToken = ((system.secrets.CODE_API_TOKENS ?? "").split(",")[1] ?? "").split(":").at(-1) ?? "";
     const other = await followUp(system, first.jobId, { prompt: "take over" }, secondToken);
     expect(other.status).toBe(404);
     expect(other.headers.get("content-type")).toContain("application/problem+json");
@@ -167,7 +171,7 @@ describe("follow-ups through the API", () => {
     const none = await run(await postCode(system, { repoUrl: repo, prompt: "[chain-none] do nothing" }));
     const noPr = await followUp(system, String(none[0]?.data.jobId), { prompt: "now do it" });
     expect(noPr.status).toBe(409);
-    expect((await noPr.json()).detail).toMatch(/no pull request/i);
+    expect(((await noPr.json()) as { detail: string }).detail).toMatch(/no pull request/i);
     const blank = await followUp(system, first.jobId, { prompt: "  " });
     expect(blank.status).toBe(400);
   }, 120_000);
@@ -176,6 +180,6 @@ describe("follow-ups through the API", () => {
     await system.github.closePull("acme", "chain", first.number, { merged: false });
     const closed = await followUp(system, first.jobId, { prompt: "more" });
     expect(closed.status).toBe(409);
-    expect((await closed.json()).detail).toMatch(/closed/);
+    expect(((await closed.json()) as { detail: string }).detail).toMatch(/closed/);
   });
 });

@@ -62,6 +62,7 @@ export async function branchAndPull(
     filesChanged: pr.changed_files,
     additions: pr.additions,
     deletions: pr.deletions,
+    headSha: sha,
     ...(draftRefused ? { draftRefused } : {}),
   };
 }

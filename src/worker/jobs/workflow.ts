@@ -109,7 +109,17 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         { type: "status", data: { phase: "working", message } },
         state ? `resume ${attempt}` : "working",
       );
-      const task = { repo: job.repo, baseBranch: setup.ref, prompt: job.prompt, context: setup.context };
+      const followUp =
+        job.followUp && setup.history
+          ? { number: job.followUp.pr.number, branch: job.followUp.pr.branch, history: setup.history }
+          : undefined;
+      const task = {
+        repo: job.repo,
+        baseBranch: setup.ref,
+        prompt: job.prompt,
+        context: setup.context,
+        ...(followUp ? { followUp } : {}),
+      };
       const agentState = state ?? initialState(task);
       state = agentState;
       let finish: FinishInput | null = null;
