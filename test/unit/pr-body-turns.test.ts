@@ -231,6 +231,23 @@ describe("the PR body's bound", () => {
     expect(body).toMatch(/_\d earlier turns are shortened here/);
   });
 
+  it("leaves the oldest turns out when even one line each is too much", () => {
+    const earlier = Array.from({ length: 599 }, (_, i) => turn(i + 1));
+    const body = pullRequestBodyOfTurns(earlier, current());
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_CHARS);
+    const omitted = Number(/_Turns 1 to (\d+) are left out here\._/.exec(body)?.[1]);
+    expect(omitted).toBeGreaterThan(100);
+    expect(omitted).toBeLessThan(599);
+    expect(body).toContain("_599 earlier turns are shortened here");
+    expect(body).not.toContain(`- **Turn ${omitted}** · `);
+    expect(body).toContain(
+      `- **Turn ${omitted + 1}** · finished · from Slack user \`U123\` · [job page](${origin}/jobs/job-${omitted + 1})`,
+    );
+    expect(body).toContain("- **Turn 599** · ");
+    expect(body).toContain("### Turn 600 (latest) · finished");
+    expect(body).toContain("**600 turns** so far");
+  });
+
   it("cuts even a single turn too long for GitHub, with a marker", () => {
     const body = pullRequestBodyOfTurns([], current({ prompt: "x".repeat(70_000) }));
     expect(body.length).toBeLessThanOrEqual(MAX_BODY_CHARS);

@@ -47,6 +47,7 @@ export function pullRequestBodyOfTurns(earlier: TurnRecord[], current: CurrentTu
   const cache = new Map<string, string>();
   const sectionOf = (i: number): string => {
     const level = levels[i] as Level;
+    if (level === "left out") return "";
     const key = `${i} ${level}`;
     let text = cache.get(key);
     if (text === undefined) {
@@ -55,7 +56,8 @@ export function pullRequestBodyOfTurns(earlier: TurnRecord[], current: CurrentTu
     }
     return text;
   };
-  // Lengths are summed, not rendered, so fitting a long conversation stays linear per step.
+  // Sections are rendered once per level and their lengths summed (400 is the markers' room), so
+  // fitting a long conversation never renders the whole body again and again.
   const size = () =>
     head.length +
     last.length +
@@ -137,7 +139,7 @@ function currentSection(c: CurrentTurn, n: number): string {
   ].join("\n");
 }
 
-function earlierSection(t: TurnRecord, n: number, level: Level): string {
+function earlierSection(t: TurnRecord, n: number, level: Exclude<Level, "left out">): string {
   const status = statusText(t);
   if (level === "line") {
     const usage = t.usage.costUsd === undefined ? "" : ` · about $${t.usage.costUsd.toFixed(2)}`;
