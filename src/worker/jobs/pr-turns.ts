@@ -103,7 +103,8 @@ function headText(earlier: TurnRecord[], current: CurrentTurn): string {
         : `, about $${sum(costs).toFixed(2)} for the ${costs.length} turns priced`;
   const totals = `${usageText(total)}${priced}`;
   return [
-    `${warning}${inert(current.summary.trim())}`,
+    // The agent's own Markdown, as a single turn's body has it: nothing of ours encloses it.
+    `${warning}${current.summary.trim()}`,
     "",
     "---",
     `**${all.length} turns** so far in this pull request's conversation, oldest first. In total: ${totals}.`,
@@ -119,9 +120,8 @@ function currentSection(c: CurrentTurn, n: number): string {
     "",
     quote(inert(cut(c.prompt, REQUEST_CHARS))),
     "",
-    c.unfinished
-      ? `**Unfinished:** ${c.unfinished} Its summary is at the top.`
-      : "**What changed:** the summary at the top.",
+    ...(c.unfinished ? [`**Unfinished:** ${c.unfinished}`, ""] : []),
+    "**What changed:** the summary at the top.",
     "",
     "**Checks run by the agent**",
     "",
