@@ -112,7 +112,10 @@ export async function liveHead(world: GitHubWorld, repo: RepoRecord, pull: PullR
   const fork = world.repo(pull.headOwner, repo.name);
   const ref = `refs/pull/${pull.number}/head`;
   if (fork && (await fork.git.resolveRef(`refs/heads/${pull.head}`)))
-    await repo.git.run(["fetch", "--quiet", fork.git.dir, `+refs/heads/${pull.head}:${ref}`]);
+    await repo.git
+      .run(["fetch", "--quiet", "--no-write-fetch-head", fork.git.dir, `+refs/heads/${pull.head}:${ref}`])
+      // Two reads of one PR at once race for the ref's lock: the winner's fetch has synced it.
+      .catch(() => undefined);
   return repo.git.resolveRef(ref);
 }
 

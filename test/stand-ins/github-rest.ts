@@ -16,7 +16,8 @@ import { repoRoutes } from "./github-routes-repo";
 import type { GitHubWorld } from "./github-state";
 import { sendJson } from "./loopback-server";
 
-const ROUTES: Route[] = [
+/** Every REST route the stand-in serves (github-openapi.test.ts checks each is one GitHub documents). */
+export const ROUTES: Route[] = [
   ...repoRoutes,
   ...refRoutes,
   ...gitDataRoutes,

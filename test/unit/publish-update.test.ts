@@ -101,7 +101,7 @@ describe("pushTurn", () => {
 
   it("rebases onto a human commit on another path, keeping it", async () => {
     const { where, first } = await pullRequest();
-    const t = await turn(where, first, { "src/a.ts": "a2\n" });
+    const t = await turn(where, first, { "src/a.ts": "a2\n", "README.md": null });
     const human = await gh.pushCommit(where.owner, where.repo, BRANCH, { "docs/x.md": "x\n" }, "Human edit");
     const pushed = await pushTurn(octokit, {
       headRepo: where,
@@ -120,6 +120,7 @@ describe("pushTurn", () => {
     expect(await show(where, `${pushed.sha}:src/a.ts`)).toBe("a2\n");
     expect(await show(where, `${pushed.sha}:docs/x.md`)).toBe("x\n");
     expect(await show(where, `${pushed.sha}:src/b.ts`)).toBe("b\n");
+    expect(await show(where, `${pushed.sha}:README.md`)).toBeNull();
     expect(gh.violations).toEqual([]);
   });
 
@@ -179,6 +180,93 @@ describe("pushTurn", () => {
     const log = await gh.git(where.owner, where.repo, "rev-list", `${first}..${BRANCH}`);
     expect(log.trim().split("\n")).toEqual([human, once.sha]);
     expect(gh.violations).toEqual([]);
+  });
+});
+
+describe("pushTurn when the branch keeps changing", () => {
+  it("gives up after a bounded number of lost races, every human commit kept", async () => {
+    const { where, first } = await pullRequest();
+    const t = await turn(where, first, { "src/a.ts": "a2\n" });
+    // A human pushes just before each of the turn's ref updates: every fast-forward then fails.
+    const humans: string[] = [];
+    const racing = gitHubClient(
+      { apiUrl: gh.apiUrl, writeIntervalMs: 0, maxRateLimitWaitSeconds: 0, log: quiet },
+      gh.token,
+    );
+    racing.hook.before("request", async (options) => {
+      if (options.method === "PATCH" && String(options.url).includes("/git/refs/")) {
+        const path = `human/${humans.length}.md`;
+        humans.push(await gh.pushCommit(where.owner, where.repo, BRANCH, { [path]: "h\n" }, "Human"));
+      }
+    });
+    const input = {
+      headRepo: where,
+      branch: BRANCH,
+      expectedHead: first,
+      ...t,
+      message: "T",
+      jobId: "job-k",
+    };
+    await expect(pushTurn(racing, input)).rejects.toMatchObject({
+      code: "branch_moved",
+      message: expect.stringMatching(/kept moving .*nothing was pushed/),
+    });
+    expect(humans).toHaveLength(4);
+    expect(await headOf(where)).toBe(humans.at(-1));
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("refuses a branch rewritten under it (its start no longer on the branch)", async () => {
+    const { where, base, first } = await pullRequest();
+    const t = await turn(where, first, { "src/a.ts": "a2\n" });
+    await gh.git(where.owner, where.repo, "update-ref", `refs/heads/${BRANCH}`, base);
+    const rewritten = await gh.pushCommit(where.owner, where.repo, BRANCH, { "other.md": "o\n" }, "Rewrite");
+    const input = {
+      headRepo: where,
+      branch: BRANCH,
+      expectedHead: first,
+      ...t,
+      message: "T",
+      jobId: "job-w",
+    };
+    await expect(pushTurn(octokit, input)).rejects.toMatchObject({
+      code: "branch_moved",
+      message: expect.stringMatching(/rewritten/),
+    });
+    expect(await headOf(where)).toBe(rewritten);
+  });
+
+  it("refuses a human rename of a file the turn changed", async () => {
+    const { where, first } = await pullRequest();
+    const t = await turn(where, first, { "src/b.ts": "b2\n" });
+    await gh.pushCommit(where.owner, where.repo, BRANCH, { "src/b.ts": null, "lib/b.ts": "b\n" }, "Move b");
+    const input = {
+      headRepo: where,
+      branch: BRANCH,
+      expectedHead: first,
+      ...t,
+      message: "T",
+      jobId: "job-m",
+    };
+    await expect(pushTurn(octokit, input)).rejects.toMatchObject({
+      code: "branch_moved",
+      message: expect.stringMatching(/src\/b\.ts/),
+    });
+  });
+
+  it("ends with branch_deleted when the branch is gone", async () => {
+    const { where, first } = await pullRequest();
+    const t = await turn(where, first, { "src/a.ts": "a2\n" });
+    await gh.git(where.owner, where.repo, "update-ref", "-d", `refs/heads/${BRANCH}`);
+    const input = {
+      headRepo: where,
+      branch: BRANCH,
+      expectedHead: first,
+      ...t,
+      message: "T",
+      jobId: "job-d",
+    };
+    await expect(pushTurn(octokit, input)).rejects.toMatchObject({ code: "branch_deleted" });
   });
 });
 

@@ -9,7 +9,10 @@ import type { Change, FileMode } from "../../protocol/sandbox";
 import { JobError } from "../errors";
 import type { GitHubClient } from "./client";
 import { messageOf, statusOf } from "./publish";
+import { jobTrailer, type PushedTurn, pushedSince } from "./pushed-since";
 import type { RepoRef } from "./repo";
+
+export { jobTrailer, type PushedTurn } from "./pushed-since";
 
 /** One path the turn changed: its new blob, or `sha: null` when the turn deleted it. */
 export type TurnChange = { path: string; mode: FileMode; sha: string } | { path: string; sha: null };
@@ -27,30 +30,14 @@ export interface PushTurnInput {
   jobId: string;
 }
 
-export interface PushedTurn {
-  /** The turn's commit. */
-  sha: string;
-  /** The head the commit was rebased onto, when the branch had moved; else null. */
-  rebasedOnto: string | null;
-  /** Commits others pushed between `expectedHead` and the turn's commit. */
-  humanCommits: number;
-}
-
 /** Races with other pushes lost before giving up (each one re-reads the branch). */
 const MAX_REBASES = 3;
-/** GitHub's compare lists at most this many files: a longer list may hide a conflict. */
-const COMPARE_FILES_CAP = 300;
 
 /** The sandbox's change set as the turn's tree entries. */
 export function turnChanges(changes: Change[]): TurnChange[] {
   return changes.map((c) =>
     c.status === "deleted" ? { path: c.path, sha: null } : { path: c.path, mode: c.mode, sha: c.sha },
   );
-}
-
-/** The `Agent-Job` trailer that marks a commit as this job's. */
-export function jobTrailer(jobId: string): string {
-  return `Agent-Job: ${jobId}`;
 }
 
 /** Commits the turn on the branch, never forcing and never dropping a commit someone pushed. */
@@ -71,7 +58,11 @@ export async function pushTurn(octokit: GitHubClient, input: PushTurnInput): Pro
       return { sha, rebasedOnto: moved ? parent : null, humanCommits: pushed };
     }
     const head = await branchHead(octokit, where, input.branch);
-    const since = await sinceExpected(octokit, input, head);
+    const since = await pushedSince(octokit, where, {
+      ...input,
+      head,
+      paths: input.changes.map((c) => c.path),
+    });
     if ("own" in since) return since.own;
     pushed = since.pushed;
     if (rebase >= MAX_REBASES) {
@@ -124,58 +115,4 @@ function branchGone(where: RepoRef, branch: string): JobError {
     "branch_deleted",
     `The branch ${branch} no longer exists on ${where.owner}/${where.repo}; nothing was pushed.`,
   );
-}
-
-/**
- * What was pushed since the turn started: this job's own commit from an earlier try (returned as
- * the result), or else a check that the pushed commits leave every path the turn changed alone.
- */
-async function sinceExpected(
-  octokit: GitHubClient,
-  input: PushTurnInput,
-  head: string,
-): Promise<{ own: PushedTurn } | { pushed: number }> {
-  const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
-    ...input.headRepo,
-    basehead: `${input.expectedHead}...${head}`,
-  });
-  const trailer = jobTrailer(input.jobId);
-  const at = data.commits.findIndex((c) => c.commit.message.split("\n").some((l) => l.trim() === trailer));
-  const own = data.commits[at];
-  if (own) {
-    const onto = own.parents[0]?.sha ?? input.expectedHead;
-    return {
-      own: { sha: own.sha, rebasedOnto: onto === input.expectedHead ? null : onto, humanCommits: at },
-    };
-  }
-  const kept = "nothing was pushed, and the pushed commits are kept";
-  if (data.status !== "ahead" && data.status !== "identical") {
-    throw new JobError(
-      "branch_moved",
-      `The branch ${input.branch} was rewritten while the turn ran (its head no longer contains ${input.expectedHead.slice(0, 7)}); ${kept}.`,
-    );
-  }
-  const files = data.files ?? [];
-  if (files.length >= COMPARE_FILES_CAP) {
-    throw new JobError(
-      "branch_moved",
-      `The branch ${input.branch} moved while the turn ran, with more files changed than GitHub lists (${files.length}), so the turn's files cannot be checked; ${kept}.`,
-    );
-  }
-  const touched = files.flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])]);
-  const clashes = input.changes.map((c) => c.path).filter((p) => touched.some((t) => overlaps(p, t)));
-  if (clashes.length > 0) {
-    const list =
-      clashes.slice(0, 10).join(", ") + (clashes.length > 10 ? ` and ${clashes.length - 10} more` : "");
-    throw new JobError(
-      "branch_moved",
-      `The branch ${input.branch} moved while the turn ran: ${data.ahead_by} pushed commit(s) changed ${list}, which the turn changed too; ${kept}.`,
-    );
-  }
-  return { pushed: data.ahead_by };
-}
-
-/** The same path, or one inside the other (a file where the other side has a directory). */
-function overlaps(a: string, b: string): boolean {
-  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 }
