@@ -94,6 +94,10 @@ describe("follow-ups through the API", () => {
     const snapSecond = await (await fetch(`${system.url}/jobs/${second}`)).json();
     expect(snapFirst).toMatchObject({ followUpOf: null, followUps: [second] });
     expect(snapSecond).toMatchObject({ followUpOf: first.jobId, followUps: [] });
+    // The job pages link the turns both ways.
+    const html = (id: string) => fetch(`${system.url}/jobs/${id}`, { headers: { accept: "text/html" } });
+    expect(await (await html(first.jobId)).text()).toContain(`href="/jobs/${second}"`);
+    expect(await (await html(second)).text()).toContain(`href="/jobs/${first.jobId}"`);
     // The agent was told the earlier turn and saw the PR's diff.
     const request = system.openai.requests.find((r) =>
       JSON.stringify(r.messages).includes("[chain-2] add two as well"),

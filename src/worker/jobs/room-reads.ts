@@ -54,9 +54,18 @@ export abstract class JobRoomReads extends DurableObject<Env> {
   }
 
   /** The job and its whole log, for the job page; null when the room holds no job. */
-  async page(): Promise<{ job: JobRecord; events: LoggedEvent[]; diff: string | null } | null> {
+  async page(): Promise<{
+    job: JobRecord;
+    events: LoggedEvent[];
+    diff: string | null;
+    chain: { followUpOf: string | null; followUps: string[] };
+  } | null> {
     const job = this.job();
-    return job ? { job, events: readEvents(this.ctx.storage.sql, 0), diff: await this.diff() } : null;
+    if (!job) return null;
+    const conversation = this.conversation();
+    const followUps = conversation ? await conversation.after(job.jobId) : [];
+    const chain = { followUpOf: job.followUp?.of ?? null, followUps };
+    return { job, events: readEvents(this.ctx.storage.sql, 0), diff: await this.diff(), chain };
   }
 
   /** The stored diff; null for an unknown job or before publishing started. */
