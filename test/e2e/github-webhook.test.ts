@@ -277,7 +277,7 @@ describe("follow-ups from GitHub", () => {
 
   it("a mention on a closed PR is answered on the PR, and starts nothing", async () => {
     const pr = await ourPull("[hook-closed]");
-    system.github.closePull(OWNER, REPO, pr.number);
+    await system.github.closePull(OWNER, REPO, pr.number);
     const rooms = await jobRooms();
     const comment = system.github.addComment(
       OWNER,

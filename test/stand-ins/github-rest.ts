@@ -8,7 +8,9 @@ import { APP_SLUG } from "./github-app";
 import { privateUserJson } from "./github-objects";
 import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
 import { pullRoutes } from "./github-pulls";
+import { pullUpdateRoutes } from "./github-pulls-update";
 import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
+import { compareRoutes } from "./github-routes-compare";
 import { forkRoutes } from "./github-routes-forks";
 import { gitDataRoutes } from "./github-routes-git";
 import { issueRoutes } from "./github-routes-issues";
@@ -18,12 +20,15 @@ import type { GitHubWorld } from "./github-state";
 import { appJson } from "./github-talk-json";
 import { sendJson } from "./loopback-server";
 
-const ROUTES: Route[] = [
+/** Every REST route the stand-in serves (github-openapi.test.ts checks each is one GitHub documents). */
+export const ROUTES: Route[] = [
   ...repoRoutes,
   ...refRoutes,
   ...gitDataRoutes,
   ...pullRoutes,
+  ...pullUpdateRoutes,
   ...forkRoutes,
+  ...compareRoutes,
   ...issueRoutes,
 ];
 

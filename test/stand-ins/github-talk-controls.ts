@@ -1,6 +1,6 @@
 // Test controls of the GitHub stand-in's PR conversations: say something on a pull request as any
 // user (with the `author_association` GitHub would put in the webhook, and optionally the
-// permission its collaborator check answers), submit a review with inline comments, close a PR.
+// permission its collaborator check answers), submit a review with inline comments.
 import type { GitHubWorld, PullRecord } from "./github-state";
 import type {
   Association,
@@ -35,7 +35,6 @@ export interface TalkControls {
     comments?: InlineCommentInput[],
   ): Promise<ReviewRecord>;
   setPermission(owner: string, repo: string, login: string, permission: Permission): void;
-  closePull(owner: string, repo: string, number: number): void;
   /** The pull request (throws when there is none). */
   pull(owner: string, repo: string, number: number): PullRecord;
 }
@@ -86,12 +85,6 @@ export function talkControls(world: GitHubWorld): TalkControls {
     },
     setPermission(owner, repo, login, permission) {
       world.talk.setPermission(repoOf(owner, repo), login, permission);
-    },
-    closePull(owner, repo, number) {
-      const target = pull(owner, repo, number);
-      target.state = "closed";
-      target.closedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-      target.updatedAt = target.closedAt;
     },
     pull,
   };

@@ -27,14 +27,12 @@ interface ReplyState {
   commentId?: number;
 }
 
-export const githubReplyProjection: ProjectionFactory = ({ env, job, events, load, save }) => {
+export const githubReplyProjection: ProjectionFactory = ({ env, job, events, turn, load, save }) => {
   const reply = job.githubReply;
   if (!reply) return null;
   return new ReplyProjection(env, job, reply, {
     events,
-    // CORE: the turn's summary comes from ProjectionContext.turn() once the core adds it; until
-    // then the reply is written from the log alone (no summary).
-    turn: () => null,
+    turn,
     load: () => load<ReplyState>(STATE_KEY),
     save: (state) => save(STATE_KEY, state),
   });

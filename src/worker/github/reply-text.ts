@@ -15,15 +15,6 @@ export function replyMarker(jobId: string): string {
   return `<!-- modal-coding-agent:reply ${jobId} -->`;
 }
 
-type PrData = Extract<LoggedEvent, { type: "pr" }>["data"];
-
-/** The PR head the turn pushed, from its `pr` event (`headSha` when a follow-up updated the PR). */
-function headShaOf(pr: PrData | undefined): string | undefined {
-  if (!pr || !("headSha" in pr)) return undefined;
-  const sha = (pr as { headSha?: unknown }).headSha;
-  return typeof sha === "string" && sha !== "" ? sha : undefined;
-}
-
 function bounded(text: string): string {
   return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS)}\n\n…(cut)`;
 }
@@ -41,7 +32,7 @@ export function replyText(
   const prData = pr?.type === "pr" ? pr.data : undefined;
   const error = events.findLast((e) => e.type === "error");
   const failure = turn?.error ?? (error?.type === "error" ? error.data : undefined);
-  const headSha = turn?.headSha ?? headShaOf(prData);
+  const headSha = turn?.headSha ?? prData?.headSha;
   const prUrl = prData?.url ?? done.data.prUrl;
   const summary = turn?.summary?.trim() || null;
   const lines: string[] = [];

@@ -42,7 +42,7 @@ export function startOf(job: JobRecord): HistoryStart {
     repo: job.repo,
     prompt: job.prompt,
     createdAt: job.createdAt,
-    followUpOf: null,
+    followUpOf: job.followUp?.of ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The job page: server-rendered from the log so it is complete with scripts off; public/job.js then
- * follows the job live from `data-last-seq`. Follow-up links are a hook (`#chain`), empty until
- * follow-up jobs exist.
+ * follows the job live from `data-last-seq`. Links to the PR's earlier and later turns (`#chain`)
+ * come with the page; a turn that starts later shows on a reload.
  */
 import { DiffView } from "./diff-view";
 import { Document, renderDocument } from "./document";
@@ -17,11 +17,30 @@ export interface JobPageProps {
   diff: string | null;
   /** When the page is rendered (the elapsed time of a running job counts to it). */
   now: number;
+  /** The PR's conversation around the job (follow-ups). */
+  chain: { followUpOf: string | null; followUps: string[] };
 }
 
-/** Links to the previous and next job of a follow-up chain; there are none yet, so it renders nothing. */
-export function Chain(_props: { jobId: string }) {
-  return null;
+/** The PR's conversation around this job: the turn it follows, and the turns after it. */
+export function Chain(props: { followUpOf: string | null; followUps: string[] }) {
+  if (!props.followUpOf && props.followUps.length === 0) return null;
+  return (
+    <section id="chain" aria-labelledby="chain-heading">
+      <h2 id="chain-heading">Follow-ups</h2>
+      <ul>
+        {props.followUpOf ? (
+          <li>
+            Follows up <a href={`/jobs/${props.followUpOf}`}>job {props.followUpOf.slice(0, 8)}</a>
+          </li>
+        ) : null}
+        {props.followUps.map((id) => (
+          <li>
+            Followed by <a href={`/jobs/${id}`}>job {id.slice(0, 8)}</a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
 }
 
 export function JobPage(props: JobPageProps) {
@@ -41,7 +60,7 @@ export function JobPage(props: JobPageProps) {
         <StepList steps={view.steps} />
         <MessageList messages={view.messages} />
         <DiffView diff={props.diff} prUrl={view.pr?.url ?? null} />
-        <Chain jobId={view.jobId} />
+        <Chain followUpOf={props.chain.followUpOf} followUps={props.chain.followUps} />
       </main>
       <footer>
         <p>

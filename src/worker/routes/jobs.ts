@@ -72,7 +72,7 @@ export const jobs = new Hono<{ Bindings: Env }>()
     const data = JOB_ID.test(id) ? await roomFor(c.env, id).page() : null;
     if (!data) return page(await renderNotFoundPage(id), 404);
     const view = foldPage(data.job, data.events, c.env.GITHUB_URL);
-    return page(await renderJobPage({ view, diff: data.diff, now: Date.now() }), 200);
+    return page(await renderJobPage({ view, diff: data.diff, now: Date.now(), chain: data.chain }), 200);
   })
   .get("/:id/events", async (c) => {
     const id = c.req.param("id");
