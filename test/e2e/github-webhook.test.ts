@@ -213,8 +213,42 @@ describe("follow-ups from GitHub", () => {
       system.github.talk.comments.filter((c) => c.number === pr.number && c.body.includes(`/jobs/${jobId}`));
     await vi.waitFor(() => expect(replies()).toHaveLength(1), { timeout: 30_000, interval: 100 });
     expect(replies()[0]?.body).toContain(`@${maintainer.login}`);
-    expect(replies()[0]?.body).toContain(`${pr.url}/commits/${update.headSha}`);
+    const reply = replies()[0]?.body ?? "";
+    expect(reply).toContain(`${pr.url}/commits/${update.headSha}`);
+    expect(reply).toContain("Adds a fifth line.");
+    // Every later event of the room (none: `done` was the last) would find the reply already posted.
+    expect(system.github.talk.comments.filter((c) => c.body.includes(`reply ${jobId}`))).toHaveLength(1);
     expect(system.github.violations).toEqual([]);
+  });
+
+  it("a follow-up that changed nothing says so in its reply", async () => {
+    const pr = await ourPull("[hook-nothing]");
+    system.openai.setScript(
+      [
+        {
+          toolCalls: [{ name: "finish", arguments: { title: "Nothing", summary: "It already says four." } }],
+        },
+      ],
+      "[hook-nothing-2]",
+    );
+    const comment = system.github.addComment(
+      OWNER,
+      REPO,
+      pr.number,
+      maintainer,
+      `@${system.github.login} [hook-nothing-2] make sure it says four`,
+    );
+    const sent = await send.comment(comment);
+    expect(sent.status).toBe(202);
+    const { jobId } = (await sent.response.json()) as { jobId: string };
+    const events = await eventsOf(jobId);
+    expect(events.at(-1)?.data).toMatchObject({ status: "succeeded" });
+    expect(events.some((e) => e.type === "pr")).toBe(false);
+    const replies = () => system.github.talk.comments.filter((c) => c.body.includes(`/jobs/${jobId}`));
+    await vi.waitFor(() => expect(replies()).toHaveLength(1), { timeout: 30_000, interval: 100 });
+    expect(replies()[0]?.body).toMatch(/nothing changed/);
+    expect(replies()[0]?.body).toContain("It already says four.");
+    expect(replies()[0]?.body).not.toContain("/commits/");
   });
 
   it("a redelivery starts no second job", async () => {
@@ -294,5 +328,6 @@ describe("follow-ups from GitHub", () => {
     );
     expect(answer).toHaveLength(1);
     expect(answer[0]?.body).toMatch(/^@maintainer .*closed/i);
+    expect(answer[0]?.body).toMatch(/Nothing was started\.$/);
   });
 });

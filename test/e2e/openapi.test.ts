@@ -144,6 +144,7 @@ describe("GET /openapi.json", () => {
     });
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/code",
+      "/github/webhook",
       "/jobs",
       "/jobs/{id}",
       "/jobs/{id}/cancel",
