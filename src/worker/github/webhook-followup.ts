@@ -85,14 +85,28 @@ export async function followUpFromGitHub(
     return { kind: "answered", reason: `limited (${admission.reason})` };
   }
   const reply: GitHubReply = { number: ask.number, source: ask.source, login: ask.login };
-  const started = await startFollowUp(env, resolved.target, {
-    prompt,
-    origin: delivery.origin,
-    requester: tenant,
-    tenant,
-    github: reply,
-    jobId,
-  });
+  let started: { jobId: string; created: boolean };
+  try {
+    started = await startFollowUp(env, resolved.target, {
+      prompt,
+      origin: delivery.origin,
+      requester: tenant,
+      tenant,
+      github: reply,
+      jobId,
+    });
+  } catch (error) {
+    // The author would otherwise wait for an answer that never comes; the delivery still fails (500).
+    await comment(
+      client,
+      repo,
+      ask.number,
+      `@${ask.login} Sorry, the follow-up could not be started. Please try again.`,
+    ).catch((failed: unknown) =>
+      log.warn("github webhook: could not say the follow-up failed to start", { error: failed }),
+    );
+    throw error;
+  }
   if (started.created) await react(client, repo, ask);
   else log.info("github webhook: a redelivery; its follow-up already exists", { job_id: started.jobId });
   return { kind: "started", ...started };
