@@ -9,7 +9,6 @@ import { deliveryJobId } from "../../src/worker/github/delivery-job-id";
 import { replyMarker, replyText } from "../../src/worker/github/reply-text";
 import { reviewPrompt } from "../../src/worker/github/review-prompt";
 import { promptOf } from "../../src/worker/github/webhook-mention";
-import type { JobRecord } from "../../src/worker/jobs/log";
 
 describe("the mention grammar", () => {
   it.each([
@@ -63,7 +62,7 @@ describe("a review's prompt", () => {
 });
 
 describe("the reply", () => {
-  const job = { jobId: "job-1", origin: "https://agent.example", repo: "acme/api" } as JobRecord;
+  const job = { jobId: "job-1", origin: "https://agent.example" };
   const reply: GitHubReply = { number: 3, source: { kind: "issue_comment", commentId: 9 }, login: "dev" };
   const usage = { steps: 1, promptTokens: 1, completionTokens: 1, durationMs: 1 };
   const at = "2026-01-01T00:00:00Z";

@@ -5,7 +5,6 @@
  */
 import type { LoggedEvent } from "../../protocol/events";
 import type { GitHubReply, TurnRecord } from "../followups/types";
-import type { JobRecord } from "../jobs/log";
 
 /** GitHub refuses comments over 65,536 characters; the summary gives way first. */
 const MAX_SUMMARY_CHARS = 60_000;
@@ -21,7 +20,7 @@ function bounded(text: string): string {
 
 /** The reply's Markdown; null before the job's `done`. `turn` is the JobRoom's view of the turn, when it has one. */
 export function replyText(
-  job: JobRecord,
+  job: { jobId: string; origin: string },
   reply: GitHubReply,
   events: LoggedEvent[],
   turn: TurnRecord | null,
