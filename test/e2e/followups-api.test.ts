@@ -27,6 +27,12 @@ async function run(response: Response): Promise<ParsedEvent[]> {
 
 const of = (events: ParsedEvent[], type: string) => events.filter((e) => e.type === type);
 
+/** Resolves once job `jobId` has run its first step (its clone is taken by then). */
+async function waitForStep(system: System, jobId: string): Promise<void> {
+  const stream = await fetch(`${system.url}/jobs/${jobId}/events`);
+  await collectEvents(stream, { until: (e) => e.type === "step", timeoutMs: 60_000 });
+}
+
 describe("follow-ups through the API", () => {
   let system: System;
   let first: { jobId: string; number: number; url: string; branch: string; headSha: string };
@@ -162,6 +168,77 @@ describe("follow-ups through the API", () => {
     expect(files.split("\n")).toEqual(expect.arrayContaining(["src/three.txt", "src/four.txt"]));
     const parent = await system.github.git("acme", "chain", "rev-parse", `${head.trim()}^`);
     expect(parent.trim()).toBe(of(thirdEvents, "pr")[0]?.data.headSha);
+  }, 180_000);
+
+  it("puts the commit on a head pushed while the turn ran, or pushes nothing when the same file changed", async () => {
+    const gate = () => {
+      let open: () => void = () => {};
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      return { open, opened };
+    };
+    // Another file: the turn's change goes on top of the human's push, which is kept.
+    const other = gate();
+    system.openai.setScript(
+      [
+        bash("echo five > src/five.txt"),
+        async () => {
+          await other.opened;
+          return finish("Adds five.");
+        },
+      ],
+      "[chain-5]",
+    );
+    const fifth = await followUp(system, first.jobId, { prompt: "[chain-5] add five" });
+    await waitForStep(system, String(fifth.headers.get("x-job-id")));
+    const human = await system.github.pushCommit(
+      "acme",
+      "chain",
+      first.branch,
+      { "NOTES.md": "meanwhile\n" },
+      "Notes",
+    );
+    other.open();
+    const events = await run(fifth);
+    expect(events.at(-1)?.data.status).toBe("succeeded");
+    expect(of(events, "status").map((e) => e.data.message)).toContainEqual(expect.stringContaining("moved"));
+    const head = (await system.github.git("acme", "chain", "rev-parse", `refs/heads/${first.branch}`)).trim();
+    expect(of(events, "pr")[0]?.data.headSha).toBe(head);
+    expect((await system.github.git("acme", "chain", "rev-parse", `${head}^`)).trim()).toBe(human);
+    const files = await system.github.git("acme", "chain", "ls-tree", "-r", "--name-only", head);
+    expect(files.split("\n")).toEqual(expect.arrayContaining(["NOTES.md", "src/five.txt"]));
+
+    // The same file: nothing is pushed, the human's commit stays the head, and the job says why.
+    const same = gate();
+    system.openai.setScript(
+      [
+        bash("echo mine > NOTES.md"),
+        async () => {
+          await same.opened;
+          return finish("Rewrites the notes.");
+        },
+      ],
+      "[chain-6]",
+    );
+    const sixth = await followUp(system, first.jobId, { prompt: "[chain-6] rewrite the notes" });
+    await waitForStep(system, String(sixth.headers.get("x-job-id")));
+    const theirs = await system.github.pushCommit(
+      "acme",
+      "chain",
+      first.branch,
+      { "NOTES.md": "theirs\n" },
+      "Theirs",
+    );
+    same.open();
+    const failed = await run(sixth);
+    expect(failed.at(-1)?.data.status).toBe("failed");
+    expect(of(failed, "error")[0]?.data).toMatchObject({ code: "branch_moved" });
+    expect(String(of(failed, "error")[0]?.data.message)).toContain("NOTES.md");
+    const after = (
+      await system.github.git("acme", "chain", "rev-parse", `refs/heads/${first.branch}`)
+    ).trim();
+    expect(after).toBe(theirs);
   }, 180_000);
 
   it("refuses another tenant (404), an unknown job (404) and a job without a PR (409)", async () => {

@@ -12,6 +12,8 @@ const SNAPSHOT_KEYS = [
   "baseBranch",
   "createdAt",
   "error",
+  "followUpOf",
+  "followUps",
   "jobId",
   "lastSeq",
   "phase",
