@@ -23,6 +23,9 @@ export type JobEvent =
         repo: string;
         baseBranch: string | null;
         prompt: string;
+        /** A follow-up's: the job it runs after, and the number of the PR it continues. */
+        followUpOf?: string;
+        pr?: number;
         statusUrl: string;
         eventsUrl: string;
       };
@@ -44,6 +47,10 @@ export type JobEvent =
         filesChanged: number;
         additions: number;
         deletions: number;
+        /** The PR head after this job's commit. */
+        headSha?: string;
+        /** A follow-up's: it updated an existing PR (same url and number). */
+        updated?: true;
       };
     }
   | { type: "error"; data: { code: string; message: string } }
@@ -66,6 +73,10 @@ export interface JobSnapshot {
   createdAt: string;
   updatedAt: string;
   lastSeq: number;
+  /** The job this one follows up (the PR's previous turn), or null. */
+  followUpOf: string | null;
+  /** The later turns of the same PR's conversation, in order. */
+  followUps: string[];
   pr: Extract<JobEvent, { type: "pr" }>["data"] | null;
   error: Extract<JobEvent, { type: "error" }>["data"] | null;
   usage: Usage | null;

@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./errors";
 import { log } from "./log";
 import { code } from "./routes/code";
+import { followups } from "./routes/followups";
 import { gitProxy } from "./routes/git-proxy";
 import { history } from "./routes/history";
 import { jobs } from "./routes/jobs";
@@ -36,6 +37,7 @@ export function createApp() {
   // Before /jobs/:id, so `GET /jobs` is the history list.
   app.route("/", history);
   app.route("/jobs", jobs);
+  app.route("/jobs", followups);
   app.route("/git", gitProxy);
   app.route("/slack", slack);
   app.route("/", meta);

@@ -1,6 +1,6 @@
 /**
  * Worker entry point: the HTTP app, the cron trigger (sandbox janitor), and the classes
- * wrangler.toml binds (JobRoom, CodeJob, SlackGuard, SandboxContainer, TenantLimiter).
+ * wrangler.toml binds (JobRoom, PullRoom, CodeJob, SlackGuard, SandboxContainer, TenantLimiter).
  */
 import { createApp } from "./app";
 import { janitorDeps, sweepSandboxes } from "./janitor";
@@ -10,6 +10,7 @@ import { roomWiring } from "./room-wiring";
 import { sandboxServiceFetch } from "./sandbox-container";
 import { tracedHandler } from "./telemetry/request-span";
 
+export { PullRoom } from "./followups/pull-room";
 export { CodeJob } from "./jobs/workflow";
 export { TenantLimiter } from "./limits/limiter";
 export { SandboxContainer } from "./sandbox-container";

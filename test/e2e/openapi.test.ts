@@ -149,6 +149,7 @@ describe("GET /openapi.json", () => {
       "/jobs/{id}/cancel",
       "/jobs/{id}/diff",
       "/jobs/{id}/events",
+      "/jobs/{id}/followups",
       "/readyz",
       "/usage",
     ]);

@@ -3,7 +3,8 @@
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubStandIn, startGitHubStandIn } from "./github";
-import { checkRequestBody, checkResponseBody } from "./github-openapi";
+import { checkRequestBody, checkResponseBody, findOperation } from "./github-openapi";
+import { ROUTES } from "./github-rest";
 
 describe("OpenAPI check", () => {
   it("rejects responses GitHub's schema rejects and accepts OpenAPI nullables", () => {
@@ -24,6 +25,28 @@ describe("OpenAPI check", () => {
       /allowed values/,
     );
     expect(checkRequestBody("post", template, {}).join()).toMatch(/required property 'tree'/);
+  });
+
+  it("knows every route the stand-in serves as an operation GitHub documents", () => {
+    const undocumented = ROUTES.filter((r) => !findOperation(r.method, r.template));
+    expect(undocumented.map((r) => `${r.method} ${r.template}`)).toEqual([]);
+    expect(ROUTES.map((r) => findOperation(r.method, r.template)?.operationId)).toEqual(
+      expect.arrayContaining(["pulls/update", "repos/compare-commits-with-basehead"]),
+    );
+  });
+
+  it("checks the follow-up routes: pulls.update's fields and compare's files", () => {
+    const update = "/repos/{owner}/{repo}/pulls/{pull_number}";
+    expect(
+      checkRequestBody("patch", update, { title: "t", body: "b", state: "closed", base: "main" }),
+    ).toEqual([]);
+    expect(checkRequestBody("patch", update, { state: "merged" }).join()).toMatch(/allowed values/);
+    expect(checkRequestBody("patch", update, { title: 5 }).join()).toMatch(/must be string/);
+    const compare = "/repos/{owner}/{repo}/compare/{basehead}";
+    expect(checkResponseBody("get", compare, 200, { status: "ahead" }).join()).toMatch(
+      /required property 'commits'/,
+    );
+    expect(checkResponseBody("get", compare, 422, {}).join()).toMatch(/not documented/);
   });
 });
 

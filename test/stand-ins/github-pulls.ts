@@ -4,7 +4,7 @@
 import { isoSeconds } from "./github-git";
 import { nodeId, repoJson, stableId, userJson } from "./github-objects";
 import { asObject, GitHubError, type Route, type RouteContext, validationFailed } from "./github-route";
-import type { PullRecord, RepoRecord } from "./github-state";
+import type { GitHubWorld, PullRecord, RepoRecord } from "./github-state";
 
 type DiffStats = Awaited<ReturnType<RepoRecord["git"]["diffStats"]>>;
 
@@ -12,21 +12,24 @@ type DiffStats = Awaited<ReturnType<RepoRecord["git"]["diffStats"]>>;
  * A `pull-request-simple`, or with `full` a `pull-request` (stats, mergeability). `fresh`: the
  * create's own answer, with the head, base and stats it has just read (no git run again for them).
  */
-async function pullJson(
+export async function pullJson(
   ctx: RouteContext,
   pull: PullRecord,
   full: boolean,
   fresh?: { headSha: string; baseSha: string; stats: DiffStats },
 ) {
+  const open = pull.state === "open";
   const { urls } = ctx.world;
   const repo: RepoRecord = ctx.repo;
   const api = `${urls.api}/repos/${repo.owner}/${repo.name}`;
   const issue = `${api}/issues/${pull.number}`;
   const crossRepo = pull.headOwner.toLowerCase() !== repo.owner.toLowerCase();
   const headRepo = (crossRepo && ctx.world.repo(pull.headOwner, repo.name)) || repo;
-  const headRef = crossRepo ? `refs/pull/${pull.number}/head` : `refs/heads/${pull.head}`;
-  const headSha = fresh?.headSha ?? (await repo.git.resolveRef(headRef)) ?? pull.headSha;
-  const baseSha = fresh?.baseSha ?? (await repo.git.resolveRef(`refs/heads/${pull.base}`)) ?? pull.baseSha;
+  // A closed PR no longer follows its branches: it keeps the commits it closed on.
+  const live = async (ref: string) => (open ? await repo.git.resolveRef(ref) : undefined);
+  const headSha =
+    fresh?.headSha ?? (open ? await liveHead(ctx.world, repo, pull) : undefined) ?? pull.headSha;
+  const baseSha = fresh?.baseSha ?? (await live(`refs/heads/${pull.base}`)) ?? pull.baseSha;
   const side = (ref: string, sha: string, of: RepoRecord) => ({
     label: `${of.owner}:${ref}`,
     ref,
@@ -59,9 +62,9 @@ async function pullJson(
     active_lock_reason: null,
     created_at: pull.createdAt,
     updated_at: pull.updatedAt,
-    closed_at: null,
-    merged_at: null,
-    merge_commit_sha: null,
+    closed_at: pull.closedAt,
+    merged_at: pull.mergedAt,
+    merge_commit_sha: pull.mergeCommitSha,
     assignee: null,
     assignees: [],
     requested_reviewers: [],
@@ -86,12 +89,12 @@ async function pullJson(
   const stats = fresh?.stats ?? (await repo.git.diffStats(baseSha, headSha));
   return {
     ...simple,
-    merged: false,
-    // GitHub computes mergeability in the background: unknown right after creation.
-    mergeable: fresh ? null : true,
-    rebaseable: fresh ? null : true,
-    mergeable_state: fresh ? "unknown" : pull.draft ? "draft" : "clean",
-    merged_by: null,
+    merged: pull.mergedAt !== null,
+    // GitHub computes mergeability in the background: unknown right after creation (and once closed).
+    mergeable: fresh || !open ? null : true,
+    rebaseable: fresh || !open ? null : true,
+    mergeable_state: fresh || !open ? "unknown" : pull.draft ? "draft" : "clean",
+    merged_by: pull.mergedAt ? userJson(urls, repo.owner) : null,
     comments: 0,
     review_comments: 0,
     maintainer_can_modify: pull.maintainerCanModify,
@@ -100,6 +103,20 @@ async function pullJson(
     deletions: stats.deletions,
     changed_files: stats.changedFiles,
   };
+}
+
+/** The head branch's commit now (a fork's fetched into the base repo first); undefined once deleted. */
+export async function liveHead(world: GitHubWorld, repo: RepoRecord, pull: PullRecord) {
+  if (pull.headOwner.toLowerCase() === repo.owner.toLowerCase())
+    return repo.git.resolveRef(`refs/heads/${pull.head}`);
+  const fork = world.repo(pull.headOwner, repo.name);
+  const ref = `refs/pull/${pull.number}/head`;
+  if (fork && (await fork.git.resolveRef(`refs/heads/${pull.head}`)))
+    await repo.git
+      .run(["fetch", "--quiet", "--no-write-fetch-head", fork.git.dir, `+refs/heads/${pull.head}:${ref}`])
+      // Two reads of one PR at once race for the ref's lock: the winner's fetch has synced it.
+      .catch(() => undefined);
+  return repo.git.resolveRef(ref);
 }
 
 /** `branch` or `owner:branch`: the branch and the repository holding it (this one, or its fork). */
@@ -169,6 +186,9 @@ const createPull: Route = {
       baseSha,
       draft: draft === true,
       state: "open",
+      closedAt: null,
+      mergedAt: null,
+      mergeCommitSha: null,
       user: ctx.world.login,
       maintainerCanModify: canModify !== false,
       createdAt: now,
@@ -181,11 +201,11 @@ const createPull: Route = {
   },
 };
 
-function customError(message: string): GitHubError {
+export function customError(message: string): GitHubError {
   return new GitHubError(422, "Validation Failed", [{ resource: "PullRequest", code: "custom", message }]);
 }
 
-function pullsOf(ctx: RouteContext): PullRecord[] {
+export function pullsOf(ctx: RouteContext): PullRecord[] {
   return ctx.world.pulls.filter((p) => p.owner === ctx.repo.owner && p.repo === ctx.repo.name);
 }
 

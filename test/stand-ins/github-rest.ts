@@ -6,7 +6,9 @@ import { type Caller, canRead, forbiddenMessage, holds } from "./github-access";
 import type { AppAuth } from "./github-app";
 import { checkRequestBody, checkResponseBody, documentedTemplates, findOperation } from "./github-openapi";
 import { pullRoutes } from "./github-pulls";
+import { pullUpdateRoutes } from "./github-pulls-update";
 import { GitHubError, matchTemplate, type Route, type RouteResult } from "./github-route";
+import { compareRoutes } from "./github-routes-compare";
 import { forkRoutes } from "./github-routes-forks";
 import { gitDataRoutes } from "./github-routes-git";
 import { refRoutes } from "./github-routes-refs";
@@ -14,7 +16,16 @@ import { repoRoutes } from "./github-routes-repo";
 import type { GitHubWorld } from "./github-state";
 import { sendJson } from "./loopback-server";
 
-const ROUTES: Route[] = [...repoRoutes, ...refRoutes, ...gitDataRoutes, ...pullRoutes, ...forkRoutes];
+/** Every REST route the stand-in serves (github-openapi.test.ts checks each is one GitHub documents). */
+export const ROUTES: Route[] = [
+  ...repoRoutes,
+  ...refRoutes,
+  ...gitDataRoutes,
+  ...pullRoutes,
+  ...pullUpdateRoutes,
+  ...forkRoutes,
+  ...compareRoutes,
+];
 
 export interface CallRecord {
   method: string;

@@ -1,5 +1,5 @@
 // The shape of one GitHub stand-in REST route, and how a request path is matched against the
-// OpenAPI path templates the routes declare (`{ref}` and `{branch}` may span slashes, as on GitHub).
+// OpenAPI path templates the routes declare (`{ref}`, `{branch}` and `{basehead}` may span slashes, as on GitHub).
 import type { GitHubWorld, RepoRecord } from "./github-state";
 
 export interface RouteContext {
@@ -47,7 +47,7 @@ export function validationFailed(
   ]);
 }
 
-const GREEDY = new Set(["ref", "branch"]);
+const GREEDY = new Set(["ref", "branch", "basehead"]);
 
 /** Matches `path` (raw, percent-encoded) against `template`; resolves to decoded params or undefined. */
 export function matchTemplate(template: string, path: string): Record<string, string> | undefined {

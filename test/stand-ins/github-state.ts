@@ -24,11 +24,18 @@ export interface PullRecord {
   /** Owner of the repository holding `head`: the base repo's owner, or a fork's. */
   headOwner: string;
   base: string;
-  /** The commits at creation; responses use the branches' current commits when they still exist. */
+  /**
+   * The commits at creation, then at closing: an open PR's responses use the branches' current
+   * commits when they still exist, a closed one's stay where they were when it closed.
+   */
   headSha: string;
   baseSha: string;
   draft: boolean;
   state: "open" | "closed";
+  closedAt: string | null;
+  /** Set when it was merged (then closed too); a merged PR cannot be reopened. */
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
   user: string;
   maintainerCanModify: boolean;
   createdAt: string;
@@ -179,12 +186,16 @@ export class GitHubWorld {
     return true;
   }
 
-  /** Commits `files` on top of `branch` (a push by someone else: makes forks stale); resolves to the commit. */
+  /**
+   * Commits `files` on top of `branch` as someone else's push (a human on a PR branch, or upstream
+   * making a fork stale): text sets a file, null deletes it. Resolves to the commit.
+   */
   async commitFiles(
     owner: string,
     name: string,
     branch: string,
-    files: Record<string, string>,
+    files: Record<string, string | null>,
+    message = "Upstream change",
   ): Promise<string> {
     const repo = this.repo(owner, name);
     if (!repo) throw new Error(`no repository ${owner}/${name}`);
@@ -192,19 +203,15 @@ export class GitHubWorld {
     if (!parent) throw new Error(`no branch ${branch}`);
     const entries = [];
     for (const [path, content] of Object.entries(files)) {
-      entries.push({
-        path,
-        mode: "100644",
-        type: "blob" as const,
-        sha: await repo.git.writeBlob(Buffer.from(content)),
-      });
+      const sha = content === null ? null : await repo.git.writeBlob(Buffer.from(content));
+      entries.push({ path, mode: "100644", type: "blob" as const, sha });
     }
     const base = (await repo.git.readCommit(parent)).tree;
     const tree = await repo.git.buildTree(base, entries);
     const sha = await repo.git.commitTree({
       tree,
       parents: [parent],
-      message: "Upstream change\n",
+      message: `${message.trimEnd()}\n`,
       author: SEED_IDENTITY,
       committer: SEED_IDENTITY,
     });

@@ -9,6 +9,7 @@ import { parseGitPath, serveGitHttp } from "./git-http";
 import { type Caller, canRead, holds } from "./github-access";
 import { AppAuth, type GitHubAppOptions, type InstallationToken } from "./github-app";
 import { type FaultMatch, type GitHubFault, GitHubFaults, sendFault } from "./github-faults";
+import { closePull } from "./github-pulls-update";
 import { type CallRecord, type RestRecorder, serveRest, type Violation } from "./github-rest";
 import {
   GitHubWorld,
@@ -61,6 +62,19 @@ export interface GitHubStandIn {
   ): Promise<string>;
   /** Commits `files` on top of `branch` as someone else's push (to make a fork stale); resolves to its sha. */
   commitFiles(owner: string, repo: string, branch: string, files: Record<string, string>): Promise<string>;
+  /**
+   * A human's push to `branch`: one real commit on its head setting `files` (null deletes one),
+   * by someone other than the token's user; resolves to its sha.
+   */
+  pushCommit(
+    owner: string,
+    repo: string,
+    branch: string,
+    files: Record<string, string | null>,
+    message: string,
+  ): Promise<string>;
+  /** Closes pull request `number`, or with `merged` merges it (a merge commit on its base) and closes it. */
+  closePull(owner: string, repo: string, number: number, options?: { merged?: boolean }): Promise<void>;
   /** Installation tokens minted for the App (with the repositories each may reach), in order. */
   installationTokens: InstallationToken[];
   /** Pull requests opened through the API, in order. */
@@ -170,6 +184,13 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     login,
     createRepo: (owner, repo, files, options) => w.createRepo(owner, repo, files, options),
     commitFiles: (owner, repo, branch, files) => w.commitFiles(owner, repo, branch, files),
+    pushCommit: (owner, repo, branch, files, message) => w.commitFiles(owner, repo, branch, files, message),
+    async closePull(owner, repo, number, options) {
+      const record = w.repo(owner, repo);
+      const pull = w.pulls.find((p) => p.number === number && record && w.repo(p.owner, p.repo) === record);
+      if (!record || !pull) throw new Error(`no pull request ${owner}/${repo}#${number}`);
+      await closePull(w, record, pull, options?.merged ?? false);
+    },
     pulls: w.pulls,
     installationTokens: app?.tokens ?? [],
     calls: recorder.calls,

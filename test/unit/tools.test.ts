@@ -84,4 +84,39 @@ describe("dispatch", () => {
     expect(specs.map((s) => s.name)).toEqual(["bash", "view", "edit", "finish"]);
     expect(specs[0]?.parameters).toMatchObject({ type: "object", required: ["command"] });
   });
+
+  it("requires a title on a first turn and leaves it optional on a follow-up", async () => {
+    const { sandbox } = recordingSandbox("");
+    const untitled = { id: "1", name: "finish", arguments: '{"summary":"S"}' };
+    const first = await dispatch(untitled, ctx(sandbox), 1000);
+    expect(first.kind === "observation" && first.observation.output).toMatch(
+      /bad arguments for finish[\s\S]*title/,
+    );
+    const followUp = { ...ctx(sandbox), followUp: true };
+    expect(await dispatch(untitled, followUp, 1000)).toEqual({ kind: "finish", input: { summary: "S" } });
+    const renamed = { id: "2", name: "finish", arguments: '{"title":" Rename it ","summary":"S"}' };
+    expect(await dispatch(renamed, followUp, 1000)).toEqual({
+      kind: "finish",
+      input: { title: "Rename it", summary: "S" },
+    });
+    const extra = { id: "3", name: "finish", arguments: '{"summary":"S","branch":"x"}' };
+    const bad = await dispatch(extra, followUp, 1000);
+    expect(bad.kind === "observation" && bad.observation.output).toMatch(/bad arguments for finish/);
+  });
+
+  it("offers finish with a required title first, and an optional one described as a rename on a follow-up", () => {
+    const finishOf = (specs: ReturnType<typeof toolSpecs>) => specs.find((s) => s.name === "finish");
+    const first = finishOf(toolSpecs())?.parameters as { required?: string[] };
+    expect(first.required).toEqual(["title", "summary"]);
+    const specs = toolSpecs({ followUp: true });
+    expect(specs.map((s) => s.name)).toEqual(["bash", "view", "edit", "finish"]);
+    const later = finishOf(specs)?.parameters as {
+      required?: string[];
+      properties: { title: { description?: string } };
+    };
+    expect(later.required).toEqual(["summary"]);
+    expect(later.properties.title.description).toMatch(
+      /^Only when the request asks to rename the pull request/,
+    );
+  });
 });

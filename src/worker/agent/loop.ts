@@ -78,7 +78,7 @@ export function initialState(task: TaskContext): AgentState {
   return {
     turn: 0,
     messages: [
-      { role: "system", content: systemPrompt(task.context) },
+      { role: "system", content: systemPrompt(task.context, task.followUp) },
       { role: "user", content: taskMessage(task) },
     ],
     record: newRecord(),
@@ -117,7 +117,8 @@ async function drive(
 ): Promise<FinishInput> {
   const { messages, record } = state;
   const { usage } = record;
-  const tools = toolSpecs();
+  const followUp = task.followUp !== undefined;
+  const tools = toolSpecs({ followUp });
   const testCommands = task.context?.testCommands ?? [];
   const known = [...testCommands, ...(task.context?.lintCommands ?? [])];
   const maxTurns = config.maxSteps * 2 + 2;
@@ -184,6 +185,7 @@ async function drive(
         idempotencyKey: `${io.keyPrefix}:${turn}.${i}`,
         commandTimeoutMs: config.commandTimeoutMs,
         resumed: turn === resumedTurn,
+        followUp,
         ...(config.maxFileBytes === undefined ? {} : { maxFileBytes: config.maxFileBytes }),
       };
       const result = await runTool(call, ctx, config.maxOutputChars, io.durable, `${turn}.${i}`);

@@ -11,13 +11,13 @@ import { tracer } from "../telemetry/tracing";
 import type { ToolCall, ToolSpec } from "./model";
 import { bash } from "./tools/bash";
 import { edit } from "./tools/edit";
-import { type FinishInput, finish, finishSchema } from "./tools/finish";
+import { type FinishInput, finish, followUpFinish } from "./tools/finish";
 import type { Observation, ToolContext } from "./tools/types";
 import { view } from "./tools/view";
 import { truncateMiddle } from "./truncate";
 
 export type { FinishInput } from "./tools/finish";
-export { finishSchema } from "./tools/finish";
+export { finishSchema, followUpFinishSchema } from "./tools/finish";
 export type { Observation, ToolContext } from "./tools/types";
 
 /** Runs `fn` once and remembers its result under `name` (a Workflow step, or a plain call). */
@@ -25,9 +25,19 @@ export type Durable = <T extends object>(name: string, fn: () => Promise<T>) => 
 
 const TOOLS = [bash, view, edit];
 
+export interface ToolOptions {
+  /** The run continues a pull request: `finish` takes its follow-up variant (title optional). */
+  followUp?: boolean;
+}
+
+/** The `finish` a run is offered: the same name either way, so one dispatch point serves both. */
+function finishFor(followUp: boolean | undefined) {
+  return followUp ? followUpFinish : finish;
+}
+
 /** The tool list as the model sees it (JSON Schema from the same zod schemas that validate). */
-export function toolSpecs(): ToolSpec[] {
-  return [...TOOLS, finish].map((t) => ({
+export function toolSpecs(options: ToolOptions = {}): ToolSpec[] {
+  return [...TOOLS, finishFor(options.followUp)].map((t) => ({
     name: t.name,
     description: t.description,
     parameters: z.toJSONSchema(t.schema, { io: "input" }) as Record<string, unknown>,
@@ -53,10 +63,11 @@ export async function dispatch(
         'Send one JSON object, with strings escaped (newlines as \\n, quotes as \\").',
     );
   }
-  if (call.name === finish.name) {
-    const parsed = finishSchema.safeParse(args);
+  const end = finishFor(ctx.followUp);
+  if (call.name === end.name) {
+    const parsed = end.schema.safeParse(args);
     if (parsed.success) return { kind: "finish", input: parsed.data };
-    return fail(`Error: bad arguments for finish. ${z.prettifyError(parsed.error)}\n${usage(finish)}`);
+    return fail(`Error: bad arguments for finish. ${z.prettifyError(parsed.error)}\n${usage(end)}`);
   }
   const found = TOOLS.find((t) => t.name === call.name);
   if (!found) {

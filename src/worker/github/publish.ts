@@ -62,6 +62,7 @@ export async function branchAndPull(
     filesChanged: pr.changed_files,
     additions: pr.additions,
     deletions: pr.deletions,
+    headSha: sha,
     ...(draftRefused ? { draftRefused } : {}),
   };
 }
@@ -114,14 +115,14 @@ async function openPull(octokit: GitHubClient, input: PullInput) {
 }
 
 /** The error's message and GitHub's response body (whose `errors[].message` names the 422's cause). */
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   const data =
     typeof error === "object" && error !== null && "response" in error ? error.response : undefined;
   const body = typeof data === "object" && data !== null && "data" in data ? JSON.stringify(data.data) : "";
   return `${error instanceof Error ? error.message : String(error)} ${body}`;
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
     ? error.status
     : undefined;

@@ -4,6 +4,7 @@
  * twice, the snapshot is computed from the events.
  */
 import type { JobEvent, JobSnapshot, LoggedEvent, Phase } from "../../protocol/events";
+import type { FollowUpOf, GitHubReply } from "../followups/types";
 import type { Budget } from "./budget";
 
 export interface JobRecord {
@@ -22,8 +23,12 @@ export interface JobRecord {
   tenant?: string;
   /** The job's budgets, resolved when it was accepted; absent means the deployment's defaults. */
   limits?: Budget;
-  /** The Slack thread this job reports to, when it came from `/pr`. */
+  /** The Slack thread this job reports to, when it came from `/pr` or a mention. */
   slack?: SlackTarget;
+  /** The PR this job continues, when it is a follow-up (a later turn of the PR's conversation). */
+  followUp?: FollowUpOf;
+  /** Where a follow-up that GitHub started answers when it ends. */
+  githubReply?: GitHubReply;
   /**
    * The job's trace (W3C traceparent: trace id and the root span `job`'s id), made by the room at
    * `init`; every process and attempt parents its spans to it (telemetry/job-trace.ts).
@@ -105,7 +110,8 @@ export function setValue(sql: SqlStorage, key: string, value: unknown): void {
 export function jobEventData(job: JobRecord) {
   const base = `${job.origin}/jobs/${job.jobId}`;
   const { jobId, repo, baseBranch, prompt } = job;
-  return { jobId, repo, baseBranch, prompt, statusUrl: base, eventsUrl: `${base}/events` };
+  const chain = job.followUp ? { followUpOf: job.followUp.of, pr: job.followUp.pr.number } : {};
+  return { jobId, repo, baseBranch, prompt, ...chain, statusUrl: base, eventsUrl: `${base}/events` };
 }
 
 /** Folds the log into `GET /jobs/:id`'s snapshot. */
@@ -120,6 +126,8 @@ export function snapshot(job: JobRecord, events: LoggedEvent[]): JobSnapshot {
     createdAt: job.createdAt,
     updatedAt: job.createdAt,
     lastSeq: 0,
+    followUpOf: job.followUp?.of ?? null,
+    followUps: [],
     pr: null,
     error: null,
     usage: null,

@@ -1,7 +1,8 @@
 /**
  * The pull request's body: the agent's summary first (what a reviewer reads), then what a reviewer
  * needs to trust it — the request and who made it, the checks that really ran with their exit
- * codes, the files changed, usage and cost, and the link to the job's live page.
+ * codes, the files changed, usage and cost, and the link to the job's live page. A PR that
+ * follow-ups continued renders every turn instead (pr-turns.ts), from the same pieces.
  */
 import type { Change } from "../../protocol/sandbox";
 import type { CheckRun } from "../agent/checks";
@@ -13,7 +14,7 @@ export interface PrBodyInput {
   /** The job's page (`GET /jobs/:id`): its steps, messages and diff. */
   pageUrl: string;
   changes: Change[];
-  /** Who asked: a Slack user id, or `api:<token name>`. */
+  /** Who asked: a Slack user id, `api:<token name>`, or `github:<login>`. */
   requester?: string;
   /** Test and lint commands from the step records, in the order they ran. */
   checks: CheckRun[];
@@ -28,10 +29,7 @@ export interface PrBodyInput {
 
 /** Markdown body for the PR; the prompt is quoted so it cannot pose as the agent's own words. */
 export function pullRequestBody(input: PrBodyInput): string {
-  const quoted = input.prompt
-    .split("\n")
-    .map((line) => `> ${line}`)
-    .join("\n");
+  const quoted = quote(input.prompt);
   const files = input.changes.map((c) => `- \`${c.path}\` (${c.status})`).slice(0, 50);
   if (input.changes.length > 50) files.push(`- … and ${input.changes.length - 50} more`);
   const head = input.unfinished
@@ -67,7 +65,15 @@ export function pullRequestBody(input: PrBodyInput): string {
   ].join("\n");
 }
 
-function refusedText(refused: Refusal[]): string[] {
+/** `text` as a Markdown block quote, line by line. */
+export function quote(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `> ${line}`)
+    .join("\n");
+}
+
+export function refusedText(refused: Refusal[]): string[] {
   if (refused.length === 0) return [];
   const lines = refused.map((r) => `- \`${r.path}\`: ${r.reason}`);
   return [
@@ -79,7 +85,7 @@ function refusedText(refused: Refusal[]): string[] {
   ];
 }
 
-function checksText(checks: CheckRun[], hasTests: boolean): string[] {
+export function checksText(checks: CheckRun[], hasTests: boolean): string[] {
   if (checks.length === 0) {
     return [hasTests ? "- none: the repository has tests, but they were not run" : "- none"];
   }
@@ -90,12 +96,13 @@ function checksText(checks: CheckRun[], hasTests: boolean): string[] {
   });
 }
 
-function requesterText(requester: string): string {
+export function requesterText(requester: string): string {
   if (requester.startsWith("api:")) return `API token \`${requester.slice(4)}\``;
+  if (requester.startsWith("github:")) return `@${requester.slice(7)} on GitHub`;
   return `Slack user \`${requester}\``;
 }
 
-function usageText(u: PrBodyInput["usage"]): string {
+export function usageText(u: PrBodyInput["usage"]): string {
   const tokens = `${u.promptTokens.toLocaleString("en-US")} prompt + ${u.completionTokens.toLocaleString("en-US")} completion tokens`;
   const cost = u.costUsd === undefined ? "" : `, about $${u.costUsd.toFixed(2)}`;
   return `${u.steps} steps, ${tokens}${cost}`;

@@ -7,6 +7,7 @@
 import type { Message } from "../agent/model";
 import type { RepoContext } from "../agent/repo-context";
 import type { AgentState, TurnSave } from "../agent/state";
+import type { FollowUpHistory } from "../followups/types";
 
 export type { AgentState, TurnSave } from "../agent/state";
 
@@ -22,6 +23,8 @@ export interface JobSetup {
   /** The tree of `headSha`, from the clone (absent in setups saved before clones answered it). */
   treeSha?: string;
   context: RepoContext;
+  /** A follow-up's: the conversation so far and the PR's diff when the turn started. */
+  history?: FollowUpHistory;
 }
 
 export function migrateProgress(sql: SqlStorage): void {

@@ -5,7 +5,9 @@
  * `jobs/` never imports what renders it.
  */
 import type { LoggedEvent } from "../../protocol/events";
+import type { TurnRecord } from "../followups/types";
 import { getValue, type JobRecord, readEvents, setValue } from "./log";
+import { turnRecord } from "./turn-record";
 
 export interface Projection {
   /** Takes one new event of the log; returns at once and never throws. */
@@ -17,6 +19,8 @@ export interface ProjectionContext {
   job: JobRecord;
   /** The whole log so far. */
   events(): LoggedEvent[];
+  /** The job as a turn of its PR's conversation: summary, files, checks, usage (turn-record.ts). */
+  turn(): TurnRecord;
   /** The projection's own durable values, beside the log (never the log itself). */
   load<T>(key: string): T | null;
   save(key: string, value: unknown): void;
@@ -37,6 +41,7 @@ export function openProjections(
       env,
       job,
       events: () => readEvents(sql, 0),
+      turn: () => turnRecord(sql, job),
       load: <T>(key: string) => getValue<T>(sql, key),
       save: (key: string, value: unknown) => setValue(sql, key, value),
     });

@@ -6,8 +6,9 @@
  * step. File contents move inside the steps that upload them, except a small change set's, which
  * the change set itself carries (bounded, see `MAX_INLINE_CHANGE_BYTES`).
  * A run a budget stopped publishes what it has as a draft marked unfinished; with nothing changed
- * the job fails with the reason the run ended. Once the change set is read, the job's diff is
- * stored for its page (diff-step.ts) beside the GitHub writes.
+ * the job fails with the reason the run ended. A follow-up updates its PR instead (turn-publish.ts).
+ * Once the change set is read, the job's diff is stored for its page (diff-step.ts) beside the
+ * GitHub writes.
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { AgentRecord } from "../agent/loop";
@@ -15,11 +16,10 @@ import type { RepoContext } from "../agent/repo-context";
 import type { FinishInput } from "../agent/tools";
 import type { Deps } from "../deps";
 import { JobError, type LimitError } from "../errors";
-import { type GitHubClient, gitHubFor } from "../github/client";
+import type { FollowUpHistory } from "../followups/types";
 import { applyPolicy } from "../github/policy";
 import { branchAndPull, branchName, commitTree, type PublishedPr, type PullInput } from "../github/publish";
-import { planPublish } from "../github/publish-plan";
-import { type BlobReader, uploadBlobs, verifyTree, writeTreeBatch } from "../github/publish-tree";
+import { verifyTree, writeTreeBatch } from "../github/publish-tree";
 import type { RepoRef } from "../github/repo";
 import { storeDiff } from "./diff-step";
 import { durableStep } from "./durable";
@@ -27,6 +27,8 @@ import { forkForJob } from "./fork-step";
 import type { JobRecord } from "./log";
 import { pullRequestBody } from "./pr-body";
 import { MAX_STEP_RESULT_BYTES, stepResultBytes } from "./step-size";
+import { type ChangesRead, publishable, sharedClient, writeTrees } from "./tree-steps";
+import { publishTurn, type Unchanged, type UpdatedPr } from "./turn-publish";
 
 export interface PublishJobInput {
   job: JobRecord;
@@ -46,12 +48,14 @@ export interface PublishJobInput {
   record: AgentRecord;
   context: RepoContext;
   costUsd?: number;
+  /** A follow-up's conversation so far (its setup's), for the PR body. */
+  history?: FollowUpHistory;
   /** Stores the job's diff in its room (attempt-checked); called once, when publishing starts. */
   saveDiff: (diff: string) => Promise<void>;
 }
 
-/** Opens the job's PR; throws JobError when there is nothing to publish. */
-export async function publishJob(step: WorkflowStep, input: PublishJobInput): Promise<PublishedPr> {
+/** Opens the job's PR (a follow-up: updates it); throws JobError when there is nothing to publish. */
+export async function publishJob(step: WorkflowStep, input: PublishJobInput): Promise<UpdatedPr | Unchanged> {
   const { deps } = input;
   // The policy runs inside the step, so its result is bounded by the policy's file cap.
   // The base is the clone step's commit, from the job's setup; never the service's memory.
@@ -77,18 +81,13 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
   // The page's diff is read beside the GitHub writes, so it costs the PR no time: nothing else
   // stages the sandbox's index by now, and it never fails the job (diff-step.ts).
   const diffStored = storeDiff(step, deps, input.sandboxId, baseSha, input.saveDiff);
-  const published = publishChanges(step, input, changeSet);
+  const published = input.job.followUp
+    ? publishTurn(step, input, changeSet)
+    : publishChanges(step, input, changeSet);
   await Promise.allSettled([diffStored, published]);
   await diffStored; // rejects only when the attempt was superseded, which outranks the PR's outcome
   return published;
 }
-
-type ChangesRead = {
-  total: number;
-  policy: ReturnType<typeof applyPolicy>;
-  expectedTree: string | null;
-  contents: Record<string, string>;
-};
 
 /** Writes the change set read to GitHub and opens the PR; throws JobError when there is nothing to publish. */
 async function publishChanges(
@@ -97,28 +96,14 @@ async function publishChanges(
   found: ChangesRead,
 ): Promise<PublishedPr> {
   const { job, deps, record, baseSha } = input;
-  const { total, policy, expectedTree, contents } = found;
-  if (!policy.ok) throw new JobError("policy_refused", policy.reason);
-  if (total > 0 && policy.changes.length === 0) {
-    const list = policy.refused.map((r) => `${r.path}: ${r.reason}`).join("; ");
-    throw new JobError(
-      "policy_refused",
-      `Every change was refused by the publishing policy, so no pull request was opened: ${list}.`,
-    );
-  }
-  const changes = policy.changes;
-  if (changes.length === 0) {
-    if (input.stopped) {
-      throw new JobError(
-        input.stopped.code,
-        `${input.stopped.message} No file was changed, so no pull request was opened.`,
-      );
-    }
+  const publish = publishable(input, found, "no pull request was opened");
+  if (publish === null) {
     throw new JobError(
       "no_changes",
       "The agent finished without changing any file, so no pull request was opened.",
     );
   }
+  const { changes, refused } = publish;
   const headRepo = input.canPush ? undefined : await forkForJob(step, deps, input.repo, input.baseBranch);
   const title =
     input.finish?.title ?? `WIP: ${job.prompt.split("\n")[0]?.slice(0, 60) ?? "unfinished change"}`;
@@ -130,7 +115,7 @@ async function publishChanges(
     prompt: job.prompt,
     pageUrl: `${job.origin}/jobs/${job.jobId}`,
     changes,
-    refused: policy.refused,
+    refused,
     ...(job.requester ? { requester: job.requester } : {}),
     checks: record.checks,
     hasTests: input.context.testCommands.length > 0,
@@ -147,42 +132,9 @@ async function publishChanges(
     draft: input.stopped ? true : (job.draft ?? deps.draftByDefault),
   };
   const where = headRepo ?? input.repo;
-  // One client for every publishing step of this run, so its write budget paces them all.
-  let client: Promise<GitHubClient> | undefined;
-  const gh = (): Promise<GitHubClient> => {
-    client ??= gitHubFor(deps.github, input.repo).catch((error: unknown) => {
-      client = undefined;
-      throw error;
-    });
-    return client;
-  };
-  // A result cached by an older version has neither field: it reads blobs and checks every path.
-  const read = withContents(contents ?? {}, {
-    read: (sha, size) => deps.sandboxes.readBlob(input.sandboxId, sha, size),
-    readMany: (shas) => deps.sandboxes.readBlobs(input.sandboxId, shas),
-  });
-  const plan = planPublish(changes);
-  const { blobGroups, treeBatches } = plan;
-  for (const [i, files] of blobGroups.entries()) {
-    await durableStep(step, `blobs ${i + 1} of ${blobGroups.length}`, "github", async () =>
-      uploadBlobs(await gh(), where, files, read),
-    );
-  }
-  let tree =
-    input.baseTreeSha ??
-    (await durableStep(step, "base tree", "github", async () => {
-      const { data } = await (await gh()).rest.git.getCommit({ ...where, commit_sha: baseSha });
-      return data.tree.sha;
-    }));
-  const last = treeBatches.length;
-  for (const [i, batch] of treeBatches.slice(0, -1).entries()) {
-    const base = tree;
-    tree = await durableStep(step, `tree ${i + 1} of ${last}`, "github", async () =>
-      writeTreeBatch(await gh(), where, base, batch, read),
-    );
-  }
-  const base = tree;
-  const final = treeBatches.at(-1) ?? [];
+  const { expectedTree } = found;
+  const gh = sharedClient(deps, input.repo);
+  const { base, final, last, read } = await writeTrees(step, input, changes, found.contents, where, gh);
   // One step for the last tree, the commit, the branch and the PR: each call in it is safe to
   // repeat (a tree is content-addressed; a commit again is a new commit the branch then points at
   // instead; the branch is moved when it exists; the PR is found when it is open already).
@@ -194,26 +146,4 @@ async function publishChanges(
     const commit = await commitTree(await gh(), pull, written, baseSha);
     return branchAndPull(await gh(), pull, commit);
   });
-}
-
-/** `read` with the contents the change set carried served first, so a small one reads no blob. */
-function withContents(contents: Record<string, string>, read: BlobReader): BlobReader {
-  const known = (sha: string) => {
-    const base64 = contents[sha];
-    return base64 === undefined ? undefined : Uint8Array.from(Buffer.from(base64, "base64"));
-  };
-  return {
-    read: async (sha, size) => known(sha) ?? read.read(sha, size),
-    readMany: async (shas) => {
-      const found = new Map<string, Uint8Array>();
-      const missing: string[] = [];
-      for (const sha of shas) {
-        const bytes = known(sha);
-        if (bytes) found.set(sha, bytes);
-        else missing.push(sha);
-      }
-      if (missing.length > 0) for (const [sha, bytes] of await read.readMany(missing)) found.set(sha, bytes);
-      return found;
-    },
-  };
 }

@@ -5,12 +5,12 @@
  * in; projections (the Slack thread) and SSE subscribers are fed from the log; nothing is kept
  * twice. The room builds no model or GitHub client: it only starts attempts and reaps the sandbox.
  */
-import { DurableObject } from "cloudflare:workers";
-import type { JobEvent, JobSnapshot, JobStatus, LoggedEvent } from "../../protocol/events";
+import type { JobEvent, JobStatus, LoggedEvent } from "../../protocol/events";
 import { log } from "../log";
 import { endJobTrace, newTraceparent, withJobTrace } from "../telemetry/job-trace";
 import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
-import { readDiff, storeDiff } from "./diff-store";
+import { conversationOf, joinConversation, turnEnded } from "./conversation";
+import { storeDiff } from "./diff-store";
 import { doneData, type Ending, logJobEnd } from "./ending";
 import { judge } from "./liveness";
 import {
@@ -27,24 +27,18 @@ import {
 import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
 import { openProjections, type Projection } from "./projection";
 import { reapDelayMs, retryReap, terminateOnce } from "./reaper";
+import { JobRoomReads } from "./room-reads";
 import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
 import { Subscribers, serveEvents } from "./sse";
+import { turnState } from "./turn-record";
 import { createAttempt, terminateAttempt } from "./workflow-instance";
 
-export abstract class JobRoomBase extends DurableObject<Env> {
+export abstract class JobRoomBase extends JobRoomReads {
   private readonly subscribers = new Subscribers();
   private views: Projection[] | undefined;
-  private record: JobRecord | null | undefined;
-  private tables = false;
   /** When this instance last stored a beat (0: not yet). */
   private lastBeat = 0;
   protected abstract readonly wiring: RoomWiring;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    // Reads of a job that does not exist must write nothing, so tables come with `init`.
-    if (this.hasTables()) migrateProgress(ctx.storage.sql);
-  }
 
   /** Records the job and its first events, then starts attempt 1; false when the room holds a job. */
   async init(job: JobRecord): Promise<boolean> {
@@ -58,27 +52,26 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
     log.info("job accepted", { job_id: job.jobId, repo: job.repo, requester: job.requester });
     // Off the caller's path: the first events are logged, and the room owns the job from here.
-    this.ctx.waitUntil(this.startAttempt(1));
+    // A follow-up starts when its PR's PullRoom says so: now, or after the running turn (release).
+    const conversation = this.conversation();
+    this.ctx.waitUntil(
+      conversation
+        ? joinConversation(conversation, {
+            jobId: job.jobId,
+            start: () => this.release(),
+            queued: () => turnState(sql) === "queued",
+            waiting: (message) =>
+              this.push({ type: "status", data: { phase: "queued", message } }, "waiting"),
+            fail: (message) => this.endHere("failed", { code: "internal_error", message }),
+          })
+        : this.startAttempt(1),
+    );
     return true;
   }
 
-  /** The job, read once: it never changes after `init`. */
-  job(): JobRecord | null {
-    if (this.record === undefined || this.record === null) {
-      this.record = this.hasTables() ? getValue<JobRecord>(this.ctx.storage.sql, "job") : null;
-    }
-    return this.record;
-  }
-
-  async snapshot(): Promise<JobSnapshot | null> {
-    const job = this.job();
-    return job ? snapshot(job, readEvents(this.ctx.storage.sql, 0)) : null;
-  }
-
-  /** The job and its whole log, for the job page; null when the room holds no job. */
-  async page(): Promise<{ job: JobRecord; events: LoggedEvent[]; diff: string | null } | null> {
-    const job = this.job();
-    return job ? { job, events: readEvents(this.ctx.storage.sql, 0), diff: await this.diff() } : null;
+  /** The PullRoom starts a queued follow-up; a job that started or ended already ignores it. */
+  async release(): Promise<void> {
+    if (this.job() && turnState(this.ctx.storage.sql) === "queued") await this.startAttempt(1);
   }
 
   /** The running attempt starts here: its job and saved progress, or SUPERSEDED. */
@@ -98,7 +91,10 @@ export abstract class JobRoomBase extends DurableObject<Env> {
 
   /** Appends an event from the attempt; a repeated `key` is a no-op. */
   async append(attempt: number, event: JobEvent, key: string): Promise<number | null> {
-    this.current(attempt);
+    const job = this.current(attempt);
+    // The PR a first turn opened becomes a conversation before anyone can see its number.
+    if (event.type === "pr" && !job.followUp)
+      await conversationOf(this.env, job.repo, event.data.number).opened(job.jobId);
     return this.push(event, key)?.seq ?? null;
   }
 
@@ -111,11 +107,6 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   async saveDiff(attempt: number, diff: string): Promise<void> {
     this.current(attempt);
     storeDiff(this.ctx.storage.sql, diff);
-  }
-
-  /** The stored diff; null for an unknown job or before publishing started. */
-  async diff(): Promise<string | null> {
-    return this.hasTables() ? readDiff(this.ctx.storage.sql) : null;
   }
 
   /** Saves the agent's state after a model reply, with that turn's events, in one call. */
@@ -144,7 +135,8 @@ export abstract class JobRoomBase extends DurableObject<Env> {
   async redeemCloneTicket(ticket: string): Promise<string | null> {
     const job = this.job();
     if (!job || hasEnded(this.ctx.storage.sql)) return null;
-    return (await ticketValid(this.ctx.storage.sql, ticket)) ? job.repo : null;
+    // A follow-up clones its PR's branch where it lives: the repository or the token's fork.
+    return (await ticketValid(this.ctx.storage.sql, ticket)) ? (job.followUp?.pr.headRepo ?? job.repo) : null;
   }
 
   /** Cancels a running job: stops its attempt, frees its sandbox, ends it `cancelled`. */
@@ -249,6 +241,8 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     this.push({ type: "done", data: done }, "done");
     if (job) endJobTrace(this.env, this.ctx, job, status, ending);
     logJobEnd(job, status, ending, done.usage);
+    // The PR's next turn may start.
+    if (job) turnEnded(this.conversation(), job.jobId);
     if (ending.sandboxFreed === false) {
       setValue(this.ctx.storage.sql, "reapTries", 0);
       await this.ctx.storage.setAlarm(Date.now() + reapDelayMs(0));
@@ -286,14 +280,5 @@ export abstract class JobRoomBase extends DurableObject<Env> {
     const job = this.job();
     this.views ??= job ? openProjections(this.wiring.projections, this.env, job, this.ctx.storage.sql) : [];
     return this.views;
-  }
-
-  /** Asked of sqlite_master until the tables exist (a read that leaves no storage), then known. */
-  private hasTables(): boolean {
-    this.tables ||=
-      this.ctx.storage.sql
-        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
-        .toArray().length > 0;
-    return this.tables;
   }
 }

@@ -7,6 +7,7 @@ import type { WorkflowStep } from "cloudflare:workers";
 import type { JobEvent } from "../../protocol/events";
 import { CONTEXT_PATHS, gatherRepoContext, repoContextFromClone } from "../agent/repo-context";
 import type { Deps } from "../deps";
+import type { FollowUpHistory } from "../followups/types";
 import { gitHubFor } from "../github/client";
 import type { RepoRef } from "../github/repo";
 import { type CloneTickets, clonePrivate, gitProxyUrl, notFound } from "./clone-step";
@@ -29,6 +30,8 @@ export interface SetupInput {
   proxyBase: string;
   room: CloneTickets;
   emit(event: JobEvent, key: string): Promise<void>;
+  /** A follow-up's view of its PR's conversation, read once the branch is cloned (followups/history.ts). */
+  history(): Promise<FollowUpHistory | undefined>;
 }
 
 export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<JobSetup> {
@@ -53,10 +56,13 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
   );
   await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(job.jobId));
   await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
-  const repoUrl = `${input.githubUrl.replace(/\/+$/, "")}/${repo.owner}/${repo.repo}.git`;
+  // A follow-up continues its PR's branch, where it lives (the repository, or the token's fork).
+  const source = job.followUp?.pr.headRepo ?? `${repo.owner}/${repo.repo}`;
+  const repoUrl = `${input.githubUrl.replace(/\/+$/, "")}/${source}.git`;
   // The context files come with the clone, read from the cloned commit; only the context (not
   // the files) is the step's result. `full` spares a small repository's checkout its second fetch.
-  const request = { ref: base.baseBranch, full: base.small === true, contextPaths: [...CONTEXT_PATHS] };
+  const ref = job.followUp?.pr.branch ?? base.baseBranch;
+  const request = { ref, full: base.small === true, contextPaths: [...CONTEXT_PATHS] };
   const clone = await durableStep(step, "clone", "sandbox", async () => {
     const { files, ...cloned } = await (base.private
       ? clonePrivate(d.sandboxes, input.room, job.jobId, {
@@ -71,6 +77,7 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
   const context =
     clone.context ??
     (await durableStep(step, "context", "sandbox", () => gatherRepoContext(d.sandboxes.sandbox(job.jobId))));
+  const history = job.followUp ? await durableStep(step, "history", "sandbox", input.history) : undefined;
   return {
     baseBranch: base.baseBranch,
     canPush: base.canPush,
@@ -78,5 +85,6 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
     ref: clone.ref,
     ...(clone.treeSha ? { treeSha: clone.treeSha } : {}),
     context,
+    ...(history ? { history } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * id and the JobRoom with its first events. The room starts the CodeJob Workflow itself, and a
  * job that cannot start still ends with `error` and `done`, so no watcher is left hanging.
  */
+import type { FollowUpOf, GitHubReply } from "../followups/types";
 import type { RepoRef } from "../github/repo";
 import type { Budget } from "./budget";
 import type { JobRecord, SlackTarget } from "./log";
@@ -21,8 +22,12 @@ export interface JobRequest {
   requester?: string;
   /** The tenant the front door admitted the job for (its limiter's key), for the job history. */
   tenant?: string;
-  /** The Slack thread to report to, for `/pr` jobs. */
+  /** The Slack thread to report to, for `/pr` jobs and mentions. */
   slack?: SlackTarget;
+  /** The PR a follow-up continues (followups/start.ts). */
+  followUp?: FollowUpOf;
+  /** Where a follow-up that GitHub started answers. */
+  githubReply?: GitHubReply;
   /**
    * A caller-derived id (still unguessable) for idempotent front doors: a second start with the
    * same id finds the room taken and starts nothing. Random when absent.
@@ -49,6 +54,8 @@ export async function startJob(env: Env, request: JobRequest) {
     ...(request.requester ? { requester: request.requester } : {}),
     ...(request.tenant ? { tenant: request.tenant } : {}),
     ...(request.slack ? { slack: request.slack } : {}),
+    ...(request.followUp ? { followUp: request.followUp } : {}),
+    ...(request.githubReply ? { githubReply: request.githubReply } : {}),
   };
   const created = await room.init(record);
   return { jobId, room, created };

@@ -11,6 +11,7 @@ import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
 import { ConfigError, JobError, LimitError } from "../errors";
+import { readHistory } from "../followups/history";
 import { libraryLogger } from "../library-log";
 import { log } from "../log";
 import { withJobTrace } from "../telemetry/job-trace";
@@ -96,6 +97,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
           proxyBase,
           room,
           emit,
+          history: () => readHistory(this.env, job, d.sandboxes),
         });
         await room.saveSetup(attempt, setup);
       }
@@ -107,7 +109,17 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         { type: "status", data: { phase: "working", message } },
         state ? `resume ${attempt}` : "working",
       );
-      const task = { repo: job.repo, baseBranch: setup.ref, prompt: job.prompt, context: setup.context };
+      const followUp =
+        job.followUp && setup.history
+          ? { number: job.followUp.pr.number, branch: job.followUp.pr.branch, history: setup.history }
+          : undefined;
+      const task = {
+        repo: job.repo,
+        baseBranch: setup.ref,
+        prompt: job.prompt,
+        context: setup.context,
+        ...(followUp ? { followUp } : {}),
+      };
       const agentState = state ?? initialState(task);
       state = agentState;
       let finish: FinishInput | null = null;
@@ -150,12 +162,12 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         if (!(error instanceof LimitError)) throw error;
         stopped = error;
       }
-      await emit(
-        { type: "status", data: { phase: "publishing", message: "Opening the pull request" } },
-        "publishing",
-      );
+      const publishing = job.followUp
+        ? `Updating pull request #${job.followUp.pr.number}`
+        : "Opening the pull request";
+      await emit({ type: "status", data: { phase: "publishing", message: publishing } }, "publishing");
       const cost = usage().costUsd;
-      const pr = await publishJob(step, {
+      const published = await publishJob(step, {
         job,
         deps: d,
         sandboxId: job.jobId,
@@ -169,20 +181,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         record: agentState.record,
         context: setup.context,
         ...(cost === undefined ? {} : { costUsd: cost }),
+        ...(setup.history ? { history: setup.history } : {}),
         saveDiff: (diff) => room.saveDiff(attempt, diff),
       });
-      if (pr.draftRefused) {
-        const text = `${job.repo} does not support draft pull requests, so this one was opened ready for review.`;
-        await emit({ type: "status", data: { phase: "publishing", message: text } }, "draft-refused");
-      }
-      const { draftRefused: _, ...prData } = pr;
-      await emit({ type: "pr", data: prData }, "pr");
-      if (stopped) {
-        const text = `${stopped.message} The changes so far are in an unfinished draft pull request: ${pr.url}`;
-        outcome = { status: "failed", prUrl: pr.url, error: { code: stopped.code, message: text } };
-      } else {
-        outcome = { status: "succeeded", prUrl: pr.url };
-      }
+      outcome = await announce(job.repo, published, stopped, emit);
     } catch (error) {
       if (isSuperseded(error)) throw error;
       const failure =
@@ -209,4 +211,43 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       });
     return { ...outcome, usage: usage(), sandboxFreed };
   }
+}
+
+/** Tells the log what publishing did (notes, the `pr` event) and how the job ends because of it. */
+async function announce(
+  repo: string,
+  published: Awaited<ReturnType<typeof publishJob>>,
+  stopped: LimitError | null,
+  emit: (e: JobEvent, key: string) => Promise<void>,
+): Promise<Outcome> {
+  const note = (message: string, key: string) =>
+    emit({ type: "status", data: { phase: "publishing", message } }, key);
+  if ("unchanged" in published) {
+    await note(`No file changed, so pull request #${published.number} was left as it was.`, "unchanged");
+    return { status: "succeeded", prUrl: published.url };
+  }
+  const { draftRefused, rebasedOnto, humanCommits, ...pr } = {
+    rebasedOnto: undefined,
+    humanCommits: 0,
+    ...published,
+  };
+  if (draftRefused) {
+    await note(
+      `${repo} does not support draft pull requests, so this one was opened ready for review.`,
+      "draft-refused",
+    );
+  }
+  if (rebasedOnto) {
+    const commits = humanCommits === 1 ? "1 commit" : `${humanCommits} commits`;
+    await note(
+      `The branch moved while the agent worked (${commits} pushed meanwhile, kept): the change was put on top of ${rebasedOnto.slice(0, 7)}.`,
+      "rebased",
+    );
+  }
+  await emit({ type: "pr", data: pr }, "pr");
+  if (!stopped) return { status: "succeeded", prUrl: pr.url };
+  const text = pr.updated
+    ? `${stopped.message} The changes so far were pushed to ${pr.url}.`
+    : `${stopped.message} The changes so far are in an unfinished draft pull request: ${pr.url}`;
+  return { status: "failed", prUrl: pr.url, error: { code: stopped.code, message: text } };
 }

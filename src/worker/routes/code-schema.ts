@@ -44,3 +44,6 @@ export const codeRequestSchema = z
       .describe("Budgets for this job, up to the deployment's ceilings (above them the request is refused)."),
   })
   .strict();
+
+/** `POST /jobs/:id/followups`: the next turn's request on the job's pull request. */
+export const followUpRequestSchema = codeRequestSchema.pick({ prompt: true, limits: true }).strict();

@@ -7,54 +7,21 @@
  * need answers 503 naming it, before any job exists.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { type ApiCaller, requireBearer } from "../auth";
-import { configOf, notConfigured } from "../config";
+import { configOf } from "../config";
 import { ApiError } from "../errors";
 import { parseRepo } from "../github/repo";
 import { resolveBudget } from "../jobs/budget";
 import { startJob } from "../jobs/start";
-import { admitJob, admittedOrThrow, digestHex } from "../limits/admit";
-import { codeRequestSchema, MAX_BODY_BYTES } from "./code-schema";
+import { type ApiJobVariables, admitApiJob, apiCaller, jobStream } from "./api-job";
+import { codeRequestSchema } from "./code-schema";
+import { jsonBody, jsonOnly } from "./json-body";
 
-/** An `Idempotency-Key`: printable ASCII, as the IETF draft's examples (UUIDs, say). */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }>().post(
+export const code = new Hono<{ Bindings: Env; Variables: ApiJobVariables }>().post(
   "/",
-  async (c, next) => {
-    c.set("caller", await requireBearer(c.req.header("authorization"), c.env.CODE_API_TOKENS));
-    refuseUnconfigured(c.env);
-    const type = c.req.header("content-type") ?? "";
-    if (!/^application\/json\s*(;|$)/i.test(type)) {
-      throw new ApiError(415, "Unsupported media type", "Send the body as `Content-Type: application/json`.");
-    }
-    await next();
-  },
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, "Body too large", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
-    },
-  }),
+  apiCaller,
+  ...jsonOnly,
   async (c) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      throw new ApiError(400, "Invalid JSON", "The request body is not valid JSON.");
-    }
-    const parsed = codeRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field =
-        issue?.path.join(".") || (issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "body");
-      throw new ApiError(400, "Invalid request", `${field}: ${issue?.message ?? "invalid"}`, {
-        field,
-        errors: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-      });
-    }
-    const body = parsed.data;
+    const { raw, body } = await jsonBody(c, codeRequestSchema);
     const repo = parseRepo(body.repoUrl, c.env.GITHUB_URL);
     if (typeof repo === "string") {
       throw new ApiError(400, "Invalid request", `repoUrl: ${repo}`, { field: "repoUrl" });
@@ -65,28 +32,9 @@ export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }
       throw new ApiError(400, "Invalid request", limits, { field: limits.split(":")[0] });
     }
     const { name: tokenName, tenant } = c.get("caller");
-    const idempotencyKey = c.req.header("idempotency-key");
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ApiError(
-        400,
-        "Invalid request",
-        "Idempotency-Key must be 1 to 255 printable ASCII characters.",
-        {
-          field: "Idempotency-Key",
-        },
-      );
-    }
-    const admission = await admitJob(
-      c.env,
-      tenant,
-      crypto.randomUUID(),
-      idempotencyKey === undefined
-        ? undefined
-        : { key: idempotencyKey, fingerprint: await digestHex(JSON.stringify(raw)) },
-    );
-    const { jobId: admittedId, replayed } = admittedOrThrow(admission);
+    const { jobId: admittedId, replayed } = await admitApiJob(c, raw);
     // A replayed Idempotency-Key starts nothing new: the room already holds that job.
-    const { jobId, room } = await startJob(c.env, {
+    const { jobId } = await startJob(c.env, {
       jobId: admittedId,
       repo,
       baseBranch: body.baseBranch ?? null,
@@ -97,25 +45,6 @@ export const code = new Hono<{ Bindings: Env; Variables: { caller: ApiCaller } }
       requester: `api:${tokenName ?? "unnamed token"}`,
       tenant,
     });
-    const stream = await room.fetch(new Request("http://room/events?after=0"));
-    return new Response(stream.body, {
-      status: 200,
-      headers: {
-        ...Object.fromEntries(stream.headers),
-        "x-job-id": jobId,
-        location: `/jobs/${jobId}`,
-        ...(replayed ? { "idempotent-replayed": "true" } : {}),
-      },
-    });
+    return jobStream(c.env, jobId, replayed);
   },
 );
-
-/**
- * 503, not 500: nothing is wrong with the request or broken in the code; the service is not
- * available until its operator sets the keys the detail names (RFC 9110 §15.6.4).
- */
-function refuseUnconfigured(env: Env): void {
-  const problem = notConfigured(env);
-  if (!problem) return;
-  throw new ApiError(503, "Server not configured", problem.detail, { missing: problem.keys });
-}

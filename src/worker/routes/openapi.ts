@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { listQuerySchema, usageQuerySchema } from "../history/query";
-import { codeRequestSchema } from "./code-schema";
+import { codeRequestSchema, followUpRequestSchema } from "./code-schema";
 
 const problem = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
 const retryAfter = {
@@ -65,6 +65,7 @@ export function openApiDocument() {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: {
         CodeRequest: z.toJSONSchema(codeRequestSchema),
+        FollowUpRequest: z.toJSONSchema(followUpRequestSchema),
         Readiness: {
           type: "object",
           required: ["status", "checks"],
@@ -210,7 +211,7 @@ export function openApiDocument() {
           responses: {
             "200": {
               description:
-                "JSON snapshot: status, phase, repo, PR, error, usage; the HTML job page for browsers (Vary: Accept)",
+                "JSON snapshot: status, phase, repo, PR, error, usage, followUpOf and followUps (the PR's later turns); the HTML job page for browsers (Vary: Accept)",
             },
             "404": { description: "Unknown job", content: problem },
           },
@@ -241,6 +242,44 @@ export function openApiDocument() {
               content: { "text/x-diff": {} },
             },
             "404": { description: "Unknown job, or no diff yet (Diff not available)", content: problem },
+          },
+        },
+      },
+      "/jobs/{id}/followups": {
+        post: {
+          summary: "Follow up the job's pull request: a new job that updates the same PR; stream its events",
+          security: [{ bearer: [] }],
+          parameters: [
+            jobId,
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                "Up to 255 printable ASCII characters. The same key with the same job and body within 24 h streams the follow-up it started instead of starting another.",
+              schema: { type: "string", maxLength: 255 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { $ref: "#/components/schemas/FollowUpRequest" } } },
+          },
+          responses: {
+            "200": {
+              description:
+                "Server-sent events of the follow-up job: `job` (with followUpOf and pr) … `pr` (updated: true, headSha) … `done`",
+              content: { "text/event-stream": {} },
+            },
+            "400": { description: "Invalid field", content: problem },
+            "401": { description: "Missing or wrong token", content: problem },
+            "404": { description: "Unknown job, or another tenant's", content: problem },
+            "409": {
+              description: "The job opened no pull request, or its pull request is closed or merged",
+              content: problem,
+            },
+            "413": { description: "Body too large", content: problem },
+            "415": { description: "Not JSON", content: problem },
+            "429": { description: "Too many jobs for this token", headers: retryAfter, content: problem },
           },
         },
       },

@@ -19,6 +19,8 @@ export interface ToolContext {
   resumed?: boolean;
   /** The publishing policy's per-file cap (PUBLISH_MAX_FILE_BYTES); a file over it is never published. */
   maxFileBytes?: number;
+  /** The run continues a pull request: `finish` is validated by its follow-up variant (title optional). */
+  followUp?: boolean;
 }
 
 /** A file the tool wants written: the whole new content, so writing it twice changes nothing. */
