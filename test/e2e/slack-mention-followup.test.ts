@@ -9,6 +9,7 @@ import { startSlackStandIn } from "../stand-ins/slack";
 import { type System, startSystem } from "./harness";
 import { appMentionBody, postSlack, postSlackEvent, slashCommandBody } from "./slack-requests";
 import { jobIdOf } from "./slack-worker";
+import { collectEvents } from "./sse";
 
 const SIGNING_SECRET = "e2e-signing-secret-mention-0123456789";
 const CHANNEL = "C0GENERAL";
@@ -138,6 +139,95 @@ describe("a mention in a finished job's thread", () => {
     expect(content).toContain("Goodbye");
     expect(content).toContain("Hello, world");
   }, 120_000);
+
+  it("queues a follow-up behind the running one: it waits off the parent, then takes it over", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    system.openai.setScript(
+      [
+        async () => {
+          await held;
+          return bash("echo \"console.log('one');\" >> src/app.js");
+        },
+        finish("Adds one."),
+      ],
+      "[sm-q1]",
+    );
+    system.openai.setScript(
+      [bash("echo \"console.log('two');\" >> src/app.js"), finish("Adds two.")],
+      "[sm-q2]",
+    );
+    const before = slack.calls.length;
+    const since = (c: SlackCall[]) => c.slice(before);
+    const say = async (text: string) => {
+      const ts = slack.userMessage({ channel: CHANNEL, user: "U0ALICE", text, threadTs: first.parentTs });
+      const ack = await postSlackEvent(
+        system.url,
+        SIGNING_SECRET,
+        appMentionBody({ text, ts, threadTs: first.parentTs }),
+      );
+      expect(ack.status).toBe(200);
+    };
+    const accepted = (c: SlackCall[]) =>
+      repliesIn(first.parentTs, since(c))
+        .map(
+          (r) =>
+            String(r.args.text).match(
+              /^:arrow_right_hook: Follow-up accepted \(<[^|]+\/jobs\/([0-9a-f-]{36})\|/,
+            )?.[1],
+        )
+        .filter((id): id is string => id !== undefined);
+    const editsBy = (c: SlackCall[], jobId: string) =>
+      since(c).filter(
+        (x) => x.method === "chat.update" && x.args.ts === first.parentTs && buttonValue(x) === jobId,
+      );
+
+    await say("<@U0BOT> [sm-q1] log one");
+    const [q1 = ""] = accepted(await slack.waitFor((c) => accepted(c).length === 1));
+    // The first takes the parent over once it runs; its model call is held.
+    await slack.waitFor((c) => editsBy(c, q1).length > 0);
+    await say("<@U0BOT> [sm-q2] log two");
+    const q2 = accepted(await slack.waitFor((c) => accepted(c).length === 2))[1] ?? "";
+    const watch = await fetch(`${system.url}/jobs/${q2}/events`);
+    await collectEvents(watch, {
+      until: (e) => e.type === "status" && /waiting for the previous turn/i.test(String(e.data.message)),
+    });
+    expect(editsBy(slack.calls, q2)).toEqual([]);
+    release();
+
+    const finals = (c: SlackCall[]) =>
+      repliesIn(first.parentTs, since(c)).filter((r) =>
+        /^:white_check_mark: Pull request updated/.test(String(r.args.text)),
+      );
+    await slack.waitFor((c) => finals(c).length === 2, 90_000);
+    // The second's last edit (no button: it ended) may trail its final reply by the 2 s throttle.
+    const calls = await slack.waitFor((c) =>
+      since(c).some(
+        (x) =>
+          x.method === "chat.update" &&
+          x.args.ts === first.parentTs &&
+          !hasButton(x) &&
+          JSON.stringify(x.args.blocks).includes(`/jobs/${q2}|Live page`),
+      ),
+    );
+    // The second edited the parent only after the first had ended, and the parent ends on it.
+    const firstEnd = calls.indexOf(finals(calls)[0] as SlackCall);
+    expect(editsBy(calls, q2).length).toBeGreaterThan(0);
+    expect(editsBy(calls, q2).every((x) => calls.indexOf(x) > firstEnd)).toBe(true);
+    const last = since(calls)
+      .filter((x) => x.method === "chat.update" && x.args.ts === first.parentTs)
+      .at(-1);
+    expect(JSON.stringify(last?.args.blocks)).toContain(`/jobs/${q2}|Live page`);
+    expect(slack.message(CHANNEL, first.parentTs)?.metadata).toMatchObject({ event_payload: { job_id: q2 } });
+    const head = (
+      await system.github.git("acme", "talk", "rev-parse", `refs/heads/${system.github.pulls[0]?.head}`)
+    ).trim();
+    const content = await system.github.git("acme", "talk", "show", `${head}:src/app.js`);
+    expect(content.indexOf("one")).toBeLessThan(content.indexOf("two"));
+    expect(content.indexOf("one")).toBeGreaterThan(-1);
+  }, 180_000);
 
   it("refuses a follow-up once the PR is merged, saying so in the thread", async () => {
     const pr = system.github.pulls[0];
