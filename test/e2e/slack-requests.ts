@@ -1,5 +1,6 @@
-// Requests as Slack sends them: form-encoded slash commands, `payload=` block_actions, each signed
-// v0 (HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the app's signing secret).
+// Requests as Slack sends them: form-encoded slash commands, `payload=` block_actions, Events API
+// JSON (`event_callback` with an `app_mention`), each signed v0 (HMAC-SHA256 of
+// `v0:<timestamp>:<raw body>` with the app's signing secret).
 import { createHmac, randomBytes } from "node:crypto";
 
 /** The two signing headers for `body` at `timestamp` (seconds; now by default). */
@@ -102,4 +103,62 @@ export function postSlack(
     },
     body,
   });
+}
+
+export interface AppMention {
+  /** The message text as Slack sends it, the bot's mention included (`<@U0BOT> acme/api …`). */
+  text: string;
+  /** The mention's message ts (the stand-in's `userMessage` gives one). */
+  ts: string;
+  /** Set when the mention was posted in a thread. */
+  threadTs?: string;
+  user?: string;
+  channel?: string;
+  /** Kept by Slack across retries of one delivery. */
+  eventId?: string;
+}
+
+/** The JSON body of an Events API `event_callback` carrying an `app_mention`. */
+export function appMentionBody(mention: AppMention): string {
+  const team = "T0STANDIN";
+  return JSON.stringify({
+    token: "legacy-verification-token",
+    team_id: team,
+    context_team_id: team,
+    context_enterprise_id: null,
+    api_app_id: "A0APP",
+    event: {
+      type: "app_mention",
+      user: mention.user ?? "U0ALICE",
+      text: mention.text,
+      ts: mention.ts,
+      ...(mention.threadTs ? { thread_ts: mention.threadTs } : {}),
+      team,
+      channel: mention.channel ?? "C0GENERAL",
+      event_ts: mention.ts,
+    },
+    type: "event_callback",
+    event_id: mention.eventId ?? newEventId(),
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      { enterprise_id: null, team_id: team, user_id: "U0BOT", is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+    event_context: `4-${Buffer.from(JSON.stringify({ et: "app_mention", tid: team, aid: "A0APP" })).toString("base64url")}`,
+  });
+}
+
+/** An event id shaped like Slack's (`Ev` and ten more). */
+export function newEventId(): string {
+  return `Ev${randomBytes(8).toString("hex").toUpperCase().slice(0, 10)}`;
+}
+
+/** POSTs a signed Events API body (JSON) to `/slack/events`; `headers` may override or add. */
+export function postSlackEvent(
+  baseUrl: string,
+  secret: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return postSlack(baseUrl, secret, body, { "content-type": "application/json", ...headers });
 }

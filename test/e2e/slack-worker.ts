@@ -29,14 +29,21 @@ export interface SlackWorker {
   close(): Promise<void>;
 }
 
-/** Starts the Slack stand-in, the silent server and the Worker; `vars` and `secrets` override the Worker's. */
+/**
+ * Starts the Slack stand-in, the silent server and the Worker; `vars` and `secrets` override the
+ * Worker's, `scopes` the bot token's (manifest.json's by default).
+ */
 export async function startSlackWorker(
   vars: Record<string, string> = {},
   secrets: Record<string, string> = {},
+  scopes?: readonly string[],
 ): Promise<SlackWorker> {
   const signingSecret = randomBytes(16).toString("hex");
   const apiToken = `api-${randomBytes(12).toString("hex")}`;
-  const slack = await startSlackStandIn({ token: `xoxb-${randomBytes(8).toString("hex")}` });
+  const slack = await startSlackStandIn({
+    token: `xoxb-${randomBytes(8).toString("hex")}`,
+    ...(scopes ? { scopes } : {}),
+  });
   const silent = await listenLoopback(() => new Promise<void>(() => {}));
   const harness = createTestHarness({
     workers: [

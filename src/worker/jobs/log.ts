@@ -36,10 +36,17 @@ export interface JobRecord {
   traceparent?: string;
 }
 
-/** Where a `/pr` job's thread lives: the channel, and the command's `response_url` as a fallback. */
+/**
+ * Where a Slack job's thread lives: the channel, and the command's `response_url` as a fallback
+ * ("" when there is none: a mention). Without `threadTs` the job posts a new parent in the channel.
+ */
 export interface SlackTarget {
   channel: string;
   responseUrl: string;
+  /** The thread to report into (a mention's, or a job's for a follow-up). */
+  threadTs?: string;
+  /** Our message in that thread to take over as the parent (a follow-up); absent: post one there. */
+  parentTs?: string;
 }
 
 /** Creates the tables (IF NOT EXISTS: safe to repeat); only a room that holds a job has them. */

@@ -1,7 +1,8 @@
 /**
- * `POST /slack/events`: slash commands and interactivity from Slack. The isolate's Bolt App for
- * this configuration (deps.ts; Bolt never calls auth.test) sits behind a fetch-style receiver
- * that answers as soon as the listener acks and leaves the rest to `waitUntil`.
+ * `POST /slack/events`: slash commands, interactivity and the Events API (`app_mention`) from
+ * Slack, all at one request URL. The isolate's Bolt App for this configuration (deps.ts; Bolt
+ * never calls auth.test) sits behind a fetch-style receiver that answers as soon as the listener
+ * acks (an event: at once) and leaves the rest to `waitUntil`.
  */
 import { Hono } from "hono";
 import { slackApp } from "../deps";

@@ -41,6 +41,7 @@ export function parentMessage(view: ThreadView, githubUrl: string, now: number):
   const elapsed = view.usage ? view.usage.durationMs : now - Date.parse(view.createdAt);
   const steps = `${view.steps} step${view.steps === 1 ? "" : "s"}`;
   const context = [
+    ...(view.followUp ? [`Turn ${view.followUp.turn}`] : []),
     ...(view.requester ? [`Requested by <@${view.requester}>`] : []),
     steps,
     formatDuration(elapsed),
@@ -64,7 +65,12 @@ export function parentMessage(view: ThreadView, githubUrl: string, now: number):
           text: { type: "plain_text", text: "Cancel" },
           confirm: {
             title: { type: "plain_text", text: "Cancel this job?" },
-            text: { type: "mrkdwn", text: "The agent stops and no pull request is opened." },
+            text: {
+              type: "mrkdwn",
+              text: view.followUp
+                ? "The agent stops and the pull request is left as it is."
+                : "The agent stops and no pull request is opened.",
+            },
             confirm: { type: "plain_text", text: "Cancel job" },
             deny: { type: "plain_text", text: "Keep going" },
           },
@@ -83,7 +89,12 @@ function section(text: string): types.KnownBlock {
 
 function statusLine(view: ThreadView): string {
   if (view.status === "succeeded" && view.pr) {
-    return `:white_check_mark: Pull request opened: <${view.pr.url}|#${view.pr.number} ${escapeClip(view.pr.title, TITLE_CHARS)}>`;
+    const what = view.pr.updated ? "updated" : "opened";
+    return `:white_check_mark: Pull request ${what}: <${view.pr.url}|#${view.pr.number} ${escapeClip(view.pr.title, TITLE_CHARS)}>`;
+  }
+  if (view.status === "succeeded" && view.followUp) {
+    const pr = view.followUp;
+    return `:white_check_mark: Nothing to change: <${pr.url}|#${pr.number} ${escapeClip(pr.title, TITLE_CHARS)}> stays as it was`;
   }
   if (view.status === "succeeded") return ":white_check_mark: Done";
   if (view.status === "failed")
@@ -96,6 +107,9 @@ function statusLine(view: ThreadView): string {
 
 function plainStatus(view: ThreadView): string {
   if (view.status === "running") return view.statusMessage;
-  if (view.status === "succeeded") return view.pr ? `pull request opened: ${view.pr.url}` : "done";
+  if (view.status === "succeeded" && view.pr) {
+    return `pull request ${view.pr.updated ? "updated" : "opened"}: ${view.pr.url}`;
+  }
+  if (view.status === "succeeded") return view.followUp ? `nothing to change: ${view.followUp.url}` : "done";
   return view.status === "failed" ? `failed: ${view.error?.message ?? ""}` : "cancelled";
 }

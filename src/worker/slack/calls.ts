@@ -23,6 +23,8 @@ export interface OutgoingMessage {
   channel: string;
   text: string;
   blocks?: types.KnownBlock[];
+  /** Message metadata (job-metadata.ts); an update without it keeps the message's own. */
+  metadata?: types.MessageMetadata;
 }
 
 export interface SlackCalls {
@@ -49,12 +51,13 @@ const CANNOT_POST = new Set([
 /** Wraps a WebClient built with `rejectRateLimitedCalls` (deps.ts `slackClient`). */
 export function slackCalls(client: webApi.WebClient): SlackCalls {
   return {
-    async post({ channel, text, blocks, threadTs }) {
+    async post({ channel, text, blocks, metadata, threadTs }) {
       const result = await guard(() =>
         client.chat.postMessage({
           channel,
           text,
           ...(blocks ? { blocks } : {}),
+          ...(metadata ? { metadata } : {}),
           ...(threadTs ? { thread_ts: threadTs } : {}),
           unfurl_links: false,
         }),
@@ -62,8 +65,16 @@ export function slackCalls(client: webApi.WebClient): SlackCalls {
       if (!result.ts) throw new SlackCallError({ kind: "failed", error: "chat.postMessage returned no ts" });
       return result.ts;
     },
-    async update({ channel, ts, text, blocks }) {
-      await guard(() => client.chat.update({ channel, ts, text, ...(blocks ? { blocks } : {}) }));
+    async update({ channel, ts, text, blocks, metadata }) {
+      await guard(() =>
+        client.chat.update({
+          channel,
+          ts,
+          text,
+          ...(blocks ? { blocks } : {}),
+          ...(metadata ? { metadata } : {}),
+        }),
+      );
     },
     async respond(url, body) {
       const response = await fetch(url, {

@@ -19,15 +19,18 @@ import { CANCEL_ACTION } from "./blocks";
 import { parsePrCommand, usageText } from "./grammar";
 import { firstDelivery, SIGNATURE_TTL_MS } from "./guard";
 import { commandJobId } from "./job-id";
+import { registerMentionListener } from "./mentions";
 import { requestContext } from "./receiver";
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
- * Registers the `/pr` command and the Cancel button on `app` (built once per isolate, so what is
- * per request — the origin for the job's links — comes from the receiver's `context`).
+ * Registers the `/pr` command, the Cancel button and mentions (mentions.ts) on `app` (built once
+ * per isolate, so what is per request — the origin for the job's links — comes from the
+ * receiver's `context`).
  */
 export function registerSlackListeners(app: App, env: Env): void {
+  registerMentionListener(app, env);
   app.command("/pr", async ({ command, ack, respond, context }) => {
     const { origin, requestSignature } = requestContext(context);
     const parsed = parsePrCommand(command.text, env.GITHUB_URL);

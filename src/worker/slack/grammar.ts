@@ -13,8 +13,15 @@ export type PrCommand =
   | { kind: "invalid"; problem: string }
   | { kind: "run"; repo: RepoRef; baseBranch: string | null; prompt: string };
 
-/** Parses the text after `/pr` as Slack sends it (links may arrive as `<url|label>`). */
-export function parsePrCommand(text: string, githubUrl: string): PrCommand {
+/**
+ * Parses the text after `/pr` as Slack sends it (links may arrive as `<url|label>`); `example`
+ * writes an invocation for the problems (a mention's differs from the command's).
+ */
+export function parsePrCommand(
+  text: string,
+  githubUrl: string,
+  example: (args: string) => string = (args) => `\`/pr ${args}\``,
+): PrCommand {
   const input = unescapeSlack(text).trim();
   if (input === "" || /^(help|-h|--help|\?)$/i.test(input)) return { kind: "help" };
   const match = /^(\S+)(?:\s+([\s\S]*))?$/.exec(input);
@@ -41,7 +48,7 @@ export function parsePrCommand(text: string, githubUrl: string): PrCommand {
   if (prompt === "") {
     return {
       kind: "invalid",
-      problem: `Say what to do after the repository, as in \`/pr ${repo.owner}/${repo.repo} add input validation\`.`,
+      problem: `Say what to do after the repository, as in ${example(`${repo.owner}/${repo.repo} add input validation`)}.`,
     };
   }
   if (prompt.length > MAX_PROMPT_CHARS) {
@@ -64,7 +71,7 @@ export function usageText(problem: string | null, githubUrl: string): string {
 }
 
 /** Slack escapes `&<>` and wraps links as `<url>` or `<url|label>`; we want what the user typed. */
-function unescapeSlack(text: string): string {
+export function unescapeSlack(text: string): string {
   return text
     .replace(/<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>/g, "$1")
     .replace(/&lt;/g, "<")

@@ -1,7 +1,7 @@
 /**
  * SlackGuard: a small sharded Durable Object that remembers the signatures of recent Slack
  * requests, so a listener whose effect is not idempotent (the Cancel button) can ignore a replayed
- * request. A `/pr` needs no call of its own here: its tenant's limiter, which it asks anyway,
+ * request, and the Events API deliveries a listener took (a mention), so a retry is ignored. A `/pr` needs no call of its own here: its tenant's limiter, which it asks anyway,
  * remembers its signature for as long (limits/limiter.ts). It is asked after the ack, never before: a round trip to it is not worth Slack's 3 s.
  * Keys hash onto a few long-lived shards, so a check meets a warm object rather than creating one
  * per request; an alarm drops expired entries.
@@ -49,6 +49,20 @@ export class SlackGuard extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(next + 1);
     else this.alarmSet = false;
   }
+}
+
+/**
+ * Slack retries an event it got no 200 for up to three times, the last about five minutes after
+ * the first: an hour covers every retry (and every replay of one) with room to spare.
+ */
+export const EVENT_TTL_MS = 60 * 60_000;
+
+/**
+ * True unless an Events API delivery with this key (team and event_id) reached a listener before:
+ * a retry or a replay. Asked by the listener, so a delivery that failed before it is not counted.
+ */
+export function firstEvent(env: Env, key: string): Promise<boolean> {
+  return shard(env, "event", key).once(`event:${key}`, EVENT_TTL_MS);
 }
 
 /** True unless this exact signed request was seen before (a replay). */

@@ -1,7 +1,8 @@
 /**
- * The job id of a `/pr` is derived from the command's trigger_id, so Slack's retries and a double
- * submit (same trigger_id) name the same JobRoom, which starts a job only once. The derivation is
- * an HMAC under the signing secret: as unguessable as a random UUID to anyone without the secret.
+ * The job id of a `/pr` is derived from the command's trigger_id, and that of a mention from its
+ * Events API event_id, so Slack's retries and a double submit (same trigger_id, same event_id)
+ * name the same JobRoom, which starts a job only once. The derivation is an HMAC under the
+ * signing secret: as unguessable as a random UUID to anyone without the secret.
  */
 
 const encoder = new TextEncoder();
@@ -24,15 +25,18 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 }
 
 /** A UUIDv4-shaped id (122 bits of HMAC-SHA256) for the command `teamId`/`triggerId`. */
-export async function commandJobId(
-  signingSecret: string,
-  teamId: string,
-  triggerId: string,
-): Promise<string> {
+export function commandJobId(signingSecret: string, teamId: string, triggerId: string): Promise<string> {
+  return derivedId(signingSecret, `pr:${teamId}:${triggerId}`);
+}
+
+/** The same for an Events API delivery (`event_id` is unique per workspace and kept by retries). */
+export function eventJobId(signingSecret: string, teamId: string, eventId: string): Promise<string> {
+  return derivedId(signingSecret, `event:${teamId}:${eventId}`);
+}
+
+async function derivedId(signingSecret: string, label: string): Promise<string> {
   const key = await hmacKey(signingSecret);
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", key, encoder.encode(`pr:${teamId}:${triggerId}`)),
-  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(label)));
   const bytes = mac.slice(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;

@@ -51,8 +51,18 @@ export function finalReply(view: ThreadView): string {
   if (view.status === "succeeded" && view.pr) {
     const pr = view.pr;
     const size = `${pr.filesChanged} file${pr.filesChanged === 1 ? "" : "s"}, +${pr.additions} −${pr.deletions}`;
+    const link = `<${pr.url}|#${pr.number} ${escapeClip(pr.title, TITLE_CHARS)}>`;
+    if (pr.updated) {
+      const commit = pr.headSha ? ` with <${pr.url}/commits/${pr.headSha}|${pr.headSha.slice(0, 7)}>` : "";
+      return `:white_check_mark: Pull request updated: ${link}${commit} (${size})${usage}`;
+    }
     const draft = pr.draft ? " (draft)" : "";
-    return `:white_check_mark: Pull request opened${draft}: <${pr.url}|#${pr.number} ${escapeClip(pr.title, TITLE_CHARS)}> (${size})${usage}`;
+    return `:white_check_mark: Pull request opened${draft}: ${link} (${size})${usage}`;
+  }
+  if (view.status === "succeeded" && view.followUp) {
+    const pr = view.followUp;
+    const link = `<${pr.url}|#${pr.number} ${escapeClip(pr.title, TITLE_CHARS)}>`;
+    return `:white_check_mark: Nothing to change, so ${link} stays as it was.${usage}`;
   }
   if (view.status === "cancelled") {
     return `:no_entry_sign: Cancelled. ${escapeClip(view.error?.message ?? "", REASON_CHARS)}${usage}`;

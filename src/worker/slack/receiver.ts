@@ -6,8 +6,9 @@
  *
  * Nothing between the signature check and the ack leaves the isolate. Replays (a captured request
  * sent again inside Slack's five-minute window) are the listeners' concern, after the ack: a `/pr`
- * names its job by its trigger_id, so a replay meets the job it already started; a listener whose
- * effect is not idempotent asks the replay guard (guard.ts) with `context.requestSignature`.
+ * names its job by its trigger_id (a mention by its event_id), so a replay meets the job it already
+ * started; a listener whose effect is not idempotent asks the replay guard (guard.ts) with
+ * `context.requestSignature`. Slack's retry headers reach Bolt's `context.retryNum`/`retryReason`.
  * One receiver (and App) serves every request of an isolate: nothing per request is kept on it.
  */
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
@@ -82,7 +83,13 @@ export class FetchReceiver implements Receiver {
       log.warn("slack: refused a request", { reason: check.reason });
       return text(401, "Invalid request signature.");
     }
+    // The Events API's handshake when the request URL is saved; signed like every request.
     if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
+    // Slack telling us it is dropping events for a while: nothing to do but note it.
+    if (body.type === "app_rate_limited") {
+      log.warn("slack: Slack is rate limiting this app's events", { minute: body.minute_rate_limited });
+      return new Response(null, { status: 200 });
+    }
     const properties: RequestContext = { origin, requestSignature: check.signature };
     return this.dispatch(app, body, request.headers, lifetime, properties);
   }

@@ -3,13 +3,20 @@
  * which never waits and never throws — a failed Slack call never fails the job. Calls run one at a
  * time, in order. The parent is edited at most once every 2 s with whatever the log says by then
  * (steps coalesced); a 429 stops every call until Retry-After has passed. When the bot cannot post
- * in the channel, the command's response_url carries the parent and the outcome instead.
+ * in the channel, the command's response_url carries the parent and the outcome instead (a
+ * mention has none: then only the log tells). The parent carries the job's id as metadata.
+ *
+ * Where the parent goes (SlackTarget): a new message in the channel (`/pr`); the first reply in a
+ * mention's thread (`threadTs`); or, for a follow-up, the thread's existing parent (`parentTs`),
+ * which this turn takes over — edited to show it, its Cancel button and its id — once it leaves
+ * the queue, so a turn still waiting for the previous one does not fight it over the message.
  */
 import type { LoggedEvent } from "../../protocol/events";
 import type { JobRecord, SlackTarget } from "../jobs/log";
 import { log } from "../log";
 import { parentMessage } from "./blocks";
 import { SlackCallError, type SlackCalls } from "./calls";
+import { jobMetadata } from "./job-metadata";
 import { type MilestoneMemory, milestoneReply } from "./milestones";
 import { foldView, type ThreadView } from "./view";
 
@@ -17,8 +24,13 @@ import { foldView, type ThreadView } from "./view";
 export const MIN_UPDATE_INTERVAL_MS = 2_000;
 const MAX_ATTEMPTS = 4;
 
-/** Where the parent went: a real thread, or (bot not allowed in the channel) the response_url. */
-export type ThreadState = { mode: "thread"; channel: string; ts: string } | { mode: "response_url" };
+/**
+ * Where the parent went: a message `ts` (replies go to `threadTs`, else to its own thread), or (bot
+ * not allowed in the channel) the response_url.
+ */
+export type ThreadState =
+  | { mode: "thread"; channel: string; ts: string; threadTs?: string }
+  | { mode: "response_url" };
 
 export interface ThreadIO {
   job: JobRecord & { slack: SlackTarget };
@@ -45,7 +57,7 @@ export class SlackThread {
   /** Takes one new event of the log; returns at once. */
   notify(event: LoggedEvent): void {
     if (event.type === "job") {
-      this.enqueue("post parent", () => this.postParent());
+      this.enqueue("open thread", () => (this.io.job.slack.parentTs ? this.takeOver() : this.postParent()));
       return;
     }
     this.enqueue("reply", async () => {
@@ -72,15 +84,37 @@ export class SlackThread {
     });
   }
 
+  /** A follow-up: the thread and its parent exist; say it was heard, then edit the parent (flush). */
+  private async takeOver(): Promise<void> {
+    if (this.io.load()) return;
+    const { channel, parentTs, threadTs } = this.io.job.slack;
+    if (!parentTs) return;
+    this.io.save({ mode: "thread", channel, ts: parentTs, threadTs: threadTs ?? parentTs });
+    const page = `${this.io.job.origin}/jobs/${this.io.job.jobId}`;
+    await this.reply(
+      `:arrow_right_hook: Follow-up accepted (<${page}|live page>); my first message in this thread shows the latest turn.`,
+      false,
+    );
+    this.dirty = true;
+    this.schedule();
+  }
+
   private async postParent(): Promise<void> {
     if (this.io.load()) return;
-    const { channel, responseUrl } = this.io.job.slack;
+    const { channel, threadTs } = this.io.job.slack;
     const { view, seq } = this.render();
     const message = parentMessage(view, this.io.githubUrl, Date.now());
     this.renderedSeq = seq;
     try {
-      const ts = await this.call(() => this.io.slack.post({ channel, ...message }));
-      this.io.save({ mode: "thread", channel, ts });
+      const ts = await this.call(() =>
+        this.io.slack.post({
+          channel,
+          ...message,
+          metadata: jobMetadata(view.jobId),
+          ...(threadTs ? { threadTs } : {}),
+        }),
+      );
+      this.io.save({ mode: "thread", channel, ts, ...(threadTs ? { threadTs } : {}) });
       this.lastUpdateAt = Date.now();
     } catch (error) {
       const why =
@@ -88,27 +122,34 @@ export class SlackThread {
           ? "I can't post in this channel (invite me to it for a live thread)"
           : "Slack did not take my message";
       this.io.save({ mode: "response_url" });
+      if (!this.io.job.slack.responseUrl) {
+        // A mention has no response_url: nowhere else to say it, the job page and the log remain.
+        log.warn("slack: the job's parent could not be posted", { job_id: this.io.job.jobId, error });
+        return;
+      }
       const notice = `:information_source: ${why}, so progress is not shown here; I'll post the outcome below.`;
-      await this.call(() =>
-        this.io.slack.respond(responseUrl, {
-          response_type: "in_channel",
-          text: message.text,
-          blocks: [...message.blocks, { type: "context", elements: [{ type: "mrkdwn", text: notice }] }],
-        }),
-      );
+      await this.respond({
+        response_type: "in_channel",
+        text: message.text,
+        blocks: [...message.blocks, { type: "context", elements: [{ type: "mrkdwn", text: notice }] }],
+      });
     }
+  }
+
+  /** A POST to the job's response_url; nothing when it has none (a mention, a follow-up). */
+  private async respond(body: Record<string, unknown>): Promise<void> {
+    const url = this.io.job.slack.responseUrl;
+    if (url) await this.call(() => this.io.slack.respond(url, body));
   }
 
   private async reply(text: string, final: boolean): Promise<void> {
     const state = this.io.load();
     if (state?.mode === "thread") {
-      await this.call(() => this.io.slack.post({ channel: state.channel, threadTs: state.ts, text }));
+      const threadTs = state.threadTs ?? state.ts;
+      await this.call(() => this.io.slack.post({ channel: state.channel, threadTs, text }));
     } else if (state?.mode === "response_url" && final) {
       // response_url takes five posts in 30 minutes: only the outcome goes there.
-      const url = this.io.job.slack.responseUrl;
-      await this.call(() =>
-        this.io.slack.respond(url, { response_type: "in_channel", replace_original: false, text }),
-      );
+      await this.respond({ response_type: "in_channel", replace_original: false, text });
     }
   }
 
@@ -135,14 +176,16 @@ export class SlackThread {
     this.dirty = false;
     const { view, seq } = this.render();
     if (seq === this.renderedSeq) return;
+    // A follow-up waiting for the previous turn leaves the parent to it (the next event comes back).
+    if (this.io.job.slack.parentTs && view.status === "running" && view.phase === "queued") return;
     const message = parentMessage(view, this.io.githubUrl, now);
     this.renderedSeq = seq;
     try {
       if (state.mode === "thread") {
-        await this.io.slack.update({ channel: state.channel, ts: state.ts, ...message });
-      } else if (view.status !== "running") {
-        const url = this.io.job.slack.responseUrl;
-        await this.io.slack.respond(url, { replace_original: true, ...message });
+        const metadata = jobMetadata(view.jobId);
+        await this.io.slack.update({ channel: state.channel, ts: state.ts, ...message, metadata });
+      } else if (view.status !== "running" && this.io.job.slack.responseUrl) {
+        await this.io.slack.respond(this.io.job.slack.responseUrl, { replace_original: true, ...message });
       }
     } catch (error) {
       if (!(error instanceof SlackCallError && error.failure.kind === "rate_limited")) throw error;

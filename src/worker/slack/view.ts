@@ -17,6 +17,8 @@ export interface ThreadView {
   createdAt: string;
   /** The job's live page (`GET /jobs/:id` in a browser). */
   pageUrl: string;
+  /** A follow-up's place in its PR's conversation and the PR it continues; null for a first turn. */
+  followUp: { turn: number; url: string; number: number; title: string } | null;
   status: "running" | JobStatus;
   phase: Phase | "done";
   /** The latest `status` message ("Cloning acme/api"). */
@@ -38,6 +40,14 @@ export function foldView(job: JobRecord, events: readonly LoggedEvent[]): Thread
     requester: job.requester ?? null,
     createdAt: job.createdAt,
     pageUrl: `${job.origin}/jobs/${job.jobId}`,
+    followUp: job.followUp
+      ? {
+          turn: job.followUp.turn,
+          url: job.followUp.pr.url,
+          number: job.followUp.pr.number,
+          title: job.followUp.pr.title,
+        }
+      : null,
     status: "running",
     phase: "queued",
     statusMessage: "Job accepted",
