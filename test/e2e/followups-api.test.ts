@@ -127,10 +127,7 @@ describe("follow-ups through the API", () => {
   }, 120_000);
 
   it("queues a follow-up behind the running one and runs both, in order", async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
     system.openai.setScript(
       [
         async () => {
@@ -172,10 +169,7 @@ describe("follow-ups through the API", () => {
 
   it("puts the commit on a head pushed while the turn ran, or pushes nothing when the same file changed", async () => {
     const gate = () => {
-      let open: () => void = () => {};
-      const opened = new Promise<void>((resolve) => {
-        open = resolve;
-      });
+      const { promise: opened, resolve: open } = Promise.withResolvers<void>();
       return { open, opened };
     };
     // Another file: the turn's change goes on top of the human's push, which is kept.

@@ -141,10 +141,7 @@ describe("a mention in a finished job's thread", () => {
   }, 120_000);
 
   it("queues a follow-up behind the running one: it waits off the parent, then takes it over", async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
     system.openai.setScript(
       [
         async () => {

@@ -11,13 +11,14 @@
  * GitHub writes.
  */
 import type { WorkflowStep } from "cloudflare:workers";
+import type { Change } from "../../protocol/sandbox";
 import type { AgentRecord } from "../agent/loop";
 import type { RepoContext } from "../agent/repo-context";
 import type { FinishInput } from "../agent/tools";
 import type { Deps } from "../deps";
 import { JobError, type LimitError } from "../errors";
 import type { FollowUpHistory } from "../followups/types";
-import { applyPolicy } from "../github/policy";
+import { applyPolicy, type Refusal } from "../github/policy";
 import { branchAndPull, branchName, commitTree, type PublishedPr, type PullInput } from "../github/publish";
 import { verifyTree, writeTreeBatch } from "../github/publish-tree";
 import type { RepoRef } from "../github/repo";
@@ -25,7 +26,7 @@ import { storeDiff } from "./diff-step";
 import { durableStep } from "./durable";
 import { forkForJob } from "./fork-step";
 import type { JobRecord } from "./log";
-import { pullRequestBody } from "./pr-body";
+import { type PrBodyInput, pullRequestBody } from "./pr-body";
 import { MAX_STEP_RESULT_BYTES, stepResultBytes } from "./step-size";
 import { type ChangesRead, publishable, sharedClient, writeTrees } from "./tree-steps";
 import { publishTurn, type Unchanged, type UpdatedPr } from "./turn-publish";
@@ -95,7 +96,7 @@ async function publishChanges(
   input: PublishJobInput,
   found: ChangesRead,
 ): Promise<PublishedPr> {
-  const { job, deps, record, baseSha } = input;
+  const { job, deps, baseSha } = input;
   const publish = publishable(input, found, "no pull request was opened");
   if (publish === null) {
     throw new JobError(
@@ -107,21 +108,7 @@ async function publishChanges(
   const headRepo = input.canPush ? undefined : await forkForJob(step, deps, input.repo, input.baseBranch);
   const title =
     input.finish?.title ?? `WIP: ${job.prompt.split("\n")[0]?.slice(0, 60) ?? "unfinished change"}`;
-  const summary =
-    input.finish?.summary ??
-    "The agent stopped before it called `finish`, so there is no summary of its own.";
-  const body = pullRequestBody({
-    summary,
-    prompt: job.prompt,
-    pageUrl: `${job.origin}/jobs/${job.jobId}`,
-    changes,
-    refused,
-    ...(job.requester ? { requester: job.requester } : {}),
-    checks: record.checks,
-    hasTests: input.context.testCommands.length > 0,
-    usage: { ...record.usage, ...(input.costUsd === undefined ? {} : { costUsd: input.costUsd }) },
-    ...(input.stopped ? { unfinished: input.stopped.message } : {}),
-  });
+  const body = pullRequestBody(currentTurn(input, changes, refused));
   const pull: PullInput = {
     repo: input.repo,
     ...(headRepo ? { headRepo } : {}),
@@ -146,4 +133,23 @@ async function publishChanges(
     const commit = await commitTree(await gh(), pull, written, baseSha);
     return branchAndPull(await gh(), pull, commit);
   });
+}
+
+/** The running turn as the PR body renders it: what a first turn's body and a follow-up's share. */
+export function currentTurn(input: PublishJobInput, changes: Change[], refused: Refusal[]): PrBodyInput {
+  const { job, record } = input;
+  return {
+    summary:
+      input.finish?.summary ??
+      "The agent stopped before it called `finish`, so there is no summary of its own.",
+    prompt: job.prompt,
+    pageUrl: `${job.origin}/jobs/${job.jobId}`,
+    changes,
+    refused,
+    ...(job.requester ? { requester: job.requester } : {}),
+    checks: record.checks,
+    hasTests: input.context.testCommands.length > 0,
+    usage: { ...record.usage, ...(input.costUsd === undefined ? {} : { costUsd: input.costUsd }) },
+    ...(input.stopped ? { unfinished: input.stopped.message } : {}),
+  };
 }

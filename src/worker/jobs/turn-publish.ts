@@ -13,7 +13,7 @@ import { pushTurn, turnChanges } from "../github/publish-update";
 import { closedError, pullState, updatePull } from "../github/pull-state";
 import { durableStep } from "./durable";
 import { pullRequestBodyOfTurns } from "./pr-turns";
-import type { PublishJobInput } from "./publish-step";
+import { currentTurn, type PublishJobInput } from "./publish-step";
 import { type ChangesRead, publishable, sharedClient, writeTrees } from "./tree-steps";
 
 /** A follow-up whose run changed no file: the PR is left as it is. */
@@ -44,22 +44,9 @@ export async function publishTurn(
   const { base, final, last, read } = await writeTrees(step, input, changes, found.contents, where, gh);
   // `finish` names a title only when the request asked to rename the PR (its follow-up variant).
   const title = input.finish?.title?.trim() || undefined;
-  const summary =
-    input.finish?.summary ??
-    "The agent stopped before it called `finish`, so there is no summary of its own.";
-  const body = pullRequestBodyOfTurns(input.history?.turns ?? [], {
-    summary,
-    prompt: job.prompt,
-    pageUrl: `${job.origin}/jobs/${job.jobId}`,
-    changes,
-    refused,
-    ...(job.requester ? { requester: job.requester } : {}),
-    checks: input.record.checks,
-    hasTests: input.context.testCommands.length > 0,
-    usage: { ...input.record.usage, ...(input.costUsd === undefined ? {} : { costUsd: input.costUsd }) },
-    ...(input.stopped ? { unfinished: input.stopped.message } : {}),
-  });
-  const message = `${title ?? followUp.pr.title}\n\n${summary}`.slice(0, 60_000);
+  const turn = currentTurn(input, changes, refused);
+  const body = pullRequestBodyOfTurns(input.history?.turns ?? [], turn);
+  const message = `${title ?? followUp.pr.title}\n\n${turn.summary}`.slice(0, 60_000);
   // One step, each call in it safe to repeat: the tree is content-addressed, pushTurn finds its
   // own commit by the job's trailer, and the PR update writes the same title and body again.
   return durableStep(step, `tree ${last} of ${last}, commit and pull request update`, "github", async () => {
