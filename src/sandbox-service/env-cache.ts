@@ -27,6 +27,12 @@ export interface EnvCacheLimits {
   maxBytes: number;
 }
 
+export const DEFAULT_ENV_CACHE_LIMITS: EnvCacheLimits = {
+  ttlHours: DEFAULT_ENV_CACHE_TTL_HOURS,
+  maxEntries: DEFAULT_ENV_CACHE_MAX_ENTRIES,
+  maxBytes: DEFAULT_ENV_CACHE_MAX_BYTES,
+};
+
 const entrySchema = z.object({
   key: z.string().min(1),
   repo: z.string().min(1),
