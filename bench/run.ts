@@ -8,6 +8,7 @@ import { benchAgent } from "./agent";
 import { benchCode } from "./code";
 import { benchLoad } from "./load";
 import { benchSandbox } from "./sandbox";
+import { benchSandboxEnv } from "./sandbox-env";
 import { benchSandboxTimeout } from "./sandbox-timeout";
 import { benchSlackAck } from "./slack-ack";
 import { type Row, table } from "./stats";
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<Row[]>> = {
   "slack-ack": benchSlackAck,
   agent: benchAgent,
   sandbox: benchSandbox,
+  "sandbox-env": benchSandboxEnv,
   "sandbox-timeout": benchSandboxTimeout,
   load: benchLoad,
 };

@@ -21,6 +21,7 @@ import { environmentReadySchema, sandboxInfoSchema } from "../../src/protocol/sa
 import { type RunningService, startService } from "../../src/sandbox-service/app";
 import { createLocalBackend } from "../../src/sandbox-service/backends/local";
 import type { EnvCacheLimits } from "../../src/sandbox-service/env-cache";
+import { sandboxName } from "../../src/sandbox-service/job-name";
 import { type BareRepo, git, type Harness, makeBareRepo, serviceCaller } from "./harness";
 
 interface Service {
@@ -369,11 +370,23 @@ describe("environments across a restart", () => {
       expect((await exec(second, warm, sh("cat node_modules/x/index.js ~/.cache/tool/state"))).output).toBe(
         "dep\nhome\n",
       );
+
+      // A warm start cut off mid-copy (its mark left, the copy not all there) is copied again.
+      const cut = await create(second, environment);
+      expect(cut.warm).toBe(true);
+      // Waits for the copy, which the restart below pretends was cut off before the clone.
+      await exec(second, cut, { argv: ["true"] });
       await ready(second, inSetup, false);
       await second.running.close({ keepSandboxes: true });
+      const cutDir = join(root, sandboxName(cut.id));
+      await rm(join(cutDir, "workspace", "node_modules"), { recursive: true });
+      await writeFile(join(cutDir, "state", "restoring"), "");
 
       const third = await startOn(root);
       expect((await exec(third, inSetup, fetchIn(url))).output).toContain("fetch failed");
+      await clone(third, cut, repo.url);
+      expect((await exec(third, cut, sh("cat node_modules/x/index.js a.txt"))).output).toBe("dep\na\n");
+      expect(existsSync(join(cutDir, "state", "restoring"))).toBe(false);
       await third.running.close();
       expect(existsSync(join(root, "env-cache", "index.json"))).toBe(true);
     } finally {

@@ -8,7 +8,8 @@
  * cache file) would then edit the cached file too and leak into every later job.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SandboxEnvironment } from "../../protocol/sandbox";
 import { EnvCache, type EnvCacheLimits, type EnvCacheSaved } from "../env-cache";
@@ -107,32 +108,61 @@ export function saveEnvironment(
   });
 }
 
+/** A warm start under way: `hit` settles first (whether there is an entry), `done` once it is copied. */
+export interface Restore {
+  hit: Promise<boolean>;
+  /** Rejects with a 500 `ServiceError` when the copy failed: the sandbox then has no usable environment. */
+  done: Promise<void>;
+}
+
 /**
- * Copies the environment cached for `environment` into the (empty) workspace and HOME of a new
- * sandbox; false when there is none, or when the copy failed (the directories are emptied again
- * and the sandbox starts cold: a cache that cannot be read must not fail the job).
+ * Starts copying the environment cached for `environment` into the (empty) workspace and HOME
+ * of a new sandbox. The copy goes on in the background once `hit` says there is an entry, so the
+ * clone's fetch runs while it does; the entry stays in the cache until the copy is over. A
+ * lookup that fails is a miss (a cache that cannot be read must not fail the job).
  */
-export async function restoreEnvironment(
+export function startRestore(
   cache: EnvCache,
   environment: SandboxEnvironment,
   dirs: EnvironmentDirs,
   log?: Logger,
-): Promise<boolean> {
-  try {
-    const hit = await cache.warm(environment.repo, environment.cacheKey, async (entry) => {
+): Restore {
+  const { promise: hit, resolve: found } = Promise.withResolvers<boolean>();
+  const done = cache
+    .warm(environment.repo, environment.cacheKey, async (entry) => {
+      found(true);
       await copyTree(join(cache.dir, entry.ref, "workspace"), dirs.workspace);
       await copyTree(join(cache.dir, entry.ref, "home"), dirs.homeDir);
-      return true;
-    });
-    return hit !== undefined;
-  } catch (error) {
-    log?.warn("env cache: restoring an environment failed; starting cold", {
-      repo: environment.repo,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    for (const dir of [dirs.workspace, dirs.homeDir]) {
-      for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
-    }
-    return false;
-  }
+    })
+    .then(
+      (result) => {
+        if (!result) found(false);
+      },
+      (error: unknown) => {
+        found(false);
+        const detail = error instanceof Error ? error.message : String(error);
+        log?.warn("env cache: restoring an environment failed", { repo: environment.repo, error: detail });
+        throw new ServiceError(
+          500,
+          "cached environment lost",
+          `copying the cached environment failed: ${detail}`,
+        );
+      },
+    );
+  // Awaited by whoever uses the sandbox; a miss that failed has no one to tell.
+  done.catch(() => undefined);
+  return { hit, done };
+}
+
+const RESTORING = "restoring";
+
+/** Marks (in the sandbox's state directory) a copy from the cache under way, for a restart to finish it. */
+export async function markRestoring(stateDir: string, on: boolean): Promise<void> {
+  const marker = join(stateDir, RESTORING);
+  if (on) await writeFile(marker, "", { mode: 0o600 });
+  else await rm(marker, { force: true });
+}
+
+export function restoring(stateDir: string): boolean {
+  return existsSync(join(stateDir, RESTORING));
 }

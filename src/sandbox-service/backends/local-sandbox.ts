@@ -32,6 +32,18 @@ export interface LocalSandbox extends HeldClone {
   phase: EnvironmentPhase;
   /** Aborted by `environment/ready`: a setup command still running must not keep the network. */
   setupStop: AbortController;
+  /** A warm start's copy from the cache, under way or done: what uses the workspace awaits it. */
+  restoring?: Promise<void>;
+}
+
+/** Remembers `work` until it settles, so terminate can wait for it before deleting files. */
+export function track<T>(sandbox: LocalSandbox, work: Promise<T>): Promise<T> {
+  sandbox.inFlight.add(work);
+  const forget = (): void => {
+    sandbox.inFlight.delete(work);
+  };
+  work.then(forget, forget);
+  return work;
 }
 
 /** Makes a sandbox's directories under `dir` (kept when they exist): workspace, /tmp (1777) and HOME. */

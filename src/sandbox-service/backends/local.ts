@@ -28,7 +28,7 @@ import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { collectDiffWith } from "../diff";
-import { DEFAULT_ENV_CACHE_LIMITS, type EnvCache, type EnvCacheLimits } from "../env-cache";
+import type { EnvCacheLimits } from "../env-cache";
 import { EnvironmentPhase } from "../env-phase";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { jailedGit } from "../jailed-git";
@@ -44,7 +44,7 @@ import {
   SandboxState,
 } from "../sandbox-state";
 import { cloneIntoWorkspace } from "./local-clone";
-import { openLocalCache, restoreEnvironment } from "./local-env";
+import { LocalEnvironments } from "./local-environments";
 import { proveBubblewrap } from "./local-ready";
 import {
   execInSandbox,
@@ -52,7 +52,7 @@ import {
   type LocalSandbox,
   makeSandboxDirs,
   sandboxHandle,
-  saveQuietly,
+  track,
 } from "./local-sandbox";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
@@ -77,9 +77,11 @@ export class LocalBackend implements Backend {
   private readonly sandboxes = new Map<string, LocalSandbox>();
   private readonly byJob = new Map<string, Promise<LocalSandbox>>();
   private closed = false;
-  private cache?: Promise<EnvCache>;
+  private readonly envs: LocalEnvironments;
 
-  constructor(private readonly options: LocalBackendOptions) {}
+  constructor(private readonly options: LocalBackendOptions) {
+    this.envs = new LocalEnvironments(options);
+  }
 
   async create(
     jobId: string,
@@ -98,15 +100,16 @@ export class LocalBackend implements Backend {
       // A directory an earlier process left for this job is the job's sandbox: take it up.
       const earlier = await state.meta();
       const meta = earlier ?? { jobId, createdAt: new Date().toISOString() };
-      const cache = environment && !earlier ? await this.envCache() : undefined;
-      const warm =
-        cache && environment ? await restoreEnvironment(cache, environment, dirs, this.options.log) : false;
+      const restore = earlier ? undefined : await this.envs.start(environment, dirs, state.dir);
+      const warm = restore !== undefined;
       await state.init(meta);
       const phase = earlier
         ? await EnvironmentPhase.load(state.dir)
         : await EnvironmentPhase.create(state.dir, environment, warm, imageNotes(environment));
       if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
-      return this.open(jobId, dir, state, meta.createdAt, phase, await state.clone());
+      const sandbox = this.open(jobId, dir, state, meta.createdAt, phase, await state.clone());
+      if (restore) this.envs.attach(sandbox, restore);
+      return sandbox;
     })();
     this.byJob.set(jobId, making);
     try {
@@ -128,6 +131,7 @@ export class LocalBackend implements Backend {
       const dir = join(this.options.root, sandboxName(meta.jobId));
       const phase = await EnvironmentPhase.load(state.dir);
       const sandbox = this.open(meta.jobId, dir, state, meta.createdAt, phase, await state.clone());
+      await this.envs.resume(sandbox);
       this.byJob.set(meta.jobId, Promise.resolve(sandbox));
       adopted.push(sandbox.info);
     }
@@ -167,9 +171,10 @@ export class LocalBackend implements Backend {
 
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
-    const warm = sandbox.phase.warm ? this.jail(sandbox) : undefined;
+    const restored = sandbox.restoring ?? Promise.resolve();
+    const warm = sandbox.phase.warm ? { ...this.jail(sandbox), restored } : undefined;
     return cloneOnce(sandbox, request, () =>
-      this.track(sandbox, cloneIntoWorkspace(sandbox, request, auth, warm)),
+      track(sandbox, cloneIntoWorkspace(sandbox, request, auth, warm)),
     );
   }
 
@@ -179,38 +184,35 @@ export class LocalBackend implements Backend {
   }
 
   async environmentReady(id: string, request: EnvironmentReadyRequest): Promise<EnvironmentReady> {
-    const sandbox = this.live(id);
-    sandbox.setupStop.abort();
-    return sandbox.phase.ready(request.save, async (environment) =>
-      this.track(sandbox, saveQuietly(sandbox, environment, await this.envCache(), this.options.log)),
-    );
+    const sandbox = await this.usable(id);
+    return this.envs.ready(sandbox, request);
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
-    const sandbox = this.live(id);
-    return this.track(sandbox, execInSandbox(sandbox, spec));
+    const sandbox = await this.usable(id);
+    return track(sandbox, execInSandbox(sandbox, spec));
   }
 
   async readFile(id: string, path: string): Promise<FileData> {
-    const sandbox = this.live(id);
-    return this.track(sandbox, readSandboxFile(sandbox.workspace, path, this.jail(sandbox)));
+    const sandbox = await this.usable(id);
+    return track(sandbox, readSandboxFile(sandbox.workspace, path, this.jail(sandbox)));
   }
 
   async writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void> {
-    const sandbox = this.live(id);
-    await this.track(sandbox, writeSandboxFile(sandbox.workspace, path, content, mode, this.jail(sandbox)));
+    const sandbox = await this.usable(id);
+    await track(sandbox, writeSandboxFile(sandbox.workspace, path, content, mode, this.jail(sandbox)));
   }
 
   async changes(id: string, baseSha?: string): Promise<ChangeSet> {
-    const sandbox = this.live(id);
+    const sandbox = await this.usable(id);
     const base = clonedBase(sandbox, baseSha);
-    return this.track(sandbox, collectChanges(sandbox.workspace, base, this.jail(sandbox)));
+    return track(sandbox, collectChanges(sandbox.workspace, base, this.jail(sandbox)));
   }
 
   async diff(id: string, baseSha?: string): Promise<SandboxDiff> {
-    const sandbox = this.live(id);
+    const sandbox = await this.usable(id);
     const base = clonedBase(sandbox, baseSha);
-    return this.track(sandbox, collectDiffWith(jailedGit(sandbox.workspace, this.jail(sandbox)), base));
+    return track(sandbox, collectDiffWith(jailedGit(sandbox.workspace, this.jail(sandbox)), base));
   }
 
   async execsDir(id: string): Promise<string> {
@@ -218,16 +220,16 @@ export class LocalBackend implements Backend {
   }
 
   async readBlobs(id: string, shas: string[]): Promise<BlobRange[]> {
-    const sandbox = this.live(id);
+    const sandbox = await this.usable(id);
     clonedBase(sandbox);
-    return this.track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
+    return track(sandbox, readBlobsWith(jailedGit(sandbox.workspace, this.jail(sandbox)), shas));
   }
 
   async readBlob(id: string, sha: string, offset: number, length: number): Promise<BlobRange> {
-    const sandbox = this.live(id);
+    const sandbox = await this.usable(id);
     clonedBase(sandbox);
     const git = jailedGit(sandbox.workspace, this.jail(sandbox));
-    return this.track(sandbox, readBlobRangeWith(git, sha, offset, length));
+    return track(sandbox, readBlobRangeWith(git, sha, offset, length));
   }
 
   async terminate(id: string): Promise<void> {
@@ -260,15 +262,11 @@ export class LocalBackend implements Backend {
     this.byJob.clear();
   }
 
-  /** The cache, opened (and swept of a crash's leftovers) on first use. */
-  private envCache(): Promise<EnvCache> {
-    const { root, envCache, log, now } = this.options;
-    this.cache ??= openLocalCache(root, envCache ?? DEFAULT_ENV_CACHE_LIMITS, log, now);
-    // A failed open is tried again by the next caller rather than remembered.
-    this.cache.catch(() => {
-      this.cache = undefined;
-    });
-    return this.cache;
+  /** The live sandbox once its warm start's copy (if any) is done. */
+  private async usable(id: string): Promise<LocalSandbox> {
+    const sandbox = this.live(id);
+    await sandbox.restoring;
+    return sandbox;
   }
 
   private live(id: string): LocalSandbox {
@@ -280,16 +278,6 @@ export class LocalBackend implements Backend {
   /** What the service's own helpers (file access, change-set git) get: no /tmp or HOME of the agent's. */
   private jail(sandbox: LocalSandbox): { signal: AbortSignal; bwrapPath: string } {
     return { signal: sandbox.stop.signal, bwrapPath: sandbox.bwrapPath };
-  }
-
-  /** Remembers `work` until it settles, so terminate can wait for it before deleting files. */
-  private track<T>(sandbox: LocalSandbox, work: Promise<T>): Promise<T> {
-    sandbox.inFlight.add(work);
-    const forget = (): void => {
-      sandbox.inFlight.delete(work);
-    };
-    work.then(forget, forget);
-    return work;
   }
 }
 
