@@ -49,7 +49,7 @@ describe.each<BackendKind>(["local", "modal"])("clone with a ticket: %s backend"
     await repo?.cleanup();
   });
 
-  const clone = (sandbox: SandboxInfo, ticket?: string) =>
+  const clone = (sandbox: SandboxInfo, ticket?: string): Promise<Response> =>
     fetch(`${h.url}/v1/sandboxes/${sandbox.id}/clone`, {
       method: "POST",
       headers: {
@@ -109,5 +109,36 @@ describe.each<BackendKind>(["local", "modal"])("clone with a ticket: %s backend"
     expect(text).toContain("Clone-Ticket");
     expect(text).not.toContain("bad ticket");
     expect(seen).toEqual([]);
+  });
+
+  it("sends the ticket the same way when a warm sandbox's clone moves the cached workspace", async () => {
+    const environment = { repo: "acme/vault", cacheKey: `ticket-${kind}` };
+    const create = async (): Promise<SandboxInfo> =>
+      (
+        await h.call<SandboxInfo>("POST", "/v1/sandboxes", {
+          jobId: `t-${randomBytes(6).toString("hex")}`,
+          environment,
+        })
+      ).body;
+    const cold = await create();
+    expect((await clone(cold, TICKET)).status).toBe(200);
+    await h.call("POST", `/v1/sandboxes/${cold.id}/environment/begin`);
+    const saved = await h.call("POST", `/v1/sandboxes/${cold.id}/environment/ready`, { save: true });
+    expect(saved.body).toMatchObject({ saved: true });
+    const warm = await create();
+    expect(warm.warm).toBe(true);
+    expect((await clone(warm)).status).toBe(422);
+    seen.splice(0);
+    const reply = await clone(warm, TICKET);
+    expect(reply.status, await reply.clone().text()).toBe(200);
+    expect(((await reply.json()) as CloneResult).headSha).toBe(repo.headSha);
+    const requests = seen.splice(0);
+    expect(requests.length).toBeGreaterThan(1);
+    expect(requests.every((r) => r.authorization === `Bearer ${TICKET}`)).toBe(true);
+    const config = await h.call<ExecResult>("POST", `/v1/sandboxes/${warm.id}/exec`, {
+      argv: ["sh", "-c", "git remote get-url origin; cat .git/config"],
+    });
+    expect(config.body.output).toContain("https://github.com/acme/vault.git");
+    expect(config.body.output).not.toContain(TICKET);
   });
 });
