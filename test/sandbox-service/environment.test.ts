@@ -141,6 +141,25 @@ describe("environments on the local backend", () => {
     expect((await exec(s, sandbox, fetchIn(loopbackUrl))).output).toContain("fetch failed");
   });
 
+  it("ends a setup command still running when the setup phase ends, so it cannot keep the network", async () => {
+    const sandbox = await create(s, { repo: "acme/linger", cacheKey: "k-linger" });
+    await clone(s, sandbox, repo.url);
+    await begin(s, sandbox);
+    const lingering = s.call<ExecResult>("POST", `/v1/sandboxes/${sandbox.id}/exec`, {
+      ...sh("echo started > started.txt; exec sleep 600"),
+      timeoutMs: 60_000,
+    });
+    for (;;) {
+      const file = await s.call("GET", `/v1/sandboxes/${sandbox.id}/files?path=started.txt`);
+      if (file.status === 200) break;
+      expect(file.status).toBe(404);
+    }
+    expect(await ready(s, sandbox, false)).toMatchObject({ phase: "agent" });
+    const ended = await lingering;
+    expect(ended).toMatchObject({ status: 200, body: { exitCode: 137, timedOut: false } });
+    expect(ended.body.output).toContain("the setup phase ended");
+  });
+
   it("honours and validates exec's env and cwd", async () => {
     const sandbox = await create(s);
     await clone(s, sandbox, repo.url);
