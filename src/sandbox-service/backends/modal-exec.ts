@@ -24,8 +24,10 @@ export interface ModalRun {
   mergeStderr: boolean;
   onStdout(chunk: Uint8Array): void;
   onStderr?(chunk: Uint8Array): void;
-  /** Environment for this one command only (the clone's ticket header); sent in the exec request. */
+  /** Environment for this one command only (a clone's ticket header, devcontainer variables); sent in the exec request. */
   env?: Record<string, string>;
+  /** Where it runs, relative to the repo root; the root when absent. */
+  cwd?: string;
 }
 
 export interface ModalOutcome {
@@ -61,7 +63,7 @@ async function drain(stream: ReadableStream<Uint8Array>, sink: (chunk: Uint8Arra
   }
 }
 
-/** Runs `run.argv` in `/workspace` of `sandbox` and resolves once it has exited and its output is read. */
+/** Runs `run.argv` in `/workspace` (or `run.cwd` in it) of `sandbox` and resolves once it has exited and its output is read. */
 export async function runInModal(sandbox: Sandbox, run: ModalRun): Promise<ModalOutcome> {
   const seconds = Math.max(1, Math.ceil(run.timeoutMs / 1000));
   const started = performance.now();
@@ -86,7 +88,7 @@ export async function runInModal(sandbox: Sandbox, run: ModalRun): Promise<Modal
     mode: "binary",
     stdout: "pipe",
     stderr: run.mergeStderr ? "ignore" : "pipe",
-    workdir: MODAL_WORKDIR,
+    workdir: run.cwd ? `${MODAL_WORKDIR}/${run.cwd}` : MODAL_WORKDIR,
     timeoutMs: (seconds + KILL_AFTER_SECONDS + SDK_DEADLINE_SLACK_SECONDS) * 1000,
     ...(run.env ? { env: run.env } : {}),
   });
