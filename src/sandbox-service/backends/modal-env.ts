@@ -13,14 +13,7 @@
  */
 import type { Image, Sandbox } from "modal";
 import type { SandboxEnvironment } from "../../protocol/sandbox";
-import {
-  DEFAULT_ENV_CACHE_MAX_BYTES,
-  DEFAULT_ENV_CACHE_MAX_ENTRIES,
-  DEFAULT_ENV_CACHE_TTL_HOURS,
-  EnvCache,
-  type EnvCacheLimits,
-  type EnvCacheSaved,
-} from "../env-cache";
+import { EnvCache, type EnvCacheLimits, type EnvCacheSaved } from "../env-cache";
 import { ServiceError } from "../errors";
 import type { Logger } from "../log";
 import type { ModalImages } from "./modal-image";
@@ -29,12 +22,6 @@ import type { ModalImages } from "./modal-image";
 export const SNAPSHOT_TTL_DAYS = 30;
 /** A snapshot of a large environment takes a while; the SDK's own budget (55 s) is too short. */
 const SNAPSHOT_TIMEOUT_MS = 10 * 60_000;
-
-export const DEFAULT_ENV_CACHE_LIMITS: EnvCacheLimits = {
-  ttlHours: DEFAULT_ENV_CACHE_TTL_HOURS,
-  maxEntries: DEFAULT_ENV_CACHE_MAX_ENTRIES,
-  maxBytes: DEFAULT_ENV_CACHE_MAX_BYTES,
-};
 
 /** A job's new sandbox and what it says about its environment. */
 export interface StartedSandbox {

@@ -58,17 +58,17 @@ export async function closeAfterClone(
 /**
  * The network of a phase: the setup phase has the allowlist (the package registries of
  * `SANDBOX_ALLOWED_DOMAINS` with it) under both restricted policies; the agent phase keeps the
- * allowlist, or nothing under `clone-only`. `open` leaves the sandbox as created.
+ * allowlist, or nothing under `clone-only`. Only `clone-only` changes between phases: under
+ * `allowlist` the sandbox has the allowlist from its creation on, and `open` has no policy.
  */
 export async function networkForPhase(
   sandbox: Sandbox,
   options: NetworkOptions,
   phase: "setup" | "agent",
 ): Promise<void> {
-  if (options.network === "open") return;
-  const shut = phase === "agent" && options.network === "clone-only";
+  if (options.network !== "clone-only") return;
   await sandbox.updateNetworkPolicy({
     outboundCidrAllowlist: [],
-    outboundDomainAllowlist: shut ? [] : options.allowedDomains,
+    outboundDomainAllowlist: phase === "setup" ? options.allowedDomains : [],
   });
 }

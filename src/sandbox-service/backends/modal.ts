@@ -25,12 +25,13 @@ import type {
 import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
 import { collectDiffWith } from "../diff";
+import { DEFAULT_ENV_CACHE_LIMITS } from "../env-cache";
 import { ServiceError, sandboxNotFound } from "../errors";
 import { sandboxName } from "../job-name";
 import { clonedBase, recordedSandboxes, SandboxState } from "../sandbox-state";
 import type { ModalBackendOptions } from "./modal-config";
 import { sandboxParams } from "./modal-config";
-import { DEFAULT_ENV_CACHE_LIMITS, ModalEnvironments } from "./modal-env";
+import { ModalEnvironments } from "./modal-env";
 import {
   type FreshSandbox,
   type ModalSandbox,
