@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ModalClient, NotFoundError } from "modal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
@@ -19,6 +19,8 @@ import type {
 import { startService } from "../../src/sandbox-service/app";
 import { ModalBackend } from "../../src/sandbox-service/backends/modal";
 import type { ModalBackendOptions } from "../../src/sandbox-service/backends/modal-config";
+import { serveGitHttp } from "../stand-ins/git-http";
+import { listenLoopback, readBody } from "../stand-ins/loopback-server";
 import { type ModalStandIn, startModalStandIn } from "../stand-ins/modal";
 import { type BareRepo, git, makeBareRepo, serviceCaller } from "./harness";
 
@@ -69,6 +71,8 @@ async function service(state: string, overrides: Partial<ModalBackendOptions> = 
   return {
     call,
     close,
+    url: running.url,
+    token,
     create: async (jobId: string, environment?: SandboxEnvironment) => {
       const reply = await call<SandboxInfo>("POST", "/v1/sandboxes", { jobId, environment });
       expect(reply.status, JSON.stringify(reply.body)).toBe(201);
@@ -246,6 +250,68 @@ describe("modal backend environments", () => {
       cwd: "pkg/sub",
     });
     expect(run).toMatchObject({ exitCode: 0, output: "hello there /workspace/pkg/sub" });
+  });
+
+  it("moves a warm sandbox through a ticketed git proxy: the ticket on every request, then nowhere; the proxy's host let through for the move only", async () => {
+    const ticket = randomBytes(24).toString("base64url");
+    const bare = repo.url.replace(/^file:\/\//, "");
+    const seen: (string | undefined)[] = [];
+    const proxy = await listenLoopback(async (req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      seen.push(req.headers.authorization);
+      const body = await readBody(req);
+      if (req.headers.authorization !== `Bearer ${ticket}`) {
+        res.writeHead(401, { "content-type": "text/plain" });
+        res.end("A valid clone ticket is required.\n");
+        return;
+      }
+      await serveGitHttp(req, res, {
+        projectRoot: dirname(bare),
+        home: repo.dir,
+        pathInfo: `/${basename(bare)}${url.pathname.replace(/^\/git\/job/, "")}`,
+        query: url.search.slice(1),
+        body,
+      });
+    });
+    closers.push(() => proxy.close());
+    const s = await service("proxy");
+    const key = `key-${randomBytes(4).toString("hex")}`;
+    const cold = await s.create(jobId("cold"), environment(key));
+    await s.clone(cold.id);
+    await s.begin(cold.id);
+    await s.sh(cold.id, "mkdir -p node_modules && echo kept > node_modules/k");
+    await s.ready(cold.id, true);
+    const head = await pushCommit(`c-${randomBytes(3).toString("hex")}.txt`);
+    const warm = await s.create(jobId("warm"), environment(key));
+    expect(warm.warm).toBe(true);
+    const before = modal.calls.filter((c) => c.endsWith("TaskSetNetworkAccess")).length;
+    const reply = await fetch(`${s.url}/v1/sandboxes/${warm.id}/clone`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${s.token}`,
+        "content-type": "application/json",
+        "clone-ticket": ticket,
+      },
+      body: JSON.stringify({
+        url: `${proxy.origin}/git/job`,
+        remoteUrl: "https://github.com/acme/widgets.git",
+      }),
+    });
+    expect(reply.status, await reply.clone().text()).toBe(200);
+    expect(((await reply.json()) as CloneResult).headSha).toBe(head);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every((a) => a === `Bearer ${ticket}`)).toBe(true);
+    // Widened for the move, then back to the allowlist.
+    expect(modal.calls.filter((c) => c.endsWith("TaskSetNetworkAccess")).length).toBe(before + 2);
+    expect(atModal(warm.jobId)?.network).toMatchObject({ allowedDomains: ALLOWED, allowedCidrs: [] });
+    const look = await s.sh(
+      warm.id,
+      "cat node_modules/k; git remote get-url origin; env; cat .git/config; ls -a /tmp; grep -r -a -l -i 'extra[h]eader' .git; echo grep=$?",
+    );
+    expect(look.output).toMatch(/^kept\nhttps:\/\/github\.com\/acme\/widgets\.git\n/);
+    expect(look.output).toContain("grep=1");
+    expect(look.output).not.toContain(ticket);
+    expect(look.output).not.toContain(".warm-clone-");
   });
 
   it("used only calls the Modal stand-in implements", () => {
