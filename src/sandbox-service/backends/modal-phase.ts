@@ -61,7 +61,7 @@ export async function endSetup(
   try {
     return await track(held, held.phase.ready(save, store));
   } finally {
-    // Also when the save failed: no later command gets the setup phase's network.
-    if (!held.terminated) await networkForPhase(held.sandbox, options, "agent");
+    // Once sealed, also when the save failed: no later command gets the setup phase's network.
+    if (!held.terminated && !held.phase.network) await networkForPhase(held.sandbox, options, "agent");
   }
 }
