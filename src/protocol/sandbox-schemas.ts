@@ -11,6 +11,8 @@ import type {
   ChangeSet,
   CloneResult,
   ContextFile,
+  EnvironmentBegun,
+  EnvironmentReady,
   ExecResult,
   FileContent,
   OwnedSandbox,
@@ -51,6 +53,17 @@ export const sandboxInfoSchema = z.object({
   jobId: z.string().min(1),
   backend: z.enum(["local", "modal"]),
   createdAt: z.string().min(1),
+  warm: z.boolean().optional(),
+  notes: z.array(z.string()).optional(),
+});
+
+export const environmentBegunSchema = z.object({ phase: z.literal("setup") });
+
+export const environmentReadySchema = z.object({
+  phase: z.literal("agent"),
+  saved: z.boolean(),
+  bytes: z.int().min(0).optional(),
+  evicted: z.int().min(0),
 });
 
 export const contextFileSchema = z.object({
@@ -141,6 +154,8 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Assert<T extends true> = T;
 export type SchemasMatchProtocol = [
   Assert<Same<z.infer<typeof sandboxInfoSchema>, SandboxInfo>>,
+  Assert<Same<z.infer<typeof environmentBegunSchema>, EnvironmentBegun>>,
+  Assert<Same<z.infer<typeof environmentReadySchema>, EnvironmentReady>>,
   Assert<Same<z.infer<typeof cloneResultSchema>, CloneResult>>,
   Assert<Same<z.infer<typeof contextFileSchema>, ContextFile>>,
   Assert<Same<z.infer<typeof execResultSchema>, ExecResult>>,

@@ -10,6 +10,7 @@ import { initialState, runAgent } from "../agent/loop";
 import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
+import { inEnvironment } from "../environment/agent-sandbox";
 import { ConfigError, JobError, LimitError } from "../errors";
 import { readHistory } from "../followups/history";
 import { libraryLogger } from "../library-log";
@@ -21,6 +22,7 @@ import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
 import { messageOf } from "./durable";
 import type { Ending } from "./ending";
+import { setUpEnvironment } from "./environment-step";
 import { livenessConfig } from "./liveness";
 import type { AgentState } from "./progress";
 import { publishJob } from "./publish-step";
@@ -101,7 +103,20 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         });
         await room.saveSetup(attempt, setup);
       }
-      const hands = d.sandboxes.sandbox(job.jobId);
+      const environment = setup.environment;
+      if (environment && !environment.ready) {
+        await setUpEnvironment(step, {
+          jobId: job.jobId,
+          sandboxes: d.sandboxes,
+          ...environment,
+          timeoutMs: d.setup.timeoutMs,
+          maxOutputChars: d.maxOutputChars,
+          emit,
+        });
+        setup = { ...setup, environment: { ...environment, ready: true } };
+        await room.saveSetup(attempt, setup);
+      }
+      const hands = inEnvironment(d.sandboxes.sandbox(job.jobId), setup.environment?.plan);
       const message = state
         ? `Agent resuming on ${setup.ref} at turn ${state.turn + 1}`
         : `Agent working on ${setup.ref} at ${setup.headSha.slice(0, 7)}`;
