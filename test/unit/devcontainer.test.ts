@@ -60,7 +60,7 @@ describe("devcontainer.json", () => {
       "containerEnv": { "NODE_ENV": "development", "DROP": "x", "A": "1", "PATH": "/x" },
       "remoteEnv": { "A": "2", "DROP": null, "HOME": "/root", "B": "\${containerEnv:A}" }
     }`);
-    expect(parsed.env).toEqual({ NODE_ENV: "development", A: "2", B: "${containerEnv:A}" });
+    expect(parsed.env).toEqual({ NODE_ENV: "development", A: "2", B: `\${containerEnv:A}` });
     expect(parsed.notes).toEqual([
       `${PATH}: \`containerEnv.PATH\` is ignored; PATH is the sandbox's own.`,
       `${PATH}: \`remoteEnv.HOME\` is ignored; HOME is the sandbox's own.`,
@@ -73,7 +73,7 @@ describe("devcontainer.json", () => {
     expect(folder("packages/web")).toBe("packages/web");
     expect(folder("./packages//web/")).toBe("packages/web");
     expect(folder("/workspaces/api/packages/web")).toBe("packages/web");
-    expect(folder("/workspaces/${localWorkspaceFolderBasename}/svc")).toBe("svc");
+    expect(folder(`/workspaces/\${localWorkspaceFolderBasename}/svc`)).toBe("svc");
     expect(folder("/workspaces/api")).toBeUndefined();
     expect(folder("packages/../svc")).toBe("svc");
     expect(refusal('{ "workspaceFolder": "/workspaces/other/x" }')).toMatch(
@@ -133,7 +133,11 @@ describe("the environment plan", () => {
     const plan = await planEnvironment("acme/api", { devcontainer, lockfiles }, "ignored");
     expect(plan?.source).toBe(PATH);
     expect(plan?.cacheKey).toMatch(/^[0-9a-f]{64}$/);
-    const again = await planEnvironment("acme/api", { devcontainer, lockfiles: [...lockfiles].reverse() }, "");
+    const again = await planEnvironment(
+      "acme/api",
+      { devcontainer, lockfiles: [...lockfiles].reverse() },
+      "",
+    );
     expect(again?.cacheKey).toBe(plan?.cacheKey);
     const keys = await Promise.all([
       planEnvironment("acme/web", { devcontainer, lockfiles }, ""),
@@ -147,14 +151,22 @@ describe("the environment plan", () => {
     const plan = await planEnvironment("acme/api", { lockfiles }, "npm ci");
     expect(plan).toMatchObject({
       source: "SETUP_COMMAND",
-      commands: { onCreateCommand: [], updateContentCommand: [], postCreateCommand: [{ argv: ["/bin/sh", "-c", "npm ci"] }] },
+      commands: {
+        onCreateCommand: [],
+        updateContentCommand: [],
+        postCreateCommand: [{ argv: ["/bin/sh", "-c", "npm ci"] }],
+      },
       env: {},
     });
     expect(plan && hasCommands(plan)).toBe(true);
     const other = await planEnvironment("acme/api", { lockfiles }, "make deps");
     expect(other?.cacheKey).not.toBe(plan?.cacheKey);
     expect(await planEnvironment("acme/api", { lockfiles }, "")).toBeNull();
-    const envOnly = await planEnvironment("acme/api", { devcontainer: { ...devcontainer, text: '{"containerEnv":{"A":"1"}}' }, lockfiles }, "");
+    const envOnly = await planEnvironment(
+      "acme/api",
+      { devcontainer: { ...devcontainer, text: '{"containerEnv":{"A":"1"}}' }, lockfiles },
+      "",
+    );
     expect(envOnly && hasCommands(envOnly)).toBe(false);
   });
 

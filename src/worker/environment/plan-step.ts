@@ -23,7 +23,8 @@ export interface PlanSource {
 export async function planFor(github: GitHubClient, source: PlanSource): Promise<EnvironmentPlan | null> {
   const { base, baseBranch, head } = source;
   const files = (head && (await readEnvironmentFiles(github, head.repo, head.branch))) ??
-    (await readEnvironmentFiles(github, base, baseBranch)) ?? { // No such branch: the clone right after says so in its own words.
+    (await readEnvironmentFiles(github, base, baseBranch)) ?? {
+      // No such branch: the clone right after says so in its own words.
       lockfiles: [],
     };
   return planEnvironment(source.repo, files, source.setupCommand);
