@@ -148,6 +148,17 @@ describe("environments", () => {
     expect(offline?.output).toMatch(/devcontainer\.json .*SETUP_COMMAND/);
     expect(log?.output).toBe("on-create\nupdate-content\n");
     expect(fixtureHits).toBe(1);
+    // The job page lists setup's commands apart from the agent's steps, which alone are counted.
+    const jobId = (cold[0]?.data as { jobId: string }).jobId;
+    const page = await (
+      await fetch(`${system.url}/jobs/${jobId}`, { headers: { accept: "text/html" } })
+    ).text();
+    expect(page.match(/<span class="step-n">Setup \d+<\/span>/g)).toEqual([
+      '<span class="step-n">Setup 1</span>',
+      '<span class="step-n">Setup 2</span>',
+      '<span class="step-n">Setup 3</span>',
+    ]);
+    expect(page).toContain('<dd id="step-count">4</dd>');
     // Setup's files are the repository's ignored ones: the pull request holds the agent's change only.
     const pull = system.github.pulls.at(-1);
     const changed = await system.github.git(

@@ -1,4 +1,3 @@
-/** @jsxImportSource hono/jsx */
 /**
  * The job's header: what was asked (repository, base branch, prompt, requester) and how it is
  * going (status as a word, phase, elapsed time, steps, tokens, estimated cost). The live script

@@ -1,4 +1,3 @@
-/** @jsxImportSource hono/jsx */
 /**
  * Every step the agent took (and the setup phase's commands, numbered apart), in order: a collapsed `<details>` whose summary names the step, tool,
  * input (clipped), exit code and duration, with the full input and output inside. public/job.js
