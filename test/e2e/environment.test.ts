@@ -149,7 +149,7 @@ describe("environments", () => {
     expect(log?.output).toBe("on-create\nupdate-content\n");
     expect(fixtureHits).toBe(1);
     // The job page lists setup's commands apart from the agent's steps, which alone are counted.
-    const jobId = (cold[0]?.data as { jobId: string }).jobId;
+    const jobId = (cold[0]?.data as { jobId?: string } | undefined)?.jobId ?? "";
     const page = await (
       await fetch(`${system.url}/jobs/${jobId}`, { headers: { accept: "text/html" } })
     ).text();
