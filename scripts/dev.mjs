@@ -45,7 +45,7 @@ reportConfiguration(vars);
 // secrets (model key, GitHub and Slack tokens, API tokens), whether from .dev.vars or the shell.
 // The OTLP collector's endpoint and headers are the service's own too: it exports its spans there.
 const SERVICE_KEY =
-  /^(SANDBOX_|MODAL_)|^(PORT|HOST|BWRAP_PATH|MAX_SANDBOXES|OTEL_EXPORTER_OTLP_(ENDPOINT|HEADERS))$/;
+  /^(SANDBOX_|MODAL_|ENV_CACHE_)|^(PORT|HOST|BWRAP_PATH|MAX_SANDBOXES|OTEL_EXPORTER_OTLP_(ENDPOINT|HEADERS))$/;
 const BASICS =
   /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TERM|TMPDIR|LC_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))$|^(https?|no|all)_proxy$/i;
 const pick = (source, pattern) => Object.fromEntries(Object.entries(source).filter(([k]) => pattern.test(k)));

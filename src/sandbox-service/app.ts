@@ -4,7 +4,6 @@
  * one `onError`. `startService` adopts what an earlier process left, reaps sandboxes past their
  * maximum lifetime and runs the app on a Node HTTP server, for server.ts and for in-process tests.
  */
-import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
@@ -15,16 +14,16 @@ import type { ExecResult, FileContent, SandboxReadiness } from "../protocol/sand
 import type { Tracing } from "../telemetry/provider";
 import { inSpan } from "../telemetry/spans";
 import { bearerAuth } from "./auth";
-import type { Backend, CloseOptions, ExecSpec } from "./backends/types";
+import type { Backend, CloseOptions } from "./backends/types";
 import { SandboxCapacity } from "./capacity";
 import { changeRoutes } from "./change-routes";
+import { environmentRoutes } from "./env-routes";
 import { ServiceError } from "./errors";
 import { ExecRecords } from "./exec-records";
+import { execSpecOf } from "./exec-spec";
 import { reapExpired, terminateJobs } from "./janitor";
 import {
-  DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_SANDBOXES,
-  DEFAULT_TIMEOUT_MS,
   MAX_BODY_BYTES,
   MAX_FILE_BYTES,
   MAX_REMEMBERED_EXECS,
@@ -124,8 +123,10 @@ function serviceApp(options: ServiceOptions): ServiceApp {
   });
 
   app.post("/v1/sandboxes", async (c) => {
-    const { jobId } = await readJson(c, createSandboxSchema);
-    const { sandbox, created } = await capacity.admit(backend, jobId, () => backend.create(jobId));
+    const { jobId, environment } = await readJson(c, createSandboxSchema);
+    const { sandbox, created } = await capacity.admit(backend, jobId, () =>
+      backend.create(jobId, environment),
+    );
     if (created) log.info("sandbox created", { ...requestFields(c), job_id: sandbox.id });
     return c.json(sandbox, created ? 201 : 200);
   });
@@ -150,12 +151,7 @@ function serviceApp(options: ServiceOptions): ServiceApp {
     const id = c.req.param("id");
     const body = await readJson(c, execSchema);
     await backend.get(id);
-    const spec: ExecSpec = {
-      argv: body.argv,
-      timeoutMs: body.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      maxOutputBytes: body.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-    };
-    if (body.stdinBase64 !== undefined) spec.stdin = Buffer.from(body.stdinBase64, "base64");
+    const { spec, fingerprint } = execSpecOf(body);
     const attributes = { "process.executable.name": (body.argv[0] ?? "").split("/").at(-1) ?? "" };
     const run = (): Promise<ExecResult> =>
       inSpan(tracer, "exec", attributes, async (span) => {
@@ -167,9 +163,6 @@ function serviceApp(options: ServiceOptions): ServiceApp {
         return result;
       });
     if (body.idempotencyKey === undefined) return c.json(await run());
-    const fingerprint = createHash("sha256")
-      .update(JSON.stringify([body.argv, body.stdinBase64 ?? null]))
-      .digest("hex");
     return c.json(await runs.run(id, body.idempotencyKey, fingerprint, run));
   });
 
@@ -207,6 +200,7 @@ function serviceApp(options: ServiceOptions): ServiceApp {
   });
 
   app.route("/v1/sandboxes", changeRoutes(backend));
+  app.route("/v1/sandboxes", environmentRoutes(backend));
 
   return {
     app,

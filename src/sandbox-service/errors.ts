@@ -7,7 +7,7 @@ import type { SandboxProblem } from "../protocol/sandbox";
 
 export class ServiceError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504,
+    readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 501 | 502 | 503 | 504,
     readonly title: string,
     readonly detail?: string,
     readonly retryable = false,

@@ -1,6 +1,7 @@
 /**
  * The bubblewrap jail every command in a local sandbox runs in: no network (all namespaces
- * unshared), no capabilities, a read-only /usr and a short list of /etc entries, the workspace
+ * unshared; in a sandbox's setup phase the host's network is shared, and the host's resolver
+ * configuration bound, so package managers reach their registries), no capabilities, a read-only /usr and a short list of /etc entries, the workspace
  * read-write at /workspace, and /tmp and HOME (/root) either the sandbox's own persistent
  * directories or, for the service's helpers, empty throwaway ones. Nothing of the service's
  * environment gets in.
@@ -101,10 +102,19 @@ function systemArgs(): string[] {
   return args;
 }
 
-/** A sandbox's own host directories for /tmp and HOME; an absent one is an empty tmpfs per command. */
+/**
+ * A sandbox's own host directories for /tmp and HOME (an absent one is an empty tmpfs per
+ * command), and how one command runs there.
+ */
 export interface SandboxDirs {
   tmpDir?: string;
   homeDir?: string;
+  /** The host's network (the setup phase); none by default. */
+  network?: boolean;
+  /** Set after the sandbox's own variables (which the caller keeps PATH and HOME out of). */
+  env?: Record<string, string>;
+  /** The working directory relative to /workspace; the caller checked it names a directory there. */
+  cwd?: string;
 }
 
 function mountAt(hostDir: string | undefined, target: string): string[] {
@@ -113,18 +123,25 @@ function mountAt(hostDir: string | undefined, target: string): string[] {
 
 /** The bwrap arguments (without the bwrap binary) that run `argv` jailed with `workspace` at /workspace. */
 export function bwrapArgs(workspace: string, argv: string[], dirs: SandboxDirs = {}): string[] {
-  const env = Object.entries(SANDBOX_ENV).flatMap(([key, value]) => ["--setenv", key, value]);
+  // The request's variables may change LANG or CI, never where tools and HOME are.
+  const vars = { ...SANDBOX_ENV, ...dirs.env, PATH: SANDBOX_ENV.PATH, HOME: SANDBOX_ENV.HOME };
+  const env = Object.entries(vars).flatMap(([key, value]) => ["--setenv", key, value ?? ""]);
+  const workdir = dirs.cwd ? `${SANDBOX_WORKDIR}/${dirs.cwd}` : SANDBOX_WORKDIR;
   return [
     "--unshare-all",
+    // After --unshare-all, so of all namespaces only the network is the host's.
+    ...(dirs.network ? ["--share-net"] : []),
     "--die-with-parent",
     "--new-session",
     "--clearenv",
     ...env,
     ...systemArgs(),
+    // A symlink into /run (systemd-resolved) is followed on the host side by bwrap.
+    ...(dirs.network ? ["--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"] : []),
     ...["--proc", "/proc", "--dev", "/dev"],
     ...mountAt(dirs.tmpDir, "/tmp"),
     ...mountAt(dirs.homeDir, SANDBOX_HOME),
-    ...["--bind", workspace, SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR],
+    ...["--bind", workspace, SANDBOX_WORKDIR, "--chdir", workdir],
     // Everything outside /workspace, /tmp, HOME and /dev is read-only, the root directory included.
     ...["--remount-ro", "/", "--hostname", "sandbox", "--cap-drop", "ALL"],
     "--",
@@ -168,7 +185,7 @@ export function runIsolated(run: IsolatedRun): Promise<ProcessOutcome> {
 export async function execIsolated(
   workspace: string,
   spec: ExecSpec,
-  options: SandboxDirs & { signal?: AbortSignal; bwrapPath?: string } = {},
+  options: Omit<SandboxDirs, "env" | "cwd"> & { signal?: AbortSignal; bwrapPath?: string } = {},
 ): Promise<ExecResult & { aborted: boolean }> {
   const capture = new HeadTailCapture(spec.maxOutputBytes);
   const outcome = await runIsolated({
@@ -180,6 +197,9 @@ export async function execIsolated(
     bwrapPath: options.bwrapPath,
     tmpDir: options.tmpDir,
     homeDir: options.homeDir,
+    network: options.network,
+    ...(spec.env ? { env: spec.env } : {}),
+    ...(spec.cwd ? { cwd: spec.cwd } : {}),
     onStdout: (chunk) => capture.push(chunk),
   });
   const { text, truncated } = capture.result();

@@ -12,13 +12,45 @@ import { MAX_BLOB_RANGE_BYTES, MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "./limits
 
 const noNul = (s: string): boolean => !s.includes("\0");
 
-export const createSandboxSchema = z.object({
-  jobId: z
+const printable = (max: number) =>
+  z
     .string()
     .min(1)
-    .max(200)
-    .regex(/^[^\p{Cc}]+$/u, "must not contain control characters"),
+    .max(max)
+    .regex(/^[^\p{Cc}]+$/u, "must not contain control characters");
+
+export const createSandboxSchema = z.object({
+  jobId: printable(200),
+  environment: z
+    .object({
+      repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/name"),
+      cacheKey: z.string().regex(/^[\w.:-]{1,128}$/, "must be 1-128 letters, digits, '.', ':', '_' or '-'"),
+      image: printable(512).optional(),
+    })
+    .optional(),
 });
+
+export const environmentReadyRequestSchema = z.object({ save: z.boolean() });
+
+/** Bounds of `ExecRequest.env`: enough for any devcontainer's containerEnv and remoteEnv. */
+export const MAX_EXEC_ENV_VARS = 128;
+export const MAX_EXEC_ENV_BYTES = 64 * 1024;
+
+const execEnv = z
+  .record(
+    z
+      .string()
+      .max(256)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be [A-Za-z_][A-Za-z0-9_]*")
+      // The sandbox's PATH finds its tools and HOME is where its persistent home is bound.
+      .refine((name) => name !== "PATH" && name !== "HOME", "PATH and HOME are the sandbox's own"),
+    z.string().refine(noNul, "must not contain NUL"),
+  )
+  .refine((env) => Object.keys(env).length <= MAX_EXEC_ENV_VARS, `at most ${MAX_EXEC_ENV_VARS} variables`)
+  .refine(
+    (env) => Object.entries(env).reduce((n, [k, v]) => n + k.length + v.length + 2, 0) <= MAX_EXEC_ENV_BYTES,
+    `at most ${MAX_EXEC_ENV_BYTES} characters altogether`,
+  );
 
 const cloneUrl = z
   .string()
@@ -73,6 +105,9 @@ export const execSchema = z.object({
   timeoutMs: z.int().min(1).max(MAX_TIMEOUT_MS).optional(),
   maxOutputBytes: z.int().min(1).max(MAX_OUTPUT_BYTES).optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
+  env: execEnv.optional(),
+  // Checked like a file path by the route (repo-path.ts); "." is the root.
+  cwd: z.string().max(4096).optional(),
 });
 
 export const fileContentSchema = z.object({

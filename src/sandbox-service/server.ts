@@ -4,7 +4,8 @@
  * credentials (modal), adopts the sandboxes an earlier process left, logs JSON lines. SIGTERM
  * (a deploy restarting the service while jobs run) and SIGINT stop it without terminating any
  * sandbox: the next process on the same SANDBOX_ROOT / SANDBOX_STATE_DIR serves them again, and
- * the Worker's janitor or the maximum lifetime removes those of ended jobs.
+ * the Worker's janitor or the maximum lifetime removes those of ended jobs. The environment
+ * cache's bounds are `ENV_CACHE_TTL_HOURS`, `ENV_CACHE_MAX_ENTRIES` and `ENV_CACHE_MAX_BYTES`.
  */
 import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { ModalBackend } from "./backends/modal";
 import { type ModalBackendOptions, modalOptionsFromEnv } from "./backends/modal-config";
 import type { Backend } from "./backends/types";
 import { locateBwrap } from "./bwrap-path";
+import { type EnvCacheLimits, envCacheLimitsFromEnv } from "./env-cache";
 import { ServiceError } from "./errors";
 import { execIsolated } from "./isolate";
 import { DEFAULT_MAX_LIFETIME_SECONDS, DEFAULT_MAX_SANDBOXES } from "./limits";
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   // A fixed default, not a fresh temp directory: a restarted service must find what it held.
   const root = env.SANDBOX_ROOT || join(tmpdir(), "modal-coding-agent-sandboxes");
   let modalOptions: ModalBackendOptions | undefined;
+  let envCache: EnvCacheLimits;
   try {
+    envCache = envCacheLimitsFromEnv(env);
     if (backendName === "modal") modalOptions = modalOptionsFromEnv(env, root);
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
   let backend: Backend;
   if (modalOptions) backend = new ModalBackend(modalOptions);
   else {
-    backend = await createLocalBackend({ root, bwrapPath });
+    backend = await createLocalBackend({ root, bwrapPath, envCache, log });
     await checkBubblewrap(root, bwrapPath);
   }
   const tracing = tracingFromEnv(env);

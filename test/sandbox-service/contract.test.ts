@@ -1,17 +1,22 @@
 // One contract, both backends: the same HTTP requests against the service on the local backend
 // (bubblewrap) and on the Modal backend (the real `modal` SDK talking to the loopback Modal stand-in).
-import { createHash } from "node:crypto";
+// Environments' network per phase is backend-specific: environment.test.ts (local) proves it.
+import { createHash, randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
   BlobRange,
   ChangeSet,
   CloneResult,
+  EnvironmentReady,
   ExecResult,
   FileContent,
+  SandboxEnvironment,
   SandboxInfo,
 } from "../../src/protocol/sandbox";
 import { type BackendKind, type ContractHarness, startContractHarness } from "./contract-harness";
-import { type BareRepo, b64, makeBareRepo } from "./harness";
+import { type BareRepo, b64, git, makeBareRepo } from "./harness";
 
 const blobSha = (content: Uint8Array): string =>
   createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
@@ -360,5 +365,106 @@ describe.each<BackendKind>(["local", "modal"])("sandbox limit: %s backend", (kin
     } finally {
       await h.close();
     }
+  });
+});
+
+// Environments (issue 14): the phases, exec's env and cwd, and the cache (save, warm create, the
+// warm clone that moves to a newer commit), on a repository of their own that moves on.
+describe.each<BackendKind>(["local", "modal"])("sandbox contract, environments: %s backend", (kind) => {
+  let h: ContractHarness;
+  let repo: BareRepo;
+  beforeAll(async () => {
+    repo = await makeBareRepo({ "app.txt": "v1\n", "old.txt": "old\n", ".gitignore": "node_modules/\n" });
+    h = await startContractHarness(kind, [repo.dir]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await repo?.cleanup();
+  });
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const reply = await h.call<T>(method, path, body);
+    expect(reply.status, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBeLessThan(300);
+    return reply.body;
+  };
+  const create = (environment?: SandboxEnvironment): Promise<SandboxInfo> =>
+    call("POST", "/v1/sandboxes", { jobId: `env-${randomBytes(6).toString("hex")}`, environment });
+  const exec = (sandbox: SandboxInfo, body: Record<string, unknown>): Promise<ExecResult> =>
+    call("POST", `/v1/sandboxes/${sandbox.id}/exec`, body);
+  const clone = (sandbox: SandboxInfo): Promise<CloneResult> =>
+    call("POST", `/v1/sandboxes/${sandbox.id}/clone`, { url: repo.url });
+
+  it("runs the setup phase between begin and ready, then refuses begin (409); ready is idempotent", async () => {
+    const sandbox = await create({ repo: "acme/phases", cacheKey: "phases" });
+    expect(sandbox.warm).toBe(false);
+    await clone(sandbox);
+    expect(await call("POST", `/v1/sandboxes/${sandbox.id}/environment/begin`)).toEqual({ phase: "setup" });
+    expect(await call("POST", `/v1/sandboxes/${sandbox.id}/environment/begin`)).toEqual({ phase: "setup" });
+    expect((await exec(sandbox, { argv: ["sh", "-c", "echo set up > setup.log"] })).exitCode).toBe(0);
+    const ready = { phase: "agent", saved: false, evicted: 0 };
+    expect(await call("POST", `/v1/sandboxes/${sandbox.id}/environment/ready`, { save: false })).toEqual(
+      ready,
+    );
+    expect(await call("POST", `/v1/sandboxes/${sandbox.id}/environment/ready`, { save: false })).toEqual(
+      ready,
+    );
+    const again = await h.call("POST", `/v1/sandboxes/${sandbox.id}/environment/begin`);
+    expect(again).toMatchObject({ status: 409, body: { status: 409 } });
+    expect((await exec(sandbox, { argv: ["cat", "setup.log"] })).output).toBe("set up\n");
+  });
+
+  it("runs a command with extra environment variables in a subdirectory, and refuses bad ones", async () => {
+    const sandbox = await create();
+    await clone(sandbox);
+    await exec(sandbox, { argv: ["mkdir", "-p", "pkg/lib"] });
+    const run = await exec(sandbox, {
+      argv: ["sh", "-c", 'echo "$A|$B"; pwd'],
+      env: { A: "1", B: "two words" },
+      cwd: "pkg/lib",
+    });
+    expect(run.output).toBe("1|two words\n/workspace/pkg/lib\n");
+    for (const bad of [
+      { env: { PATH: "/x" } },
+      { env: { HOME: "/x" } },
+      { env: { "9x": "" } },
+      { cwd: "nope" },
+      { cwd: "app.txt" },
+      { cwd: "../x" },
+    ]) {
+      const reply = await h.call("POST", `/v1/sandboxes/${sandbox.id}/exec`, { argv: ["true"], ...bad });
+      expect(reply.status, JSON.stringify(bad)).toBe(400);
+    }
+  });
+
+  it("saves a set-up environment; the next sandbox starts warm and its clone moves to the new commit, keeping ignored files and HOME", async () => {
+    const environment = { repo: "acme/cached", cacheKey: "cached-1" };
+    const cold = await create(environment);
+    await clone(cold);
+    await call("POST", `/v1/sandboxes/${cold.id}/environment/begin`);
+    const setup =
+      "mkdir -p node_modules/x ~/.cache/tool && echo dep > node_modules/x/i.js && echo home > ~/.cache/tool/s && echo stray > stray.txt";
+    expect((await exec(cold, { argv: ["sh", "-c", setup] })).exitCode).toBe(0);
+    const saved = await call<EnvironmentReady>("POST", `/v1/sandboxes/${cold.id}/environment/ready`, {
+      save: true,
+    });
+    expect(saved).toMatchObject({ phase: "agent", saved: true, evicted: 0 });
+
+    const work = join(repo.dir, "work");
+    await writeFile(join(work, "app.txt"), "v2\n");
+    git(work, "rm", "-q", "old.txt");
+    git(work, "commit", "-qam", "second");
+    git(work, "push", "-q", join(repo.dir, "repo.git"), "main");
+    const second = git(work, "rev-parse", "HEAD");
+
+    const warm = await create(environment);
+    expect(warm.warm).toBe(true);
+    const moved = await clone(warm);
+    expect(moved).toEqual(await clone(await create()));
+    expect(moved.headSha).toBe(second);
+    const seen = await exec(warm, {
+      argv: ["sh", "-c", "cat node_modules/x/i.js ~/.cache/tool/s app.txt; ls; git status --porcelain"],
+    });
+    expect(seen.output).toBe("dep\nhome\nv2\napp.txt\nnode_modules\n");
+    expect((await create({ repo: "acme/elsewhere", cacheKey: "cached-1" })).warm).toBe(false);
   });
 });

@@ -5,39 +5,55 @@
  * hidden staging directory and is then moved into the (still empty) workspace. The directory is
  * named after the job (job-name.ts) and holds `state/` (sandbox-state.ts) beside the workspace,
  * outside the jail, so a restarted service on the same root serves the sandbox again.
+ * Environments (env-phase.ts, local-env.ts): a sandbox created with one starts from the cached
+ * copy when there is one; its setup phase runs commands with the host's network.
  */
-import { chmod, mkdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type {
   BlobRange,
   ChangeSet,
   CloneRequest,
   CloneResult,
+  EnvironmentBegun,
+  EnvironmentReady,
+  EnvironmentReadyRequest,
   ExecResult,
   FileMode,
   SandboxDiff,
+  SandboxEnvironment,
   SandboxInfo,
 } from "../../protocol/sandbox";
 import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { checkBwrap, locateBwrap } from "../bwrap-path";
 import { collectChanges } from "../change-set";
 import { collectDiffWith } from "../diff";
+import { DEFAULT_ENV_CACHE_LIMITS, type EnvCache, type EnvCacheLimits } from "../env-cache";
+import { EnvironmentPhase } from "../env-phase";
 import { ServiceError, sandboxNotFound } from "../errors";
-import { execIsolated } from "../isolate";
 import { jailedGit } from "../jailed-git";
 import { sandboxName } from "../job-name";
+import type { Logger } from "../log";
 import { readSandboxFile, writeSandboxFile } from "../sandbox-files";
 import {
   type CloneRecord,
   clonedBase,
   cloneOnce,
-  type HeldClone,
   heldClone,
   recordedSandboxes,
   SandboxState,
 } from "../sandbox-state";
 import { cloneIntoWorkspace } from "./local-clone";
+import { openLocalCache, restoreEnvironment } from "./local-env";
 import { proveBubblewrap } from "./local-ready";
+import {
+  execInSandbox,
+  imageNotes,
+  type LocalSandbox,
+  makeSandboxDirs,
+  sandboxHandle,
+  saveQuietly,
+} from "./local-sandbox";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
 export { execIsolated, runIsolated } from "../isolate";
@@ -47,22 +63,12 @@ export interface LocalBackendOptions {
   root: string;
   /** Path of the bwrap binary; by default `BWRAP_PATH`, else `bwrap` on PATH, looked up at each create. */
   bwrapPath?: string;
-}
-
-interface LocalSandbox extends HeldClone {
-  info: SandboxInfo;
-  dir: string;
-  workspace: string;
-  /** Bound at /tmp (mode 1777, like a real /tmp) and at HOME for the agent's commands. */
-  tmpDir: string;
-  homeDir: string;
-  bwrapPath: string;
-  /** Identity, clone record and exec records, outside the jail. */
-  state: SandboxState;
-  /** Aborted by terminate: kills every command still running. */
-  stop: AbortController;
-  /** Operations in flight, awaited before the directory is removed. */
-  inFlight: Set<Promise<unknown>>;
+  /** Bounds of the environment cache under `<root>/env-cache` (`ENV_CACHE_*`); the defaults when absent. */
+  envCache?: EnvCacheLimits;
+  /** Where the cache's own trouble (a copy that failed) is told; nothing when absent. */
+  log?: Logger;
+  /** The cache's clock (expiry, recency); the system's when absent. */
+  now?: () => Date;
 }
 
 /** A `Backend` whose sandboxes are bubblewrap jails around directories on this machine. */
@@ -71,10 +77,14 @@ export class LocalBackend implements Backend {
   private readonly sandboxes = new Map<string, LocalSandbox>();
   private readonly byJob = new Map<string, Promise<LocalSandbox>>();
   private closed = false;
+  private cache?: Promise<EnvCache>;
 
   constructor(private readonly options: LocalBackendOptions) {}
 
-  async create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }> {
+  async create(
+    jobId: string,
+    environment?: SandboxEnvironment,
+  ): Promise<{ sandbox: SandboxInfo; created: boolean }> {
     if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
     const existing = this.byJob.get(jobId);
     if (existing) return { sandbox: (await existing).info, created: false };
@@ -83,19 +93,20 @@ export class LocalBackend implements Backend {
     checkBwrap(bwrapPath);
     const dir = join(this.options.root, sandboxName(jobId));
     const making = (async (): Promise<LocalSandbox> => {
-      const workspace = join(dir, "workspace");
-      const tmpDir = join(dir, "tmp");
-      const homeDir = join(dir, "home");
-      await mkdir(workspace, { recursive: true, mode: 0o700 });
-      await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-      await chmod(tmpDir, 0o1777);
-      await mkdir(homeDir, { recursive: true, mode: 0o700 });
+      const dirs = await makeSandboxDirs(dir);
       const state = new SandboxState(join(dir, "state"));
       // A directory an earlier process left for this job is the job's sandbox: take it up.
-      const meta = (await state.meta()) ?? { jobId, createdAt: new Date().toISOString() };
+      const earlier = await state.meta();
+      const meta = earlier ?? { jobId, createdAt: new Date().toISOString() };
+      const cache = environment && !earlier ? await this.envCache() : undefined;
+      const warm =
+        cache && environment ? await restoreEnvironment(cache, environment, dirs, this.options.log) : false;
       await state.init(meta);
+      const phase = earlier
+        ? await EnvironmentPhase.load(state.dir)
+        : await EnvironmentPhase.create(state.dir, environment, warm, imageNotes(environment));
       if (this.closed) throw new ServiceError(503, "shutting down", "the sandbox service is stopping", true);
-      return this.open(jobId, dir, state, meta.createdAt, await state.clone());
+      return this.open(jobId, dir, state, meta.createdAt, phase, await state.clone());
     })();
     this.byJob.set(jobId, making);
     try {
@@ -115,7 +126,8 @@ export class LocalBackend implements Backend {
     for (const { meta, state } of await recordedSandboxes(this.options.root, "state")) {
       if (this.byJob.has(meta.jobId)) continue;
       const dir = join(this.options.root, sandboxName(meta.jobId));
-      const sandbox = this.open(meta.jobId, dir, state, meta.createdAt, await state.clone());
+      const phase = await EnvironmentPhase.load(state.dir);
+      const sandbox = this.open(meta.jobId, dir, state, meta.createdAt, phase, await state.clone());
       this.byJob.set(meta.jobId, Promise.resolve(sandbox));
       adopted.push(sandbox.info);
     }
@@ -128,19 +140,13 @@ export class LocalBackend implements Backend {
     dir: string,
     state: SandboxState,
     createdAt: string,
+    phase: EnvironmentPhase,
     cloned?: CloneRecord,
   ): LocalSandbox {
-    const info: SandboxInfo = { id: jobId, jobId, backend: "local", createdAt };
+    const info: SandboxInfo = { id: jobId, jobId, backend: "local", createdAt, ...phase.infoFields() };
+    const bwrapPath = this.options.bwrapPath ?? locateBwrap();
     const sandbox: LocalSandbox = {
-      info,
-      dir,
-      workspace: join(dir, "workspace"),
-      tmpDir: join(dir, "tmp"),
-      homeDir: join(dir, "home"),
-      bwrapPath: this.options.bwrapPath ?? locateBwrap(),
-      state,
-      stop: new AbortController(),
-      inFlight: new Set(),
+      ...sandboxHandle(info, dir, state, phase, bwrapPath),
       ...heldClone(cloned),
     };
     this.sandboxes.set(jobId, sandbox);
@@ -161,16 +167,28 @@ export class LocalBackend implements Backend {
 
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
     const sandbox = this.live(id);
-    return cloneOnce(sandbox, request, () => this.track(sandbox, cloneIntoWorkspace(sandbox, request, auth)));
+    const warm = sandbox.phase.warm ? this.jail(sandbox) : undefined;
+    return cloneOnce(sandbox, request, () =>
+      this.track(sandbox, cloneIntoWorkspace(sandbox, request, auth, warm)),
+    );
+  }
+
+  async beginEnvironment(id: string): Promise<EnvironmentBegun> {
+    const sandbox = this.live(id);
+    return sandbox.phase.begin();
+  }
+
+  async environmentReady(id: string, request: EnvironmentReadyRequest): Promise<EnvironmentReady> {
+    const sandbox = this.live(id);
+    sandbox.setupStop.abort();
+    return sandbox.phase.ready(request.save, async (environment) =>
+      this.track(sandbox, saveQuietly(sandbox, environment, await this.envCache(), this.options.log)),
+    );
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
     const sandbox = this.live(id);
-    const { tmpDir, homeDir } = sandbox;
-    const run = execIsolated(sandbox.workspace, spec, { ...this.jail(sandbox), tmpDir, homeDir });
-    const { aborted, ...result } = await this.track(sandbox, run);
-    if (aborted) throw new ServiceError(404, "sandbox not found", "terminated while the command ran");
-    return result;
+    return this.track(sandbox, execInSandbox(sandbox, spec));
   }
 
   async readFile(id: string, path: string): Promise<FileData> {
@@ -240,6 +258,17 @@ export class LocalBackend implements Backend {
     await Promise.allSettled([...this.sandboxes.values()].flatMap((s) => [...s.inFlight]));
     this.sandboxes.clear();
     this.byJob.clear();
+  }
+
+  /** The cache, opened (and swept of a crash's leftovers) on first use. */
+  private envCache(): Promise<EnvCache> {
+    const { root, envCache, log, now } = this.options;
+    this.cache ??= openLocalCache(root, envCache ?? DEFAULT_ENV_CACHE_LIMITS, log, now);
+    // A failed open is tried again by the next caller rather than remembered.
+    this.cache.catch(() => {
+      this.cache = undefined;
+    });
+    return this.cache;
   }
 
   private live(id: string): LocalSandbox {

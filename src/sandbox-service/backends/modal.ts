@@ -12,6 +12,8 @@ import type {
   ChangeSet,
   CloneRequest,
   CloneResult,
+  EnvironmentBegun,
+  EnvironmentReady,
   ExecResult,
   FileMode,
   SandboxDiff,
@@ -193,6 +195,15 @@ export class ModalBackend implements Backend {
       await closeAfterClone(state.sandbox, this.options);
       return base;
     });
+  }
+
+  // Placeholders until the Modal backend's environments land (issue 14): never a silent no-op.
+  async beginEnvironment(): Promise<EnvironmentBegun> {
+    throw new ServiceError(501, "not implemented", "environments on the Modal backend");
+  }
+
+  async environmentReady(): Promise<EnvironmentReady> {
+    throw new ServiceError(501, "not implemented", "environments on the Modal backend");
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {

@@ -8,9 +8,13 @@ import type {
   ChangeSet,
   CloneRequest,
   CloneResult,
+  EnvironmentBegun,
+  EnvironmentReady,
+  EnvironmentReadyRequest,
   ExecResult,
   FileMode,
   SandboxDiff,
+  SandboxEnvironment,
   SandboxInfo,
 } from "../../protocol/sandbox";
 
@@ -22,6 +26,10 @@ export interface ExecSpec {
   stdin?: Uint8Array;
   timeoutMs: number;
   maxOutputBytes: number;
+  /** Set on top of the sandbox's own environment; names checked, PATH and HOME never among them. */
+  env?: Record<string, string>;
+  /** Where the command runs, relative to the repo root (lexically checked); the root when absent. */
+  cwd?: string;
 }
 
 import type { OwnedSandbox } from "../../protocol/sandbox";
@@ -62,8 +70,15 @@ export interface CloseOptions {
  */
 export interface Backend {
   readonly name: SandboxInfo["backend"];
-  /** Idempotent on `jobId`: the live sandbox of that job when there is one (`created: false`). */
-  create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }>;
+  /**
+   * Idempotent on `jobId`: the live sandbox of that job when there is one (`created: false`).
+   * With an `environment`, a new sandbox starts from the environment cached for its repo and key
+   * when there is one (`warm`), and the environment is kept for `environmentReady`'s save.
+   */
+  create(
+    jobId: string,
+    environment?: SandboxEnvironment,
+  ): Promise<{ sandbox: SandboxInfo; created: boolean }>;
   /**
    * Takes up the sandboxes an earlier service process left (local: directories under the root;
    * Modal: found by the service's tag), so they are served again; resolves to them.
@@ -79,6 +94,17 @@ export interface Backend {
    * goes to that one git process's environment only, never to argv, a file, the clone's config or a log.
    */
   clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult>;
+  /**
+   * The setup phase begins: later commands have network (local: the host's; Modal: the allowlist).
+   * Idempotent; 409 once `environmentReady` was called. Recorded, so a restart keeps the phase.
+   */
+  beginEnvironment(id: string): Promise<EnvironmentBegun>;
+  /**
+   * The agent phase, for good: the network is shut for every later command. With `save`, the
+   * environment is stored in the cache under the key the sandbox was created with (409 without
+   * one). Idempotent: a repeat answers the first call's result.
+   */
+  environmentReady(id: string, request: EnvironmentReadyRequest): Promise<EnvironmentReady>;
   /** Runs one command isolated; exit code 124 with `timedOut` when the limit killed it. */
   exec(id: string, spec: ExecSpec): Promise<ExecResult>;
   /** The directory for a live sandbox's exec idempotency records: outside what its commands can see. */
