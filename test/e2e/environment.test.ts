@@ -17,6 +17,10 @@ let system: System;
 let fixture: Server;
 let fixtureUrl = "";
 let fixtureHits = 0;
+/** What the fixture server waits for before it answers (the cold job's first model call). */
+let fixtureHold: Promise<void> = Promise.resolve();
+/** The order in which the model was first asked and the fixture served, in the cold job. */
+const order: string[] = [];
 
 type Script = Parameters<System["openai"]["setScript"]>[0];
 const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
@@ -40,7 +44,9 @@ function devcontainer(url: string): string {
 }
 
 beforeAll(async () => {
-  fixture = createServer((req, res) => {
+  fixture = createServer(async (req, res) => {
+    await fixtureHold;
+    order.push("fixture served");
     fixtureHits += 1;
     res.writeHead(req.url === "/fixture.txt" ? 200 : 404, { "content-type": "text/plain" });
     res.end(req.url === "/fixture.txt" ? "fixture-ok\n" : "not found\n");
@@ -95,8 +101,8 @@ const ending = (events: ParsedEvent[]) => ({
   done: events.at(-1)?.data as { status: string },
 });
 
-const agentScript = (probe: string): Script => [
-  bash("sh test.sh"),
+const agentScript = (probe: string, first: Script[number] = bash("sh test.sh")): Script => [
+  first,
   bash(`curl -fsS ${fixtureUrl}/fixture.txt`),
   bash(probe),
   bash("echo touched >> ../README.md"),
@@ -107,8 +113,19 @@ describe("environments", () => {
   let cold: ParsedEvent[];
 
   it("sets the repository up with network before the agent, which then works without", async () => {
-    cold = await run("acme/envy", "[env-cold]", agentScript("cat .setup-log"));
+    // The fixture is served only once the model was asked: the first model call overlaps setup
+    // (were the model to wait for setup, setup would time out); the agent's command still waits.
+    const { promise, resolve } = Promise.withResolvers<void>();
+    fixtureHold = promise;
+    const firstTurn = () => {
+      order.push("model asked");
+      resolve();
+      return bash("sh test.sh");
+    };
+    cold = await run("acme/envy", "[env-cold]", agentScript("cat .setup-log", firstTurn));
+    fixtureHold = Promise.resolve();
     expect(ending(cold).done).toMatchObject({ status: "succeeded" });
+    expect(order).toEqual(["model asked", "fixture served"]);
     const phases = statuses(cold).map((s) => s.phase);
     expect(phases).toEqual([
       "queued",
