@@ -20,7 +20,9 @@ import { durableStep } from "./durable";
 
 /** Characters of a failed command's output the job's error quotes (its end, where errors are). */
 const TAIL_CHARS = 3_000;
-/** Characters of a command's output a `step` event carries, as the agent's steps do. */
+/** Characters of a command an error message quotes. */
+const COMMAND_CHARS = 200;
+/** Characters of a command's output (and of its text) a `step` event carries, as the agent's steps do. */
 const STEP_OUTPUT_CHARS = 2_000;
 
 export interface EnvironmentInput {
@@ -85,7 +87,9 @@ export async function setUpEnvironment(step: WorkflowStep, input: EnvironmentInp
 
 async function runCommand(step: WorkflowStep, input: EnvironmentInput, run: Run, deadline: number) {
   const { jobId, sandboxes, plan } = input;
-  const text = commandText(run.command);
+  const full = commandText(run.command);
+  // A long script is quoted in full in its step (bounded), by its start in the job's error.
+  const text = full.length > COMMAND_CHARS ? `${full.slice(0, COMMAND_CHARS - 1)}…` : full;
   const result = await durableStep(step, `setup ${run.key}`, "sandbox", async () => {
     const left = deadline - Date.now();
     if (left <= 0) return null;
@@ -109,7 +113,7 @@ async function runCommand(step: WorkflowStep, input: EnvironmentInput, run: Run,
       data: {
         n: run.n,
         tool: "setup",
-        input: text,
+        input: truncateMiddle(full, STEP_OUTPUT_CHARS),
         output: truncateMiddle(result.output, STEP_OUTPUT_CHARS),
         exitCode: result.exitCode,
         durationMs: result.durationMs,
