@@ -31,6 +31,7 @@ const finish = {
 function devcontainer(url: string): string {
   return `{
   // The repository's environment, JSONC as the Dev Container spec allows.
+  "image": "mcr.microsoft.com/devcontainers/base:ubuntu", /* the Modal backend's image */
   "workspaceFolder": "/workspaces/envy/app",
   "onCreateCommand": "echo on-create >> .setup-log",
   "updateContentCommand": ["sh", "-c", "echo update-content >> .setup-log"],
@@ -152,8 +153,9 @@ describe("environments", () => {
         exitCode: 0,
       },
     ]);
+    // The local backend's note on the image it cannot use is part of the status message.
     expect(statuses(cold)[3]?.message).toBe(
-      "Setting up the environment from .devcontainer/devcontainer.json.",
+      "Setting up the environment from .devcontainer/devcontainer.json. The local backend ignores devcontainer image mcr.microsoft.com/devcontainers/base:ubuntu; commands run on this host's tools.",
     );
     expect(statuses(cold)[4]?.message).toMatch(/set up\. It was cached/);
     const [tests, offline, log] = steps(cold, false);

@@ -61,7 +61,7 @@ export async function setUpEnvironment(step: WorkflowStep, input: EnvironmentInp
       : warm
         ? `Started warm from the environment cached for ${plan.source}: running updateContentCommand only.`
         : `Setting up the environment from ${plan.source}.`;
-  const message = [started, ...input.notes, ...plan.notes].join(" ");
+  const message = [started, ...input.notes.map(sentence), ...plan.notes].join(" ");
   await emit({ type: "status", data: { phase: "setting-up", message } }, "setting-up");
   if (n === 0) return;
   await durableStep(step, "environment begin", "sandbox", () =>
@@ -134,4 +134,11 @@ async function runCommand(step: WorkflowStep, input: EnvironmentInput, run: Run,
   if (result.exitCode !== 0) {
     throw new SetupError(`Setup failed: ${run.hook} \`${text}\` exited with ${result.exitCode}.${output}`);
   }
+}
+
+/** A backend's note as a sentence of the status message: capitalised, with its full stop. */
+function sentence(note: string): string {
+  const text = note.trim();
+  const capital = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
