@@ -1,11 +1,12 @@
 // The Modal control-plane calls the stand-in answers (modal.client.ModalClient): auth token, environment,
-// apps, images (built instantly), and V2 sandboxes — create, task id, router access, list by tag,
+// apps, images (built instantly; by id, snapshots included: modal-images.ts), and V2 sandboxes — create, task id, router access, list by tag,
 // tags, lookup by name (V1 and V2 calls), wait, terminate. Token id and secret are checked on every call.
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type CallContext, ServerError, Status } from "nice-grpc";
 import type { Handler, ModalStandIn, StandInSandbox } from "./modal";
 import { fakeJwt } from "./modal";
+import { checkImage, describeImage, restoreSnapshot } from "./modal-images";
 import { StandInTask } from "./modal-task";
 
 interface Tag {
@@ -79,9 +80,10 @@ export function controlHandlers(state: ModalStandIn, settings: ControlSettings):
       }
       return { appId };
     },
-    imageGetOrCreate: (r: {
+    imageGetOrCreate: async (r: {
       image?: { dockerfileCommands: string[]; baseImages: { imageId: string }[] };
     }) => {
+      for (const base of r.image?.baseImages ?? []) await checkImage(state, base.imageId);
       const commands = [
         ...(r.image?.baseImages ?? []).map((b) => b.imageId),
         ...(r.image?.dockerfileCommands ?? []),
@@ -90,14 +92,24 @@ export function controlHandlers(state: ModalStandIn, settings: ControlSettings):
       state.images.set(imageId, commands);
       return { imageId, result: { status: 1 } };
     },
+    imageFromId: async (r: { imageId: string }) => {
+      await checkImage(state, r.imageId);
+      return { imageId: r.imageId };
+    },
     sandboxCreateV2: async (r: { appId: string; tags: Tag[]; definition?: Record<string, unknown> }) => {
       const definition = r.definition ?? {};
       const name = String(definition.name ?? "");
       if (name && state.live().some((s) => s.appId === r.appId && s.name === name))
         throw new ServerError(Status.ALREADY_EXISTS, `Sandbox with name '${name}' already exists`);
+      const imageId = String(definition.imageId ?? "");
+      await checkImage(state, imageId);
       const sandboxId = id("sbx");
-      const env = imageEnv(state.images, String(definition.imageId ?? ""));
-      const task = await StandInTask.create(join(settings.root, sandboxId), settings.exposed, env);
+      const env = imageEnv(state.images, imageId);
+      const dir = join(settings.root, sandboxId);
+      const task = await StandInTask.create(dir, settings.exposed, env);
+      const snapshot = state.snapshots.get(imageId);
+      // A sandbox from a snapshot image starts with a copy of the snapshotted filesystem.
+      if (snapshot) await restoreSnapshot(snapshot, dir);
       const tags = Object.fromEntries(r.tags.map((t) => [t.tagName, t.tagValue]));
       const record: StandInSandbox = {
         id: sandboxId,
@@ -107,6 +119,7 @@ export function controlHandlers(state: ModalStandIn, settings: ControlSettings):
         tags,
         createdAt: Date.now() / 1000,
         definition,
+        image: describeImage(state, imageId),
         task,
       };
       state.sandboxes.set(sandboxId, record);

@@ -1,8 +1,9 @@
 // The task command router calls the stand-in answers (modal.task_command_router.TaskCommandRouter):
 // exec start, stdio read by offset (streaming), stdin (unary and client-streaming), poll, wait, and
-// runtime network policy. The router's JWT is checked on every call.
+// runtime network policy, filesystem snapshots (modal-images.ts). The router's JWT is checked on every call.
 import { type CallContext, ServerError, Status } from "nice-grpc";
 import type { Handler, ModalStandIn, StandInSandbox } from "./modal";
+import { type SnapshotRequest, snapshotFilesystem } from "./modal-images";
 import type { TaskExec } from "./modal-task";
 
 interface ExecRef {
@@ -16,7 +17,7 @@ function bytesFrom(chunks: Buffer[], offset: number): Buffer {
 }
 
 /** The handlers by SDK method key (camelCase). */
-export function routerHandlers(state: ModalStandIn, jwt: string): Record<string, Handler> {
+export function routerHandlers(state: ModalStandIn, jwt: string, root: string): Record<string, Handler> {
   const auth = (context: CallContext): void => {
     if (context.metadata.get("authorization") !== `Bearer ${jwt}`)
       throw new ServerError(Status.UNAUTHENTICATED, "invalid router token");
@@ -123,6 +124,10 @@ export function routerHandlers(state: ModalStandIn, jwt: string): Record<string,
       auth(c);
       task(r.taskId).network = r.networkAccess ?? {};
       return {};
+    }) as Handler,
+    taskSnapshotFilesystem: (async (r: SnapshotRequest, c: CallContext) => {
+      auth(c);
+      return snapshotFilesystem(state, root, task(r.taskId), r);
     }) as Handler,
   };
   return handlers;

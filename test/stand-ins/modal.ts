@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type CallContext, createServer, ServerError, Status } from "nice-grpc";
 import { type ModalDefinitions, modalDefinitions, type ServiceDefinition } from "./modal-codecs";
 import { controlHandlers } from "./modal-control";
+import type { SandboxImage, StandInSnapshot } from "./modal-images";
 import { routerHandlers } from "./modal-router";
 import type { StandInTask } from "./modal-task";
 
@@ -22,6 +23,8 @@ export interface StandInSandbox {
   createdAt: number;
   /** What `SandboxCreateV2` asked for (timeouts, resources, network), as decoded. */
   definition: Record<string, unknown>;
+  /** The image it was started from: its registry tag, or the sandbox a snapshot image copies. */
+  image: SandboxImage;
   /** The last network policy set at runtime (`TaskSetNetworkAccess`), if any. */
   network?: Record<string, unknown>;
   task: StandInTask;
@@ -34,6 +37,10 @@ export interface ModalStandIn {
   tokenSecret: string;
   apps: Map<string, string>;
   images: Map<string, string[]>;
+  /** Filesystem snapshots (`TaskSnapshotFilesystem`) by image id; each is also in `images`. */
+  snapshots: Map<string, StandInSnapshot>;
+  /** The image id answered for each snapshot request id (the SDK retries with the same id). */
+  snapshotRequests: Map<string, string>;
   /** Every sandbox ever created, live or terminated. */
   sandboxes: Map<string, StandInSandbox>;
   /** `Service/Method` of every call, in order. */
@@ -41,6 +48,8 @@ export interface ModalStandIn {
   /** Calls to methods the stand-in does not implement; tests assert it is empty. */
   unimplemented: string[];
   live(): StandInSandbox[];
+  /** Ends a snapshot image's lifetime now, as its TTL would at Modal. */
+  expireSnapshot(imageId: string): void;
   close(): Promise<void>;
 }
 
@@ -102,10 +111,16 @@ export async function startModalStandIn(options: ModalStandInOptions = {}): Prom
     tokenSecret: `as-${randomBytes(16).toString("hex")}`,
     apps: new Map(),
     images: new Map(),
+    snapshots: new Map(),
+    snapshotRequests: new Map(),
     sandboxes: new Map(),
     calls: [],
     unimplemented: [],
     live: () => [...state.sandboxes.values()].filter((s) => !s.task.terminated),
+    expireSnapshot: (imageId) => {
+      const snapshot = state.snapshots.get(imageId);
+      if (snapshot) snapshot.expiresAt = Date.now() - 1;
+    },
     close: async () => {
       await server.shutdown();
       await Promise.all(state.live().map((s) => s.task.terminate()));
@@ -120,7 +135,7 @@ export async function startModalStandIn(options: ModalStandInOptions = {}): Prom
     routerUrl: () => `https://127.0.0.1:${port.value}`,
     routerJwt,
   });
-  const router = routerHandlers(state, routerJwt);
+  const router = routerHandlers(state, routerJwt, root);
   server.add(defs.control as never, complete(defs.control, control, state) as never);
   server.add(defs.router as never, complete(defs.router, router, state) as never);
   port.value = await server.listen("127.0.0.1:0");

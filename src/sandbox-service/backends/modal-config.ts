@@ -4,6 +4,7 @@
  * service at startup with a message naming the variable.
  */
 import { join } from "node:path";
+import { type EnvCacheLimits, envCacheLimitsFromEnv } from "../env-cache";
 import { sandboxName } from "../job-name";
 import { MODAL_WORKDIR } from "./modal-exec";
 
@@ -69,6 +70,11 @@ export interface ModalBackendOptions {
    * (`SANDBOX_STATE_DIR`): keep it across restarts, or a restarted service may run a repeated key again.
    */
   stateDir: string;
+  /**
+   * Bounds of the environment cache (`ENV_CACHE_TTL_HOURS`, `ENV_CACHE_MAX_ENTRIES`; Modal reports
+   * no image sizes, so `ENV_CACHE_MAX_BYTES` never binds); the defaults when absent.
+   */
+  envCacheLimits?: EnvCacheLimits;
 }
 
 function positive(env: NodeJS.ProcessEnv, key: string, fallback: number, integer: boolean): number {
@@ -115,6 +121,7 @@ export function modalOptionsFromEnv(env: NodeJS.ProcessEnv, dataRoot: string): M
     allowedDomains: [...DEFAULT_ALLOWED_DOMAINS, ...extra],
     serviceTag: env.SANDBOX_SERVICE_TAG || "modal-coding-agent",
     stateDir: env.SANDBOX_STATE_DIR || join(dataRoot, "modal-state"),
+    envCacheLimits: envCacheLimitsFromEnv(env),
   };
 }
 

@@ -16,7 +16,10 @@ import { READ_SCRIPT, readScriptResult, WRITE_SCRIPT, writeScriptResult } from "
 import { MODAL_WORKDIR, runInModal } from "./modal-exec";
 import type { CloneAuth, ExecSpec, FileData } from "./types";
 
-/** The agent's command: output interleaved and cut to head + tail, like the local backend's. */
+/**
+ * The agent's command (or a setup one): output interleaved and cut to head + tail, like the local
+ * backend's, with the request's variables (Modal sets them over the image's) and directory.
+ */
 export async function modalExec(sandbox: Sandbox, spec: ExecSpec): Promise<ExecResult> {
   const capture = new HeadTailCapture(spec.maxOutputBytes);
   const outcome = await runInModal(sandbox, {
@@ -25,12 +28,14 @@ export async function modalExec(sandbox: Sandbox, spec: ExecSpec): Promise<ExecR
     timeoutMs: spec.timeoutMs,
     mergeStderr: true,
     onStdout: (chunk) => capture.push(chunk),
+    ...(spec.env ? { env: spec.env } : {}),
+    ...(spec.cwd ? { cwd: spec.cwd } : {}),
   });
   const { text, truncated } = capture.result();
   return { ...outcome, output: text, truncated };
 }
 
-interface Collected {
+export interface Collected {
   exitCode: number;
   timedOut: boolean;
   stdout: ByteCollector;
@@ -38,7 +43,7 @@ interface Collected {
 }
 
 /** Runs a helper with separate, fully kept stdout (up to `limit`) and a short stderr. */
-async function collect(
+export async function collect(
   sandbox: Sandbox,
   argv: string[],
   limit: number,
@@ -76,30 +81,29 @@ printf '%s\\n%s\\n%s\\n' "$h" "$r" "$t"`;
  * (`auth`) is in this one exec's environment only (the SDK sends it in the exec request, not as a
  * Modal Secret): while the clone runs, the sandbox holds a read-only capability for the Worker's
  * git proxy and this one repository, which the Worker revokes when the clone step ends — never the
- * GitHub credential, which stays in the Worker.
+ * GitHub credential, which stays in the Worker. `wrap` runs the clone script inside another one
+ * (a warm sandbox's: modal-warm.ts), given the script and its arguments.
  */
 export async function modalClone(
   sandbox: Sandbox,
   request: CloneRequest,
   auth?: CloneAuth,
+  wrap: (script: string, args: string[]) => string[] = (script, args) => ["sh", "-c", script, "sh", ...args],
 ): Promise<CloneResult> {
   const safeUrl = redactUrl(request.url);
   const origin = redactUrl(request.remoteUrl ?? request.url);
   const branch = request.ref === undefined ? [] : ["--branch", request.ref];
-  const argv = [
-    "sh",
-    "-c",
-    CLONE_SCRIPT,
-    "sh",
-    request.url,
-    origin,
-    request.full ? "full" : "partial",
-    ...branch,
-  ];
+  const argv = wrap(CLONE_SCRIPT, [request.url, origin, request.full ? "full" : "partial", ...branch]);
   const env = auth ? extraHeaderEnv(auth) : undefined;
   const result = await collect(sandbox, argv, 64 * 1024, CLONE_TIMEOUT_MS, undefined, env);
   if (result.timedOut) throw new ServiceError(504, "clone timed out", safeUrl, true);
   if (result.exitCode === 91) throw new ServiceError(422, "clone failed", "the repository has no commits");
+  if (result.exitCode === 96 || result.exitCode === 97)
+    throw new ServiceError(
+      409,
+      "clone failed",
+      `moving the cached environment: ${result.stderr.slice(-2000)}`,
+    );
   if (result.exitCode !== 0) {
     if (/already exists and is not an empty directory/.test(result.stderr))
       throw new ServiceError(409, "workspace not empty", "clone before writing files");

@@ -3,10 +3,11 @@
  * named by MODAL_APP_NAME, tagged {service, jobId} and named per job. The clone, the agent's
  * commands, git for the change set and file access all run inside the sandbox (see modal-ops.ts).
  * A job the service does not hold in memory (after a restart) is found again by its sandbox's
- * name; what the service records about it (clone, exec keys) lives under `stateDir`.
+ * name; what the service records about it (clone, exec keys, environment phase) lives under
+ * `stateDir`. Environments (cold or warm starts, the setup phase's network, snapshots): modal-env.ts.
  */
 import { join } from "node:path";
-import { AlreadyExistsError, type App, type Image, ModalClient, type Sandbox } from "modal";
+import { AlreadyExistsError, ModalClient, type Sandbox } from "modal";
 import type {
   BlobRange,
   ChangeSet,
@@ -14,24 +15,34 @@ import type {
   CloneResult,
   EnvironmentBegun,
   EnvironmentReady,
+  EnvironmentReadyRequest,
   ExecResult,
   FileMode,
   SandboxDiff,
+  SandboxEnvironment,
   SandboxInfo,
 } from "../../protocol/sandbox";
 import { readBlobRangeWith, readBlobsWith } from "../blob-range";
 import { collectChangesWith } from "../change-set";
 import { collectDiffWith } from "../diff";
+import { DEFAULT_ENV_CACHE_LIMITS } from "../env-cache";
 import { ServiceError, sandboxNotFound } from "../errors";
-import { redactUrl } from "../git-clone";
 import { sandboxName } from "../job-name";
-import { clonedBase, cloneOnce, heldClone, recordedSandboxes, SandboxState } from "../sandbox-state";
+import { clonedBase, recordedSandboxes, SandboxState } from "../sandbox-state";
 import type { ModalBackendOptions } from "./modal-config";
-import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_COMMANDS, sandboxParams } from "./modal-config";
-import { type ModalSandbox, terminateIdempotently, track } from "./modal-held";
+import { sandboxParams } from "./modal-config";
+import { ModalEnvironments } from "./modal-env";
+import {
+  type FreshSandbox,
+  type ModalSandbox,
+  terminateIdempotently,
+  track,
+  withRecords,
+} from "./modal-held";
+import { ModalImages } from "./modal-image";
 import { findJobSandbox, listOwned } from "./modal-lookup";
-import { cloneThrough, closeAfterClone } from "./modal-network";
 import { modalExec, modalGit, modalReadFile, modalWriteFile } from "./modal-ops";
+import { beginSetup, cloneHeld, endSetup } from "./modal-phase";
 import { proveModalCredentials } from "./modal-ready";
 import type { Backend, CloneAuth, CloseOptions, ExecSpec, FileData, OwnedSandbox } from "./types";
 
@@ -48,28 +59,23 @@ export class ModalBackend implements Backend {
   private readonly sandboxes = new Map<string, ModalSandbox>();
   /** Creates and reattaches in flight or done, by job id, so concurrent calls share one. */
   private readonly byJob = new Map<string, Promise<ModalSandbox>>();
-  private ready?: Promise<{ app: App; image: Image }>;
+  private readonly images: ModalImages;
+  private readonly environments: ModalEnvironments;
   private closed = false;
 
   constructor(private readonly options: ModalBackendOptions) {
     this.client = new ModalClient({ tokenId: options.tokenId, tokenSecret: options.tokenSecret });
-  }
-
-  /** The app (created if missing) and the image (built once; Modal caches it). */
-  private appAndImage(): Promise<{ app: App; image: Image }> {
-    this.ready ??= (async () => {
-      const app = await this.client.apps.fromName(this.options.appName, { createIfMissing: true });
-      const base = this.client.images.fromRegistry(this.options.image ?? DEFAULT_BASE_IMAGE);
-      const image = this.options.image ? base : base.dockerfileCommands(DEFAULT_IMAGE_COMMANDS);
-      return { app, image: await image.build(app) };
-    })();
-    this.ready.catch(() => {
-      this.ready = undefined;
+    this.images = new ModalImages(this.client, options);
+    this.environments = new ModalEnvironments(this.images, {
+      cacheDir: join(options.stateDir, "env-cache"),
+      limits: options.envCacheLimits ?? DEFAULT_ENV_CACHE_LIMITS,
     });
-    return this.ready;
   }
 
-  async create(jobId: string): Promise<{ sandbox: SandboxInfo; created: boolean }> {
+  async create(
+    jobId: string,
+    environment?: SandboxEnvironment,
+  ): Promise<{ sandbox: SandboxInfo; created: boolean }> {
     if (this.closed) throw stopping();
     const existing = this.byJob.get(jobId);
     if (existing) {
@@ -82,25 +88,28 @@ export class ModalBackend implements Backend {
     let created = false;
     const making = (async () => {
       const found = await this.findByName(jobId);
-      if (found) return this.take(jobId, found, false);
+      if (found) return this.take(jobId, found);
       created = true;
-      return this.make(jobId);
+      return this.make(jobId, environment);
     })();
     this.remember(jobId, making);
     return { sandbox: (await making).info, created };
   }
 
-  private async make(jobId: string): Promise<ModalSandbox> {
-    const { app, image } = await this.appAndImage();
+  private async make(jobId: string, environment?: SandboxEnvironment): Promise<ModalSandbox> {
+    const app = await this.images.app();
     const o = this.options;
     const params = sandboxParams(o, jobId);
     try {
-      return await this.take(jobId, await this.client.sandboxes.create(app, image, params), true);
+      const started = await this.environments.start(environment, (image) =>
+        this.client.sandboxes.create(app, image, params),
+      );
+      return await this.take(jobId, started.sandbox, { ...started, environment });
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
       // Made meanwhile by another process of this service: that one is the job's sandbox.
       const found = await this.findByName(jobId);
-      if (found) return this.take(jobId, found, false);
+      if (found) return this.take(jobId, found);
       throw new ServiceError(
         409,
         "sandbox name taken",
@@ -109,27 +118,14 @@ export class ModalBackend implements Backend {
     }
   }
 
-  /** Holds `sandbox` as `jobId`'s, with the records the state directory has of it. */
-  private async take(jobId: string, sandbox: Sandbox, fresh: boolean): Promise<ModalSandbox> {
-    const state = new SandboxState(join(this.options.stateDir, sandboxName(jobId)));
-    // A fresh sandbox starts with fresh records: any left are of an earlier sandbox of the job.
-    if (fresh) await state.remove();
-    const meta = (fresh ? undefined : await state.meta()) ?? { jobId, createdAt: new Date().toISOString() };
-    await state.init(meta);
+  /** Holds `sandbox` as `jobId`'s, with its records (new ones when `fresh`). */
+  private async take(jobId: string, sandbox: Sandbox, fresh?: FreshSandbox): Promise<ModalSandbox> {
+    const held = await withRecords(this.options.stateDir, jobId, sandbox, fresh);
     if (this.closed) {
       if (fresh) await sandbox.terminate();
       sandbox.detach();
       throw stopping();
     }
-    const info: SandboxInfo = { id: jobId, jobId, backend: "modal", createdAt: meta.createdAt };
-    const held: ModalSandbox = {
-      info,
-      sandbox,
-      state,
-      terminated: false,
-      inFlight: new Set(),
-      ...heldClone(await state.clone()),
-    };
     this.sandboxes.set(jobId, held);
     return held;
   }
@@ -177,37 +173,31 @@ export class ModalBackend implements Backend {
   }
 
   async owned(): Promise<OwnedSandbox[]> {
-    const { app } = await this.appAndImage();
-    return listOwned(this.client, app, this.options.serviceTag);
+    return listOwned(this.client, await this.images.app(), this.options.serviceTag);
   }
 
   /** The running sandbox of `jobId` (by name, with this service's tags), else undefined. */
   private async findByName(jobId: string): Promise<Sandbox | undefined> {
-    await this.appAndImage();
+    await this.images.app();
     return findJobSandbox(this.client, this.options, jobId);
   }
 
   async clone(id: string, request: CloneRequest, auth?: CloneAuth): Promise<CloneResult> {
-    const state = await this.live(id);
-    return cloneOnce(state, request, async () => {
-      const base = await track(state, cloneThrough(state.sandbox, request, this.options, auth));
-      await state.state.saveClone({ url: redactUrl(request.url), requestedRef: request.ref, ...base });
-      await closeAfterClone(state.sandbox, this.options);
-      return base;
-    });
+    return cloneHeld(await this.live(id), request, this.options, auth);
   }
 
-  // Placeholders until the Modal backend's environments land (issue 14): never a silent no-op.
-  async beginEnvironment(): Promise<EnvironmentBegun> {
-    throw new ServiceError(501, "not implemented", "environments on the Modal backend");
+  async beginEnvironment(id: string): Promise<EnvironmentBegun> {
+    return beginSetup(await this.live(id), this.options);
   }
 
-  async environmentReady(): Promise<EnvironmentReady> {
-    throw new ServiceError(501, "not implemented", "environments on the Modal backend");
+  async environmentReady(id: string, request: EnvironmentReadyRequest): Promise<EnvironmentReady> {
+    return endSetup(await this.live(id), this.options, this.environments, request.save);
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
     const state = await this.live(id);
+    // Nothing changes the filesystem while a snapshot of it is taken.
+    await state.phase.settled();
     return track(state, modalExec(state.sandbox, spec));
   }
 
@@ -222,6 +212,7 @@ export class ModalBackend implements Backend {
 
   async writeFile(id: string, path: string, content: Uint8Array, mode?: FileMode): Promise<void> {
     const state = await this.live(id);
+    await state.phase.settled();
     await track(state, modalWriteFile(state.sandbox, path, content, mode));
   }
 
@@ -291,7 +282,7 @@ export class ModalBackend implements Backend {
       attempt = (async () => {
         const found = await this.findByName(id);
         if (!found) throw sandboxNotFound(id);
-        return this.take(id, found, false);
+        return this.take(id, found);
       })();
       this.remember(id, attempt);
     }
