@@ -66,7 +66,10 @@
     item.dataset.seq = String(seq);
     const details = el("details");
     const summary = el("summary");
-    summary.append(el("span", "step-n", `Step ${step.n}`), " ", el("code", "step-tool", step.tool), " ");
+    // The setup phase's commands are numbered apart from the agent's steps (the step count).
+    const setup = step.tool === "setup";
+    const label = `${setup ? "Setup" : "Step"} ${step.n}`;
+    summary.append(el("span", "step-n", label), " ", el("code", "step-tool", step.tool), " ");
     summary.append(el("code", "step-input", inputLine(step.input)));
     if (typeof step.exitCode === "number") {
       summary.append(
@@ -82,7 +85,7 @@
     item.append(details);
     list.append(item);
     const count = byId("step-count");
-    if (count) count.textContent = String(Math.max(Number(count.textContent) || 0, step.n));
+    if (count && !setup) count.textContent = String(Math.max(Number(count.textContent) || 0, step.n));
   }
 
   function addMessage(seq, text) {

@@ -4,7 +4,8 @@
  * always first and `done` always last.
  */
 
-export type Phase = "queued" | "provisioning" | "cloning" | "working" | "publishing";
+/** `setting-up`: the repository's environment is set up (devcontainer.json or SETUP_COMMAND), with network. */
+export type Phase = "queued" | "provisioning" | "cloning" | "setting-up" | "working" | "publishing";
 
 export interface Usage {
   steps: number;

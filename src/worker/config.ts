@@ -49,6 +49,12 @@ const fields = z.object({
   AGENT_COMMAND_TIMEOUT_SECONDS: wholeNumber(120),
   AGENT_LIMIT_CEILINGS: json(ceilingsSchema),
   AGENT_PROMPT_BUDGET_CHARS: wholeNumber(120_000),
+  // The setup phase (environment/plan.ts): the command for repositories without a devcontainer.json.
+  SETUP_COMMAND: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").trim()),
+  SETUP_TIMEOUT_SECONDS: wholeNumber(600),
   PR_DRAFT_DEFAULT: flag(true),
   ALLOW_WORKFLOW_CHANGES: flag(false),
   PUBLISH_MAX_FILE_BYTES: wholeNumber(10 * 1024 * 1024),
@@ -107,6 +113,13 @@ function crossCheck(f: Fields, ctx: z.RefinementCtx): void {
       `commandTimeoutSeconds (${commandCeiling}) leaves no room in a Workflow step of ${STEP_TIMEOUT_SECONDS} s; at most ${STEP_TIMEOUT_SECONDS - COMMAND_OVERHEAD_SECONDS}`,
     );
   }
+  if (f.SETUP_TIMEOUT_SECONDS + COMMAND_OVERHEAD_SECONDS > STEP_TIMEOUT_SECONDS) {
+    // One setup command may take the whole phase, and each command is one Workflow step.
+    issue(
+      "SETUP_TIMEOUT_SECONDS",
+      `(${f.SETUP_TIMEOUT_SECONDS}) leaves no room in a Workflow step of ${STEP_TIMEOUT_SECONDS} s; at most ${STEP_TIMEOUT_SECONDS - COMMAND_OVERHEAD_SECONDS}`,
+    );
+  }
   if (f.JOB_STALL_SECONDS <= f.JOB_HEARTBEAT_SECONDS) {
     // A stall window no longer than a heartbeat would take a live attempt for a dead one.
     issue(
@@ -160,6 +173,7 @@ const configSchema = fields.superRefine(crossCheck).transform((f) => {
     sandbox: { url: f.SANDBOX_SERVICE_URL, token: f.SANDBOX_SERVICE_TOKEN },
     budgets: { defaults, ceilings },
     promptBudgetChars: f.AGENT_PROMPT_BUDGET_CHARS,
+    setup: { command: f.SETUP_COMMAND, timeoutMs: f.SETUP_TIMEOUT_SECONDS * 1000 },
     draftByDefault: f.PR_DRAFT_DEFAULT,
     policy: {
       allowWorkflows: f.ALLOW_WORKFLOW_CHANGES,

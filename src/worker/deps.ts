@@ -27,6 +27,8 @@ export interface Deps {
   maxOutputChars: number;
   /** Transcript characters before old tool outputs are elided. */
   promptBudgetChars: number;
+  /** The setup phase: SETUP_COMMAND (for repositories without a devcontainer.json) and its time limit. */
+  setup: Config["setup"];
   /** Open PRs as drafts unless the request says otherwise. */
   draftByDefault: boolean;
   /** What may be published (github/policy.ts). */
@@ -65,6 +67,7 @@ export function deps(env: Env): Deps {
     budgets: config.budgets,
     maxOutputChars: 20_000,
     promptBudgetChars: config.promptBudgetChars,
+    setup: config.setup,
     draftByDefault: config.draftByDefault,
     policy: config.policy,
   };

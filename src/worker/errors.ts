@@ -81,3 +81,11 @@ export class StepResultTooLarge extends Error {
     this.name = "StepResultTooLarge";
   }
 }
+
+/** The repository's environment could not be set up (a bad devcontainer.json, a failed or slow setup command). */
+export class SetupError extends JobError {
+  constructor(message: string) {
+    super("setup_failed", message);
+    this.name = "SetupError";
+  }
+}

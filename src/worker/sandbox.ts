@@ -13,10 +13,15 @@ import type {
   ChangeSet,
   CloneRequest,
   CloneResult,
+  CreateSandboxRequest,
+  EnvironmentBegun,
+  EnvironmentReady,
+  EnvironmentReadyRequest,
   ExecRequest,
   ExecResult,
   FileContent,
   SandboxDiff,
+  SandboxEnvironment,
   SandboxInfo,
   SandboxProblem,
   SandboxReadiness,
@@ -26,6 +31,8 @@ import {
   blobsSchema,
   changeSetSchema,
   cloneResultSchema,
+  environmentBegunSchema,
+  environmentReadySchema,
   execResultSchema,
   fileContentSchema,
   sandboxDiffSchema,
@@ -44,6 +51,10 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   idempotencyKey?: string;
   stdin?: string;
+  /** Variables on top of the sandbox's own (the repository's devcontainer `containerEnv`/`remoteEnv`). */
+  env?: Record<string, string>;
+  /** The directory the command runs in, relative to the repository root (devcontainer `workspaceFolder`). */
+  cwd?: string;
 }
 
 export interface Sandbox {
@@ -73,9 +84,33 @@ export class SandboxService {
     return this.call("GET", "/v1/ready", sandboxReadinessSchema);
   }
 
-  /** The job's sandbox (made once; `id` is the job id), also after the service restarted. */
-  create(jobId: string): Promise<SandboxInfo> {
-    return this.call("POST", "/v1/sandboxes", sandboxInfoSchema, { jobId });
+  /**
+   * The job's sandbox (made once; `id` is the job id), also after the service restarted. With
+   * `environment` it starts from that repository's cached environment when there is one (`warm`).
+   */
+  create(jobId: string, environment?: SandboxEnvironment): Promise<SandboxInfo> {
+    const request: CreateSandboxRequest = { jobId, ...(environment ? { environment } : {}) };
+    return this.call("POST", "/v1/sandboxes", sandboxInfoSchema, request);
+  }
+
+  /** The setup phase starts: the sandbox's commands have network until `environmentReady`. */
+  beginEnvironment(id: string): Promise<EnvironmentBegun> {
+    return this.call(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/environment/begin`,
+      environmentBegunSchema,
+    );
+  }
+
+  /** The setup phase ends for good (network shut); `save` stores the set-up environment in the cache. */
+  environmentReady(id: string, save: boolean): Promise<EnvironmentReady> {
+    const request: EnvironmentReadyRequest = { save };
+    return this.call(
+      "POST",
+      `/v1/sandboxes/${encodeURIComponent(id)}/environment/ready`,
+      environmentReadySchema,
+      request,
+    );
   }
 
   /**
@@ -162,6 +197,8 @@ export class SandboxService {
         if (o.maxOutputBytes !== undefined) body.maxOutputBytes = o.maxOutputBytes;
         if (o.idempotencyKey !== undefined) body.idempotencyKey = o.idempotencyKey;
         if (o.stdin !== undefined) body.stdinBase64 = Buffer.from(o.stdin).toString("base64");
+        if (o.env !== undefined && Object.keys(o.env).length > 0) body.env = o.env;
+        if (o.cwd !== undefined) body.cwd = o.cwd;
         // The executable's name only: the rest of argv can carry file content (a heredoc, say).
         const attributes = { "process.executable.name": (argv[0] ?? "").split("/").at(-1) ?? "" };
         return inSpan(tracer(), "sandbox.exec", attributes, async (span) => {

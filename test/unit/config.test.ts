@@ -63,6 +63,21 @@ describe("config schema", () => {
     ).toMatch(/commandTimeoutSeconds \(\d+\) leaves no room/);
   });
 
+  it("the setup phase defaults to no command and 600 s, and its limit must fit in a Workflow step", () => {
+    const result = parseConfig({});
+    expect(result.ok && result.config.setup).toEqual({ command: "", timeoutMs: 600_000 });
+    const set = parseConfig({ SETUP_COMMAND: "  npm ci\n", SETUP_TIMEOUT_SECONDS: "30" });
+    expect(set.ok && set.config.setup).toEqual({ command: "npm ci", timeoutMs: 30_000 });
+    const fits = STEP_TIMEOUT_SECONDS - 60;
+    expect(problems({ SETUP_TIMEOUT_SECONDS: String(fits) })).toEqual([]);
+    expect(problems({ SETUP_TIMEOUT_SECONDS: String(fits + 1) })).toEqual([
+      `SETUP_TIMEOUT_SECONDS: (${fits + 1}) leaves no room in a Workflow step of ${STEP_TIMEOUT_SECONDS} s; at most ${fits}`,
+    ]);
+    expect(problems({ SETUP_TIMEOUT_SECONDS: "0" })).toEqual([
+      'SETUP_TIMEOUT_SECONDS: must be a whole number above 0, not "0"',
+    ]);
+  });
+
   it("a ceiling below its default, a command longer than the job, and half a GitHub App are refused", () => {
     expect(problems({ AGENT_MAX_STEPS: "50", AGENT_LIMIT_CEILINGS: '{"maxSteps":10}' })).toEqual([
       "AGENT_LIMIT_CEILINGS: maxSteps (10) is below its default AGENT_MAX_STEPS (50)",

@@ -7,6 +7,7 @@
 import type { Message } from "../agent/model";
 import type { RepoContext } from "../agent/repo-context";
 import type { AgentState, TurnSave } from "../agent/state";
+import type { EnvironmentPlan } from "../environment/plan";
 import type { FollowUpHistory } from "../followups/types";
 
 export type { AgentState, TurnSave } from "../agent/state";
@@ -25,6 +26,12 @@ export interface JobSetup {
   context: RepoContext;
   /** A follow-up's: the conversation so far and the PR's diff when the turn started. */
   history?: FollowUpHistory;
+  /**
+   * The repository's environment (devcontainer.json or SETUP_COMMAND), absent when it has none:
+   * its plan gives every agent command its env and cwd; `ready` once the setup phase ended, so a
+   * later attempt does not set up again.
+   */
+  environment?: { plan: EnvironmentPlan; warm: boolean; notes: string[]; ready: boolean };
 }
 
 export function migrateProgress(sql: SqlStorage): void {

@@ -1,12 +1,15 @@
 /**
- * The steps before the agent starts, run once per job: read the repository, start the sandbox
- * (addressed by the job id), clone (the clone answers the repo's context files too). Their outcome
- * is saved in the JobRoom, so a later attempt skips them; each step is idempotent should one run again.
+ * The steps before the agent starts, run once per job: read the repository and its environment's
+ * files (environment/plan.ts), start the sandbox (addressed by the job id; from the cached
+ * environment when there is one), clone (the clone answers the repo's context files too). Their
+ * outcome is saved in the JobRoom, so a later attempt skips them; each step is idempotent should
+ * one run again. The setup phase that follows is environment-step.ts.
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { JobEvent } from "../../protocol/events";
 import { CONTEXT_PATHS, gatherRepoContext, repoContextFromClone } from "../agent/repo-context";
 import type { Deps } from "../deps";
+import { planFor } from "../environment/plan-step";
 import type { FollowUpHistory } from "../followups/types";
 import { gitHubFor } from "../github/client";
 import type { RepoRef } from "../github/repo";
@@ -37,24 +40,44 @@ export interface SetupInput {
 export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<JobSetup> {
   const { job, deps: d, repo, emit } = input;
   const base = await durableStep(step, "prepare", "github", async () => {
-    const { data } = await gitHubFor(d.github, repo)
-      .then((github) => github.rest.repos.get({ owner: repo.owner, repo: repo.repo }))
+    const github = await gitHubFor(d.github, repo).catch(notFound(job.repo));
+    const { data } = await github.rest.repos
+      .get({ owner: repo.owner, repo: repo.repo })
       .catch(notFound(job.repo));
+    const baseBranch = job.baseBranch ?? data.default_branch;
+    const pr = job.followUp?.pr;
+    const [headOwner = "", headName = ""] = (pr?.headRepo ?? "").split("/");
+    const environment = await planFor(github, {
+      repo: job.repo,
+      base: repo,
+      baseBranch,
+      ...(pr ? { head: { repo: { owner: headOwner, repo: headName }, branch: pr.branch } } : {}),
+      setupCommand: d.setup.command,
+    });
     return {
-      baseBranch: job.baseBranch ?? data.default_branch,
+      baseBranch,
       // Without push access the branch goes to a fork (see fork-step.ts).
       canPush: data.permissions?.push !== false,
       // Internal repositories (GitHub Enterprise) need a credential to clone, as private ones do.
       private: data.private || (data.visibility ?? "public") !== "public",
       // GitHub's `size` is in KiB; 0 for a repository it has not measured yet, which counts as small.
       small: data.size <= FULL_CLONE_MAX_KIB,
+      environment,
     };
   });
   await emit(
     { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
     "provisioning",
   );
-  await durableStep(step, "provision", "sandbox", () => d.sandboxes.create(job.jobId));
+  const plan = base.environment;
+  const sandbox = await durableStep(step, "provision", "sandbox", () =>
+    d.sandboxes.create(
+      job.jobId,
+      plan
+        ? { repo: job.repo, cacheKey: plan.cacheKey, ...(plan.image ? { image: plan.image } : {}) }
+        : undefined,
+    ),
+  );
   await emit({ type: "status", data: { phase: "cloning", message: `Cloning ${job.repo}` } }, "cloning");
   // A follow-up continues its PR's branch, where it lives (the repository, or the token's fork).
   const source = job.followUp?.pr.headRepo ?? `${repo.owner}/${repo.repo}`;
@@ -86,5 +109,8 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
     ...(clone.treeSha ? { treeSha: clone.treeSha } : {}),
     context,
     ...(history ? { history } : {}),
+    ...(plan
+      ? { environment: { plan, warm: sandbox.warm === true, notes: sandbox.notes ?? [], ready: false } }
+      : {}),
   };
 }

@@ -10,6 +10,7 @@ import { initialState, runAgent } from "../agent/loop";
 import type { FinishInput } from "../agent/tools";
 import { notConfigured, readConfig } from "../config";
 import { deps, sandboxService } from "../deps";
+import { inEnvironment } from "../environment/agent-sandbox";
 import { ConfigError, JobError, LimitError } from "../errors";
 import { readHistory } from "../followups/history";
 import { libraryLogger } from "../library-log";
@@ -21,6 +22,7 @@ import { isSuperseded, startHeartbeat } from "./attempt";
 import { costUsd } from "./cost";
 import { messageOf } from "./durable";
 import type { Ending } from "./ending";
+import { setUpEnvironment } from "./environment-step";
 import { livenessConfig } from "./liveness";
 import type { AgentState } from "./progress";
 import { publishJob } from "./publish-step";
@@ -101,14 +103,35 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         });
         await room.saveSetup(attempt, setup);
       }
-      const hands = d.sandboxes.sandbox(job.jobId);
+      // The agent starts at once: its first model call may overlap the setup phase, while its
+      // first command or file access waits for setup to end (agent-sandbox.ts); the job says it
+      // is working only then, so every setup step comes before `working`.
+      const saved = setup;
+      const environment = saved.environment;
+      const settingUp =
+        environment && !environment.ready
+          ? setUpEnvironment(step, {
+              jobId: job.jobId,
+              sandboxes: d.sandboxes,
+              ...environment,
+              timeoutMs: d.setup.timeoutMs,
+              maxOutputChars: d.maxOutputChars,
+              emit,
+            }).then(() => room.saveSetup(attempt, { ...saved, environment: { ...environment, ready: true } }))
+          : null;
       const message = state
         ? `Agent resuming on ${setup.ref} at turn ${state.turn + 1}`
         : `Agent working on ${setup.ref} at ${setup.headSha.slice(0, 7)}`;
-      await emit(
-        { type: "status", data: { phase: "working", message } },
-        state ? `resume ${attempt}` : "working",
-      );
+      const working = () =>
+        emit(
+          { type: "status", data: { phase: "working", message } },
+          state ? `resume ${attempt}` : "working",
+        );
+      const ready = settingUp ? settingUp.then(working) : working();
+      // Awaited below, after the agent has started; this only keeps a failure from counting as unhandled.
+      ready.catch(() => undefined);
+      if (!settingUp) await ready;
+      const hands = inEnvironment(d.sandboxes.sandbox(job.jobId), environment?.plan, ready);
       const followUp =
         job.followUp && setup.history
           ? { number: job.followUp.pr.number, branch: job.followUp.pr.branch, history: setup.history }
@@ -125,7 +148,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
       let finish: FinishInput | null = null;
       let stopped: LimitError | null = null;
       try {
-        finish = await runAgent(
+        const agentRun = runAgent(
           task,
           {
             maxSteps: budget.maxSteps,
@@ -157,6 +180,10 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
           },
           agentState,
         );
+        // After a failed setup the agent's own end (a refused command) is moot: the setup's failure is the job's.
+        agentRun.catch(() => undefined);
+        await ready;
+        finish = await agentRun;
       } catch (error) {
         // A budget that ran out still publishes what the agent changed, as an unfinished draft.
         if (!(error instanceof LimitError)) throw error;

@@ -4,7 +4,7 @@
  * updates the elements with ids; everything is readable before it runs.
  */
 import { costText, formatDuration, isoDuration, tokensText } from "./format";
-import type { PageView } from "./page-view";
+import { type PageView, SETUP_TOOL } from "./page-view";
 
 function elapsedMs(view: PageView, now: number): number {
   return view.usage ? view.usage.durationMs : now - Date.parse(view.createdAt);
@@ -13,7 +13,8 @@ function elapsedMs(view: PageView, now: number): number {
 export function JobFacts(props: { view: PageView; now: number }) {
   const { view } = props;
   const elapsed = elapsedMs(view, props.now);
-  const steps = view.usage?.steps ?? view.steps.reduce((most, s) => Math.max(most, s.n), 0);
+  const agentSteps = view.steps.filter((s) => s.tool !== SETUP_TOOL);
+  const steps = view.usage?.steps ?? agentSteps.reduce((most, s) => Math.max(most, s.n), 0);
   return (
     <header>
       <h1>

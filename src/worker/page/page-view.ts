@@ -8,6 +8,9 @@ import type { JobRecord } from "../jobs/log";
 
 type EventData<T extends JobEvent["type"]> = Extract<JobEvent, { type: T }>["data"];
 
+/** The `tool` of the setup phase's steps (jobs/environment-step.ts): numbered apart from the agent's. */
+export const SETUP_TOOL = "setup";
+
 /** The status line once the job is over (public/job.js says the same at `done`). */
 export const ENDED = "The job has ended.";
 

@@ -1,10 +1,10 @@
 /**
- * Every step the agent took, in order: a collapsed `<details>` whose summary names the step, tool,
+ * Every step the agent took (and the setup phase's commands, numbered apart), in order: a collapsed `<details>` whose summary names the step, tool,
  * input (clipped), exit code and duration, with the full input and output inside. public/job.js
  * appends live steps with the same markup.
  */
 import { inputLine, stepDuration } from "./format";
-import type { PageStep } from "./page-view";
+import { type PageStep, SETUP_TOOL } from "./page-view";
 
 export function StepItem(props: { step: PageStep }) {
   const { step } = props;
@@ -13,8 +13,10 @@ export function StepItem(props: { step: PageStep }) {
     <li class="step" data-seq={String(step.seq)}>
       <details>
         <summary>
-          <span class="step-n">Step {String(step.n)}</span> <code class="step-tool">{step.tool}</code>{" "}
-          <code class="step-input">{inputLine(step.input)}</code>
+          <span class="step-n">
+            {step.tool === SETUP_TOOL ? "Setup" : "Step"} {String(step.n)}
+          </span>{" "}
+          <code class="step-tool">{step.tool}</code> <code class="step-input">{inputLine(step.input)}</code>
           {step.exitCode === undefined ? null : (
             <span class={failed ? "step-exit fail" : "step-exit"}> exit {String(step.exitCode)}</span>
           )}

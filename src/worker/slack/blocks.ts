@@ -27,6 +27,7 @@ const PHASE_ICON: Record<ThreadView["phase"], string> = {
   queued: ":hourglass_flowing_sand:",
   provisioning: ":package:",
   cloning: ":inbox_tray:",
+  "setting-up": ":gear:",
   working: ":hammer_and_wrench:",
   publishing: ":rocket:",
   done: ":checkered_flag:",

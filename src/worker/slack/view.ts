@@ -63,7 +63,8 @@ export function foldView(job: JobRecord, events: readonly LoggedEvent[]): Thread
       view.phase = event.data.phase;
       view.statusMessage = event.data.message;
     } else if (event.type === "step") {
-      view.steps = Math.max(view.steps, event.data.n);
+      // The setup phase's commands are numbered apart; the count is the agent's steps.
+      if (event.data.tool !== "setup") view.steps = Math.max(view.steps, event.data.n);
       view.lastStep = event.data;
     } else if (event.type === "pr") view.pr = event.data;
     else if (event.type === "error") view.error = event.data;

@@ -1,8 +1,10 @@
 /**
  * `bash`: one command in the repository root through the sandbox service, with the call's
- * idempotency key so a retried step never runs it twice, and the per-command time limit.
+ * idempotency key so a retried step never runs it twice, and the per-command time limit. A failure
+ * that looks like the network being off says so (network-note.ts).
  */
 import { z } from "zod";
+import { networkNote } from "../network-note";
 import { tool } from "./types";
 
 export const bash = tool({
@@ -17,7 +19,9 @@ export const bash = tool({
       timeoutMs: ctx.commandTimeoutMs,
       idempotencyKey: ctx.idempotencyKey,
     });
-    const note = result.timedOut ? `\n[killed: the command ran past ${ctx.commandTimeoutMs / 1000} s]` : "";
+    const killed = result.timedOut ? `\n[killed: the command ran past ${ctx.commandTimeoutMs / 1000} s]` : "";
+    const offline = networkNote(result.exitCode, result.output);
+    const note = `${killed}${offline ? `\n${offline}` : ""}`;
     return { output: `${result.output}${note}`, exitCode: result.exitCode };
   },
 });
