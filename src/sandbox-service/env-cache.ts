@@ -206,6 +206,23 @@ export class EnvCache {
     }
   }
 
+  /**
+   * Drops the entry of (`repo`, `key`) whose backing the backend found gone (a Modal snapshot
+   * image past its lifetime), so the next save of that key is kept instead of dropped. Its
+   * resource is freed as an evicted one's would be; an entry in use by another job stays.
+   */
+  async forget(repo: string, key: string): Promise<void> {
+    const id = identity(repo, key);
+    await this.locked(async () => {
+      if ((this.inUse.get(id) ?? 0) > 0) return;
+      const gone = this.entries.filter((e) => identity(e.repo, e.key) === id);
+      if (gone.length === 0) return;
+      this.entries = this.entries.filter((e) => !gone.includes(e));
+      await this.writeIndex();
+      await this.freeAll(gone);
+    });
+  }
+
   /** Removes every entry (tests, operators); frees each. */
   async clear(): Promise<void> {
     await this.locked(async () => {

@@ -143,6 +143,12 @@ describe("modal backend environments", () => {
     expect(next.warm).toBe(false);
     expect(next.notes?.join(" ")).toMatch(/gone at Modal/);
     expect(atModal(next.jobId)?.image.snapshotOf).toBeUndefined();
+    // The stale entry is forgotten: this job's own setup is saved, and the one after starts warm.
+    await s.clone(next.id);
+    await s.begin(next.id);
+    expect((await s.ready(next.id, true)).body).toMatchObject({ saved: true });
+    const third = await s.create(jobId("third"), environment(key));
+    expect(third.warm).toBe(true);
   });
 
   it("runs a command with the request's env and cwd", async () => {

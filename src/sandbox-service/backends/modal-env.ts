@@ -93,6 +93,8 @@ export class ModalEnvironments {
         notes.push(`started warm from the environment set up at ${createdAt} (Modal snapshot image ${ref})`);
         return { sandbox: found.value, warm: true, notes };
       }
+      // A forgotten entry lets this job's save replace it, instead of every later job starting cold.
+      if (gone) await cache.forget(environment.repo, environment.cacheKey);
       if (gone)
         notes.push(
           `the cached environment's snapshot image is gone at Modal (it keeps one ${SNAPSHOT_TTL_DAYS} days): started cold`,
