@@ -7,6 +7,15 @@
  * serves the sandboxes of running jobs again (workspace, clone record, idempotency keys).
  */
 
+import type { SandboxEnvironment } from "./sandbox-environment";
+
+export type {
+  EnvironmentBegun,
+  EnvironmentReady,
+  EnvironmentReadyRequest,
+  SandboxEnvironment,
+} from "./sandbox-environment";
+
 /**
  * `POST /v1/sandboxes` — idempotent on `jobId`: a second create returns the same sandbox
  * (201 when created, 200 when it already existed, also after a service restart; either way the
@@ -15,22 +24,13 @@
 export interface CreateSandboxRequest {
   jobId: string;
   /**
-   * The job's environment (issue: environments): with a `cacheKey` the sandbox starts from the
+   * The job's environment: with a `cacheKey` the sandbox starts from the
    * environment cached for `repo` under that key when there is one (local: a copy of the set-up
    * workspace and HOME, reflinked where the filesystem allows; Modal: a sandbox started from the
    * snapshot image), and `SandboxInfo.warm` says so; the clone then moves it to the job's commit.
    * An entry is never shared across repositories: `repo` is part of its identity.
    */
   environment?: SandboxEnvironment;
-}
-
-export interface SandboxEnvironment {
-  /** `owner/name`. */
-  repo: string;
-  /** The Worker's digest of the repository, its devcontainer.json and its lockfiles. */
-  cacheKey: string;
-  /** devcontainer.json's `image`: the Modal backend's sandbox image; the local backend ignores it. */
-  image?: string;
 }
 
 export interface SandboxInfo {
@@ -43,35 +43,6 @@ export interface SandboxInfo {
   warm?: boolean;
   /** What the backend says about the environment ("the local backend ignores `image` …"). */
   notes?: string[];
-}
-
-/**
- * `POST /v1/sandboxes/:id/environment/begin` — the setup phase starts (after the clone): until
- * `environment/ready`, the sandbox's commands have network (local: the host's; Modal: the
- * allowlist, also under `SANDBOX_NETWORK=clone-only`). Idempotent; 409 once `ready` was called.
- */
-export interface EnvironmentBegun {
-  phase: "setup";
-}
-
-/**
- * `POST /v1/sandboxes/:id/environment/ready` — the setup phase ends: the network is shut for every
- * later command (local: none; Modal: the allowlist, or nothing under `clone-only`). With `save`
- * (a cold setup that succeeded) the set-up environment is stored in the cache under the `cacheKey`
- * the sandbox was created with; the cache's bounds (`ENV_CACHE_TTL_HOURS`, `ENV_CACHE_MAX_ENTRIES`,
- * `ENV_CACHE_MAX_BYTES`) evict least-recently-used entries. Idempotent.
- */
-export interface EnvironmentReadyRequest {
-  save: boolean;
-}
-
-export interface EnvironmentReady {
-  phase: "agent";
-  /** Whether an entry was stored; its size (bytes) when known. */
-  saved: boolean;
-  bytes?: number;
-  /** Entries the bounds evicted to make room. */
-  evicted: number;
 }
 
 /**

@@ -23,7 +23,6 @@ import type {
   SandboxDiff,
   SandboxEnvironment,
   SandboxInfo,
-  SandboxProblem,
   SandboxReadiness,
 } from "../protocol/sandbox";
 import {
@@ -37,12 +36,12 @@ import {
   fileContentSchema,
   sandboxDiffSchema,
   sandboxInfoSchema,
-  sandboxProblemSchema,
   sandboxReadinessSchema,
 } from "../protocol/sandbox-schemas";
 import { inSpan } from "../telemetry/spans";
 import { SandboxError } from "./errors";
 import { isFetchFailure } from "./redact";
+import { parseProblem, parseReply } from "./sandbox-replies";
 import { tracedFetch } from "./telemetry/traced-fetch";
 import { tracer } from "./telemetry/tracing";
 
@@ -271,47 +270,5 @@ export class SandboxService {
     }
     if (schema === undefined) return undefined;
     return parseReply(schema, text, route, response.status);
-  }
-}
-
-/**
- * A 2xx body checked with `schema`. Not JSON at all is most likely something in between (a proxy's
- * page), so retryable; JSON of the wrong shape is a service speaking another protocol version, which
- * a retry does not fix, so not retryable; either way the message names the field.
- */
-function parseReply<S extends z.ZodType>(schema: S, text: string, route: string, status: number): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // Reported below with the status and the start of the body.
-    throw new SandboxError(
-      `sandbox service ${route}: reply is not JSON (HTTP ${status}): ${text.slice(0, 200)}`,
-      status,
-      true,
-    );
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
-    .join("; ");
-  throw new SandboxError(`sandbox service ${route}: malformed reply — ${issues}`, status, false);
-}
-
-function parseProblem(text: string, status: number): SandboxProblem {
-  try {
-    const parsed = sandboxProblemSchema.partial().safeParse(JSON.parse(text));
-    const problem = parsed.success ? parsed.data : {};
-    return {
-      title: problem.title ?? `HTTP ${status}`,
-      status,
-      detail: problem.detail,
-      retryable: problem.retryable ?? status >= 500,
-    };
-  } catch {
-    // Not JSON (a proxy's error page, say): judge by the status alone.
-    return { title: `HTTP ${status}`, status, detail: text.slice(0, 200), retryable: status >= 500 };
   }
 }
