@@ -2,6 +2,7 @@
 // to a directory — so a test can kill the runtime mid-job and start it again on the same state.
 // The stand-ins and the sandbox service live in this process and outlive the restarts.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -29,6 +30,19 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `wrangler dev --persist-to <tmp>` with these vars and secrets; resolves once it serves. */
+/** Fresh random secrets for a `wrangler dev` Worker and the stand-ins it talks to. */
+export function devSecrets() {
+  const secret = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
+  return {
+    OPENAI_API_KEY: secret("sk-test"),
+    GITHUB_TOKEN: secret("ghp_test"),
+    SANDBOX_SERVICE_TOKEN: secret("sbx"),
+    CODE_API_TOKENS: secret("api"),
+    SLACK_BOT_TOKEN: secret("xoxb"),
+    SLACK_SIGNING_SECRET: secret("sign"),
+  };
+}
+
 export async function startDevWorker(vars: Record<string, string>, secrets: Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), "e2e-dev-"));
   const envFile = join(dir, "secrets.env");

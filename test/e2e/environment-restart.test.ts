@@ -2,7 +2,6 @@
 // JobRoom's next attempt finds the clone saved and the setup phase not ended, runs the phase again
 // under the same idempotency keys, and so waits for the command the dead attempt started instead
 // of running it twice; the agent then works in the set-up environment.
-import { randomBytes } from "node:crypto";
 import { access, mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,18 +14,10 @@ import { silentLogger } from "../../src/sandbox-service/log";
 import { type GitHubStandIn, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
 import type { Turn } from "../stand-ins/openai-script";
-import { type DevWorker, startDevWorker } from "./dev-process";
+import { type DevWorker, devSecrets, startDevWorker } from "./dev-process";
 import { collectEvents, type ParsedEvent } from "./sse";
 
-const secret = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
-const secrets = {
-  OPENAI_API_KEY: secret("sk-test"),
-  GITHUB_TOKEN: secret("ghp_test"),
-  SANDBOX_SERVICE_TOKEN: secret("sbx"),
-  CODE_API_TOKENS: secret("api"),
-  SLACK_BOT_TOKEN: secret("xoxb"),
-  SLACK_SIGNING_SECRET: secret("sign"),
-};
+const secrets = devSecrets();
 let root: string;
 let openai: OpenAIStandIn;
 let github: GitHubStandIn;

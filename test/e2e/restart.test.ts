@@ -4,7 +4,6 @@
 // runs exactly once (the one in flight at the kill is answered from its idempotency key), and a
 // client reconnecting with Last-Event-ID sees every event once, in order, ending with `done`. A
 // job that cannot resume, or whose runtime keeps dying, ends with a clear failure and no sandbox.
-import { randomBytes } from "node:crypto";
 import { access, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,18 +14,10 @@ import { silentLogger } from "../../src/sandbox-service/log";
 import { type GitHubStandIn, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
 import type { Turn, TurnFn } from "../stand-ins/openai-script";
-import { type DevWorker, startDevWorker } from "./dev-process";
+import { type DevWorker, devSecrets, startDevWorker } from "./dev-process";
 import { collectEvents, type ParsedEvent } from "./sse";
 
-const secret = (prefix: string) => `${prefix}-${randomBytes(12).toString("hex")}`;
-const secrets = {
-  OPENAI_API_KEY: secret("sk-test"),
-  GITHUB_TOKEN: secret("ghp_test"),
-  SANDBOX_SERVICE_TOKEN: secret("sbx"),
-  CODE_API_TOKENS: secret("api"),
-  SLACK_BOT_TOKEN: secret("xoxb"),
-  SLACK_SIGNING_SECRET: secret("sign"),
-};
+const secrets = devSecrets();
 let root: string;
 let openai: OpenAIStandIn;
 let github: GitHubStandIn;
