@@ -4,6 +4,7 @@
 // the thread's parent over (its status, its Cancel button, its job id in the metadata), and ends
 // with the same PR, updated with one new commit.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { webhookSender } from "../stand-ins/github-webhooks";
 import type { SlackCall, SlackStandIn } from "../stand-ins/slack";
 import { startSlackStandIn } from "../stand-ins/slack";
 import { type System, startSystem } from "./harness";
@@ -13,6 +14,7 @@ import { collectEvents } from "./sse";
 
 const SIGNING_SECRET = "e2e-signing-secret-mention-0123456789";
 const CHANNEL = "C0GENERAL";
+const WEBHOOK_SECRET = "e2e-webhook-secret-mention-0123456789";
 
 const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
 const finish = (summary: string, title?: string) => ({
@@ -37,7 +39,11 @@ beforeAll(async () => {
   slack = await startSlackStandIn();
   system = await startSystem({
     vars: { SLACK_API_URL: slack.apiUrl },
-    secretsOverride: { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+    secretsOverride: {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
   });
   await system.github.createRepo("acme", "talk", {
     "README.md": "# talk\n",
@@ -225,6 +231,36 @@ describe("a mention in a finished job's thread", () => {
     expect(content.indexOf("one")).toBeLessThan(content.indexOf("two"));
     expect(content.indexOf("one")).toBeGreaterThan(-1);
   }, 180_000);
+
+  it("reports a follow-up asked in a PR comment in the conversation's thread too", async () => {
+    const pr = system.github.pulls[0];
+    system.openai.setScript(
+      [bash("echo \"console.log('three');\" >> src/app.js"), finish("Adds a third line.")],
+      "[sm-gh]",
+    );
+    const before = slack.calls.length;
+    const maintainer = { login: "maintainer", association: "OWNER" as const };
+    const comment = system.github.addComment(
+      "acme",
+      "talk",
+      Number(pr?.number),
+      maintainer,
+      `@${system.github.login} [sm-gh] add a third line`,
+    );
+    const send = webhookSender(system.github, `${system.url}/github/webhook`, WEBHOOK_SECRET);
+    const sent = await send.comment(comment);
+    expect(sent.status).toBe(202);
+    const { jobId } = (await sent.response.json()) as { jobId: string };
+    const ended = (c: SlackCall[]) =>
+      repliesIn(first.parentTs, c.slice(before)).some((r) => final.test(String(r.args.text)));
+    const calls = (await slack.waitFor(ended, 90_000)).slice(before);
+    const replies = repliesIn(first.parentTs, calls).map((r) => String(r.args.text));
+    expect(replies[0]).toContain(`/jobs/${jobId}`);
+    expect(replies.at(-1)).toContain("Pull request updated");
+    expect(calls.filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === undefined)).toEqual(
+      [],
+    );
+  }, 120_000);
 
   it("refuses a follow-up once the PR is merged, saying so in the thread", async () => {
     const pr = system.github.pulls[0];

@@ -11,6 +11,7 @@ import { closedError, pullState } from "../github/pull-state";
 import type { Budget } from "../jobs/budget";
 import type { SlackTarget } from "../jobs/log";
 import { startJob } from "../jobs/start";
+import { threadOfJob } from "../slack/projection";
 import { pullRoom } from "./pull-room";
 import type { FollowUpOf, GitHubReply } from "./types";
 
@@ -125,6 +126,8 @@ export async function startFollowUp(
   request: FollowUpRequest,
 ): Promise<{ jobId: string; created: boolean }> {
   const [owner = "", repo = ""] = target.repo.split("/");
+  // A turn asked elsewhere (a PR comment) still reports in the conversation's Slack thread.
+  const slack = request.slack ?? (await threadOfJob(env, target.latestJobId));
   const { jobId, created } = await startJob(env, {
     repo: { owner, repo },
     baseBranch: target.followUp.pr.baseBranch,
@@ -135,7 +138,7 @@ export async function startFollowUp(
     followUp: target.followUp,
     ...(request.jobId ? { jobId: request.jobId } : {}),
     ...(request.limits ? { limits: request.limits } : {}),
-    ...(request.slack ? { slack: request.slack } : {}),
+    ...(slack ? { slack } : {}),
     ...(request.github ? { githubReply: request.github } : {}),
   });
   return { jobId, created };

@@ -31,6 +31,15 @@ export abstract class JobRoomReads extends DurableObject<Env> {
     return job ? turnRecord(this.ctx.storage.sql, job) : null;
   }
 
+  /**
+   * A projection's own stored value (jobs/projection.ts `save`) as its JSON text, for what renders
+   * the next turn; the projection that wrote it reads it back (an RPC method cannot be generic).
+   */
+  async projected(key: string): Promise<string | null> {
+    const value = this.job() ? getValue<unknown>(this.ctx.storage.sql, key) : null;
+    return value === null ? null : JSON.stringify(value);
+  }
+
   /** The PR the job opened or continues, with the PR's base commit; null when there is none (yet). */
   async pull() {
     const job = this.job();
