@@ -43,6 +43,29 @@ export function devSecrets() {
   };
 }
 
+/**
+ * The Worker's vars for a restart test: the stand-ins' and the service's URLs, unpaced GitHub
+ * writes, and liveness short enough that a killed runtime is resumed within seconds.
+ */
+export function restartVars(
+  openaiUrl: string,
+  github: { apiUrl: string; webUrl: string },
+  serviceUrl: string,
+): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: openaiUrl,
+    OPENAI_MODEL: "scripted-model",
+    GITHUB_API_URL: github.apiUrl,
+    GITHUB_URL: github.webUrl,
+    SLACK_API_URL: "http://127.0.0.1:9/api/",
+    SANDBOX_SERVICE_URL: serviceUrl,
+    GITHUB_WRITE_INTERVAL_MS: "0",
+    JOB_HEARTBEAT_SECONDS: "1",
+    JOB_STALL_SECONDS: "3",
+    JOB_MAX_ATTEMPTS: "2",
+  };
+}
+
 export async function startDevWorker(vars: Record<string, string>, secrets: Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), "e2e-dev-"));
   const envFile = join(dir, "secrets.env");

@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/sandbox-service/log";
 import { type GitHubStandIn, startGitHubStandIn } from "../stand-ins/github";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../stand-ins/openai";
 import type { Turn, TurnFn } from "../stand-ins/openai-script";
-import { type DevWorker, devSecrets, startDevWorker } from "./dev-process";
+import { type DevWorker, devSecrets, restartVars, startDevWorker } from "./dev-process";
 import { collectEvents, type ParsedEvent } from "./sse";
 
 const secrets = devSecrets();
@@ -44,16 +44,7 @@ beforeAll(async () => {
   service = await startSandboxService();
   worker = await startDevWorker(
     {
-      OPENAI_BASE_URL: openai.url,
-      OPENAI_MODEL: "scripted-model",
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_URL: github.webUrl,
-      SLACK_API_URL: "http://127.0.0.1:9/api/",
-      SANDBOX_SERVICE_URL: service.url,
-      GITHUB_WRITE_INTERVAL_MS: "0",
-      JOB_HEARTBEAT_SECONDS: "1",
-      JOB_STALL_SECONDS: "3",
-      JOB_MAX_ATTEMPTS: "2",
+      ...restartVars(openai.url, github, service.url),
     },
     secrets,
   );

@@ -31,6 +31,16 @@ let slack: SlackStandIn;
 let system: System;
 let first: { jobId: string; parentTs: string };
 
+/** `user` mentions the bot with `text` in the first job's thread (a signed app_mention); the ack. */
+async function mentionInThread(text: string, user = "U0ALICE"): Promise<Response> {
+  const ts = slack.userMessage({ channel: CHANNEL, user, text, threadTs: first.parentTs });
+  return postSlackEvent(
+    system.url,
+    SIGNING_SECRET,
+    appMentionBody({ text, ts, threadTs: first.parentTs, user }),
+  );
+}
+
 /** The bot's replies in thread `ts`, in order. */
 const repliesIn = (ts: string, calls: SlackCall[] = slack.calls) =>
   calls.filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === ts && c.response.ok === true);
@@ -89,10 +99,7 @@ describe("a mention in a finished job's thread", () => {
       "[sm-2]",
     );
     const before = slack.calls.length;
-    const text = "<@U0BOT> [sm-2] say goodbye as well";
-    const ts = slack.userMessage({ channel: CHANNEL, user: "U0BOB", text, threadTs: first.parentTs });
-    const event = appMentionBody({ text, ts, threadTs: first.parentTs, user: "U0BOB" });
-    const ack = await postSlackEvent(system.url, SIGNING_SECRET, event);
+    const ack = await mentionInThread("<@U0BOT> [sm-2] say goodbye as well", "U0BOB");
     expect([ack.status, await ack.text()]).toEqual([200, ""]);
 
     const ended = (c: SlackCall[]) =>
@@ -165,13 +172,7 @@ describe("a mention in a finished job's thread", () => {
     const before = slack.calls.length;
     const since = (c: SlackCall[]) => c.slice(before);
     const say = async (text: string) => {
-      const ts = slack.userMessage({ channel: CHANNEL, user: "U0ALICE", text, threadTs: first.parentTs });
-      const ack = await postSlackEvent(
-        system.url,
-        SIGNING_SECRET,
-        appMentionBody({ text, ts, threadTs: first.parentTs }),
-      );
-      expect(ack.status).toBe(200);
+      expect((await mentionInThread(text)).status).toBe(200);
     };
     const accepted = (c: SlackCall[]) =>
       repliesIn(first.parentTs, since(c))
@@ -266,13 +267,7 @@ describe("a mention in a finished job's thread", () => {
     const pr = system.github.pulls[0];
     await system.github.closePull("acme", "talk", Number(pr?.number), { merged: true });
     const before = slack.calls.length;
-    const text = "<@U0BOT> [sm-3] one more thing";
-    const ts = slack.userMessage({ channel: CHANNEL, user: "U0ALICE", text, threadTs: first.parentTs });
-    const ack = await postSlackEvent(
-      system.url,
-      SIGNING_SECRET,
-      appMentionBody({ text, ts, threadTs: first.parentTs }),
-    );
+    const ack = await mentionInThread("<@U0BOT> [sm-3] one more thing");
     expect(ack.status).toBe(200);
     const refusal = (c: SlackCall[]) =>
       repliesIn(first.parentTs, c.slice(before)).filter((r) =>

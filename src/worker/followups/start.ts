@@ -33,13 +33,10 @@ export interface FollowUpRequest {
   jobId?: string;
 }
 
-/** The conversation a follow-up joins: the job it runs after and its PR. */
+/** The conversation a follow-up joins: its repository, and what the new job records of its PR. */
 export interface FollowUpTarget {
-  /** The PR's latest turn (the follow-up's `followUpOf`). */
-  latestJobId: string;
   repo: string;
-  number: number;
-  /** What the new job records of the PR, read from GitHub and the first turn's room just now. */
+  /** Read from GitHub and the PR's rooms just now; `of` is the PR's latest turn. */
   followUp: FollowUpOf;
 }
 
@@ -116,7 +113,7 @@ export async function resolveFollowUp(
     },
     baseSha: base.baseSha,
   };
-  return { kind: "found", target: { latestJobId, repo, number, followUp } };
+  return { kind: "found", target: { repo, followUp } };
 }
 
 /** Starts the follow-up job; `created` is false when `request.jobId` was already taken (a redelivery). */
@@ -127,7 +124,7 @@ export async function startFollowUp(
 ): Promise<{ jobId: string; created: boolean }> {
   const [owner = "", repo = ""] = target.repo.split("/");
   // A turn asked elsewhere (a PR comment) still reports in the conversation's Slack thread.
-  const slack = request.slack ?? (await threadOfJob(env, target.latestJobId));
+  const slack = request.slack ?? (await threadOfJob(env, target.followUp.of));
   const { jobId, created } = await startJob(env, {
     repo: { owner, repo },
     baseBranch: target.followUp.pr.baseBranch,

@@ -92,6 +92,17 @@ export function readEvents(sql: SqlStorage, after: number): LoggedEvent[] {
     .map((r) => ({ type: r.type, data: JSON.parse(r.data), seq: r.seq, at: r.at }) as LoggedEvent);
 }
 
+/** The first event of `type`, read alone (not the whole log), or null. */
+export function firstOf<T extends JobEvent["type"]>(
+  sql: SqlStorage,
+  type: T,
+): Extract<JobEvent, { type: T }> | null {
+  const row = sql
+    .exec<{ data: string }>("SELECT data FROM events WHERE type = ? ORDER BY seq LIMIT 1", type)
+    .toArray()[0];
+  return row ? ({ type, data: JSON.parse(row.data) } as Extract<JobEvent, { type: T }>) : null;
+}
+
 /** True once the log holds `done`: nothing is appended after it. */
 export function hasEnded(sql: SqlStorage): boolean {
   return sql.exec("SELECT 1 FROM events WHERE type = 'done' LIMIT 1").toArray().length > 0;

@@ -7,7 +7,7 @@
 import type { LoggedEvent } from "../../protocol/events";
 import type { TurnRecord } from "../followups/types";
 import { readDiff } from "./diff-store";
-import { getValue, hasEnded, type JobRecord, readEvents } from "./log";
+import { firstOf, getValue, hasEnded, type JobRecord, readEvents } from "./log";
 import { type JobSetup, loadAgentState } from "./progress";
 
 const MAX_FILES = 50;
@@ -26,9 +26,10 @@ export function pullOf(
   job: JobRecord,
 ): { repo: string; number: number; baseSha: string } | null {
   if (job.followUp) return { repo: job.repo, number: job.followUp.pr.number, baseSha: job.followUp.baseSha };
-  const pr = readEvents(sql, 0).find((e) => e.type === "pr");
+  // On the room's read paths (snapshot, page, the end of the job): one row, not the whole log.
+  const pr = firstOf(sql, "pr");
   const setup = getValue<JobSetup>(sql, "setup");
-  if (pr?.type !== "pr" || !setup) return null;
+  if (!pr || !setup) return null;
   return { repo: job.repo, number: pr.data.number, baseSha: setup.headSha };
 }
 
