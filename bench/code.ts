@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { execIsolated } from "../src/sandbox-service/isolate";
 import { postCode, type System, startSystem } from "../test/e2e/harness";
 import { collectEvents } from "../test/e2e/sse";
+import { firstUserText } from "../test/stand-ins/openai-script";
 import { ms, percentile, type Row } from "./stats";
 
 const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
@@ -64,16 +65,22 @@ async function isolatedTrue(n: number): Promise<number[]> {
   }
 }
 
+/** One 10-step job: request to PR URL, and the model's share of it (the stand-in's answer times). */
+interface TenStep {
+  toPr: number;
+  modelMs: number;
+}
+
 /** Request to PR URL for a 10-step job that edits a file; the model is an instant stand-in. */
-async function tenStepJob(system: System): Promise<number> {
+async function tenStepJob(system: System, marker: string): Promise<TenStep> {
   const script = [
     ...Array.from({ length: 9 }, (_, i) => bash(`echo step ${i} >> progress.txt`)),
     bash("git status --short"),
     finish("Ten steps"),
   ];
-  system.openai.setScript(script, "[ten]");
+  system.openai.setScript(script, marker);
   const started = performance.now();
-  const response = await postCode(system, { repoUrl: "bench/repo", prompt: "[ten] ten steps" });
+  const response = await postCode(system, { repoUrl: "bench/repo", prompt: `${marker} ten steps` });
   // The target is request → PR URL: timed to the `pr` event, then drained to `done` as a client would.
   let prAt: number | undefined;
   const { events } = await collectEvents(response, {
@@ -87,7 +94,11 @@ async function tenStepJob(system: System): Promise<number> {
     throw new Error(
       `10-step job did not succeed: ${JSON.stringify(events.filter((e) => e.type === "error" || e.type === "done"))}`,
     );
-  return prAt - started;
+  // The job's model calls run one after another, so their answer times add up to its model time.
+  const modelMs = system.openai.answered
+    .filter((a) => firstUserText(a.request).includes(marker))
+    .reduce((sum, a) => sum + a.ms, 0);
+  return { toPr: prAt - started, modelMs };
 }
 
 /** Runs the /code benchmarks against a fresh system and returns their rows. */
@@ -102,11 +113,15 @@ export async function benchCode(): Promise<Row[]> {
       "src/index.js": "export {};\n",
     });
     // Warm up: the first job compiles the GitHub stand-in's OpenAPI validators and workerd's code paths.
-    await tenStepJob(system);
+    await tenStepJob(system, "[ten-warm]");
     const first = await firstEventLatency(system, 60);
     const isolated = await isolatedTrue(40);
     const overhead = await stepOverhead(system, 30);
-    const tenStep = await tenStepJob(system);
+    // Three runs, the median reported with the range: one run's figure is at the machine's mercy.
+    const tenSteps: TenStep[] = [];
+    for (let i = 0; i < 3; i++) tenSteps.push(await tenStepJob(system, `[ten-${i}]`));
+    const beyond = (t: TenStep) => t.toPr - t.modelMs;
+    const [low, mid, high] = tenSteps.sort((a, b) => beyond(a) - beyond(b)) as [TenStep, TenStep, TenStep];
     const stepMedian = percentile(overhead, 0.5);
     const trueMedian = percentile(isolated, 0.5);
     return [
@@ -127,8 +142,9 @@ export async function benchCode(): Promise<Row[]> {
         target: "≤ 2.5× isolated `true`",
       },
       {
-        figure: "10-step scripted job, request → PR URL (model time ≈ 0)",
-        value: ms(tenStep),
+        figure:
+          "10-step scripted job, request → PR URL, beyond model time (median of 3; model time: the OpenAI stand-in's answer times)",
+        value: `${ms(beyond(mid))} (range ${ms(beyond(low))}–${ms(beyond(high))}; that run: ${ms(mid.toPr)} to the PR, model ${ms(mid.modelMs)})`,
         target: "≤ 1 s beyond model time",
       },
     ];

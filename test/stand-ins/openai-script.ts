@@ -74,7 +74,8 @@ export class ScriptBook {
   }
 }
 
-function firstUserText(request: ChatRequest): string {
+/** The text of the first user message: what a keyed script is matched against. */
+export function firstUserText(request: ChatRequest): string {
   const first = request.messages.find((m) => m.role === "user");
   if (!first) return "";
   if (typeof first.content === "string") return first.content;

@@ -52,6 +52,11 @@ export interface OpenAIStandIn {
   apiKey: string;
   /** Every chat-completions body that passed validation, in arrival order. */
   requests: ChatRequest[];
+  /**
+   * Every validated chat request with how long the stand-in took to answer it, from its body in
+   * hand to its last byte written: the model's share of a job's time, which benchmarks subtract.
+   */
+  answered: { request: ChatRequest; ms: number }[];
   /** Errors thrown by function turns (each answered 400); tests should assert it stays empty. */
   errors: unknown[];
   /**
@@ -73,11 +78,13 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
   const book = new ScriptBook();
   if (opts.script) book.set(opts.script);
   const requests: ChatRequest[] = [];
+  const answered: { request: ChatRequest; ms: number }[] = [];
   const errors: unknown[] = [];
   const rejected: RejectedRequest[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
+    const received = performance.now();
     const path = new URL(req.url ?? "/", "http://x").pathname.replace(/\/+$/, "");
     let parsed: unknown;
     try {
@@ -111,6 +118,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     if (invalid) return reject(invalid);
     const request = parsed as ChatRequest;
     requests.push(request);
+    res.once("finish", () => answered.push({ request, ms: performance.now() - received }));
     const next = book.take(request);
     let turn: Turn;
     try {
@@ -142,6 +150,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     url: `${server.origin}/v1`,
     apiKey,
     requests,
+    answered,
     errors,
     rejected,
     setScript: (script, key) => book.set(script, key),
