@@ -55,8 +55,15 @@ export interface PublishJobInput {
   saveDiff: (diff: string) => Promise<void>;
 }
 
+/** What publishing did, and the job's diff, still being stored when the PR is already out. */
+export interface Published {
+  pr: UpdatedPr | Unchanged;
+  /** Awaited before the job ends; rejects only when the attempt was superseded. */
+  diffStored: Promise<void>;
+}
+
 /** Opens the job's PR (a follow-up: updates it); throws JobError when there is nothing to publish. */
-export async function publishJob(step: WorkflowStep, input: PublishJobInput): Promise<UpdatedPr | Unchanged> {
+export async function publishJob(step: WorkflowStep, input: PublishJobInput): Promise<Published> {
   const { deps } = input;
   // The policy runs inside the step, so its result is bounded by the policy's file cap.
   // The base is the clone step's commit, from the job's setup; never the service's memory.
@@ -80,14 +87,21 @@ export async function publishJob(step: WorkflowStep, input: PublishJobInput): Pr
     return stepResultBytes(result) <= MAX_STEP_RESULT_BYTES ? result : { ...result, contents: {} };
   });
   // The page's diff is read beside the GitHub writes, so it costs the PR no time: nothing else
-  // stages the sandbox's index by now, and it never fails the job (diff-step.ts).
+  // stages the sandbox's index by now, and it never fails the job (diff-step.ts). The PR is
+  // announced without waiting for it; the job's end waits (the caller awaits `diffStored`).
   const diffStored = storeDiff(step, deps, input.sandboxId, baseSha, input.saveDiff);
-  const published = input.job.followUp
-    ? publishTurn(step, input, changeSet)
-    : publishChanges(step, input, changeSet);
-  await Promise.allSettled([diffStored, published]);
-  await diffStored; // rejects only when the attempt was superseded, which outranks the PR's outcome
-  return published;
+  // Handled by whoever awaits it; this keeps a rejection from counting as unhandled meanwhile.
+  diffStored.catch(() => undefined);
+  try {
+    const pr = await (input.job.followUp
+      ? publishTurn(step, input, changeSet)
+      : publishChanges(step, input, changeSet));
+    return { pr, diffStored };
+  } catch (error) {
+    await Promise.allSettled([diffStored]);
+    await diffStored; // rejects only when the attempt was superseded, which outranks the PR's outcome
+    throw error;
+  }
 }
 
 /** Writes the change set read to GitHub and opens the PR; throws JobError when there is nothing to publish. */

@@ -25,7 +25,7 @@ import type { Ending } from "./ending";
 import { setUpEnvironment } from "./environment-step";
 import { livenessConfig } from "./liveness";
 import type { AgentState } from "./progress";
-import { publishJob } from "./publish-step";
+import { type Published, publishJob } from "./publish-step";
 import type { Resume } from "./room-types";
 import { setUpJob } from "./setup-step";
 import { MAX_STEP_RESULT_BYTES, stepResultBytes } from "./step-size";
@@ -211,7 +211,12 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
         ...(setup.history ? { history: setup.history } : {}),
         saveDiff: (diff) => room.saveDiff(attempt, diff),
       });
-      outcome = await announce(job.repo, published, stopped, emit);
+      try {
+        outcome = await announce(job.repo, published.pr, stopped, emit);
+      } finally {
+        // The job ends with its diff stored (or its failure to be stored logged), PR or not.
+        await published.diffStored;
+      }
     } catch (error) {
       if (isSuperseded(error)) throw error;
       const failure =
@@ -243,7 +248,7 @@ export class CodeJob extends WorkflowEntrypoint<Env, CodeJobParams> {
 /** Tells the log what publishing did (notes, the `pr` event) and how the job ends because of it. */
 async function announce(
   repo: string,
-  published: Awaited<ReturnType<typeof publishJob>>,
+  published: Published["pr"],
   stopped: LimitError | null,
   emit: (e: JobEvent, key: string) => Promise<void>,
 ): Promise<Outcome> {
