@@ -178,8 +178,11 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   const { url, ref, dest, home, timeoutMs, signal, auth } = options;
   const safeUrl = redactUrl(url);
   const branch = ref === undefined ? [] : ["--branch", ref];
+  // No template: git's sample hooks, `description` and `info/exclude` are files nobody reads, yet
+  // creating them is a fifth of a small clone's CPU (inode allocation, mostly).
+  const flags = ["--template=", ...(options.full ? [] : ["--filter=blob:none"]), "--single-branch"];
   const clone = await hostGit(
-    ["clone", ...(options.full ? [] : ["--filter=blob:none"]), "--single-branch", ...branch, "--", url, dest],
+    ["clone", ...flags, ...branch, "--", url, dest],
     home,
     timeoutMs,
     signal,
