@@ -1,7 +1,12 @@
-// Git's smart HTTP protocol for the GitHub stand-in, served by the real `git http-backend` as a CGI
-// program: clones and fetches (partial clones included) go through git's own server code.
+// Git's smart HTTP protocol for the GitHub stand-in. A clone's and a fetch's requests (the
+// upload-pack advertisement and RPC) are answered by `git upload-pack --stateless-rpc` itself,
+// exactly as `git http-backend` would answer them (the same headers, the v0 service line, the 415
+// for a wrong content type, gzip bodies) but without the CGI program between; everything else
+// (pushes, the dumb protocol, wrong methods) goes through the real `git http-backend` as CGI.
 import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { gitEnv } from "./git-cli";
 
 /** `/owner/repo(.git)/<git service path>` split into its parts, or undefined for other paths. */
@@ -25,12 +30,100 @@ export interface CgiRequest {
   remoteUser?: string;
 }
 
-/** Runs `git http-backend` for one request and relays its CGI answer (status, headers, body). */
+/** http-backend's `hdr_nocache()`: every smart-HTTP answer carries it. */
+const NO_CACHE = {
+  Expires: "Fri, 01 Jan 1980 00:00:00 GMT",
+  Pragma: "no-cache",
+  "Cache-Control": "no-cache, max-age=0, must-revalidate",
+};
+const REQUEST_TYPE = "application/x-git-upload-pack-request";
+
+/** Answers one smart-HTTP request: upload-pack directly, anything else through `git http-backend`. */
 export function serveGitHttp(req: IncomingMessage, res: ServerResponse, cgi: CgiRequest): Promise<void> {
-  const header = (name: string) => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value.join(", ") : (value ?? "");
-  };
+  const target = /^(\/.+\.git)\/(info\/refs|git-upload-pack)$/.exec(cgi.pathInfo);
+  const service = new URLSearchParams(cgi.query).getAll("service").at(-1);
+  const repoDir = target?.[1] ? join(cgi.projectRoot, target[1]) : undefined;
+  if (repoDir && req.method === "GET" && target?.[2] === "info/refs" && service === "git-upload-pack")
+    return advertise(req, res, cgi, repoDir);
+  if (repoDir && req.method === "POST" && target?.[2] === "git-upload-pack")
+    return rpc(req, res, cgi, repoDir);
+  return serveCgi(req, res, cgi);
+}
+
+function headerOf(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : (value ?? "");
+}
+
+/** git's `determine_protocol_version_server()`: v2 when any `version=` item of Git-Protocol says 2. */
+function wantsV2(gitProtocol: string): boolean {
+  return gitProtocol.split(":").includes("version=2");
+}
+
+/** `GET info/refs?service=git-upload-pack`: the ref (v0) or capability (v2) advertisement. */
+function advertise(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cgi: CgiRequest,
+  repoDir: string,
+): Promise<void> {
+  const protocol = headerOf(req, "git-protocol");
+  res.writeHead(200, { ...NO_CACHE, "Content-Type": "application/x-git-upload-pack-advertisement" });
+  // Protocol v0 starts with the service line; v2 with the capabilities themselves.
+  if (!wantsV2(protocol)) res.write("001e# service=git-upload-pack\n0000");
+  return uploadPack(res, cgi, protocol, ["--advertise-refs", repoDir], Buffer.alloc(0));
+}
+
+/** `POST git-upload-pack`: ls-refs and fetch (v2), or the v0 negotiation and pack. */
+function rpc(req: IncomingMessage, res: ServerResponse, cgi: CgiRequest, repoDir: string): Promise<void> {
+  const type = headerOf(req, "content-type");
+  if (type !== REQUEST_TYPE) {
+    res.writeHead(415, "Unsupported Media Type", NO_CACHE);
+    res.end(`Expected POST with Content-Type '${REQUEST_TYPE}', but received '${type}' instead.\n`);
+    return Promise.resolve();
+  }
+  // http-backend inflates exactly these two encodings and passes any other through as it is.
+  const encoding = headerOf(req, "content-encoding");
+  let input = cgi.body;
+  if (encoding === "gzip" || encoding === "x-gzip") {
+    try {
+      input = gunzipSync(cgi.body);
+    } catch (error) {
+      res.writeHead(500, "Internal Server Error", NO_CACHE);
+      res.end(`fatal: zlib error inflating request: ${String(error)}\n`);
+      return Promise.resolve();
+    }
+  }
+  res.writeHead(200, { ...NO_CACHE, "Content-Type": "application/x-git-upload-pack-result" });
+  return uploadPack(res, cgi, headerOf(req, "git-protocol"), [repoDir], input);
+}
+
+/** Runs `git upload-pack --stateless-rpc …` with `input` and streams its answer into `res`. */
+function uploadPack(
+  res: ServerResponse,
+  cgi: CgiRequest,
+  protocol: string,
+  args: string[],
+  input: Buffer,
+): Promise<void> {
+  const env = gitEnv(cgi.home, { GIT_PROTOCOL: protocol });
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["upload-pack", "--stateless-rpc", ...args], {
+      env,
+      stdio: ["pipe", "pipe", "ignore"],
+    });
+    child.stdout.pipe(res);
+    child.on("error", reject);
+    // After the headers, a failure can only cut the answer short, as with http-backend.
+    child.on("close", () => resolve());
+    child.stdin.on("error", () => undefined); // It may stop reading early; its exit status tells.
+    child.stdin.end(input);
+  });
+}
+
+/** Runs `git http-backend` for one request and relays its CGI answer (status, headers, body). */
+function serveCgi(req: IncomingMessage, res: ServerResponse, cgi: CgiRequest): Promise<void> {
+  const header = (name: string) => headerOf(req, name);
   const env = gitEnv(cgi.home, {
     GIT_PROJECT_ROOT: cgi.projectRoot,
     GIT_HTTP_EXPORT_ALL: "1",
