@@ -29,31 +29,6 @@ const unauthorized = () =>
 const notFound = (repo: string) =>
   text(404, `Repository ${repo} not found, or the GitHub credential has no access to it.`);
 
-/**
- * A clone is a few requests (advertisement, ls-refs, fetch, a partial clone's second fetch): they
- * share one credential, so an App mints one installation token per job and repository rather than
- * two GitHub calls per request. Only the value is kept (a promise must not cross requests in
- * workerd), only for a while well inside the token's hour, and only after the ticket was checked.
- */
-const CREDENTIAL_TTL_MS = 5 * 60_000;
-const credentials = new Map<string, { credential: string | undefined; until: number }>();
-
-async function credentialFor(
-  env: Env,
-  jobId: string,
-  owner: string,
-  repo: string,
-): Promise<string | undefined> {
-  const key = `${jobId} ${owner}/${repo}`;
-  const now = Date.now();
-  const held = credentials.get(key);
-  if (held && held.until > now) return held.credential;
-  const credential = await cloneCredential(deps(env).github, { owner, repo });
-  for (const [k, v] of credentials) if (v.until <= now) credentials.delete(k);
-  credentials.set(key, { credential, until: now + CREDENTIAL_TTL_MS });
-  return credential;
-}
-
 /** Checks the ticket, then relays one smart-HTTP request to the job's repository on GitHub. */
 async function relay(env: Env, request: Request, jobId: string, path: string): Promise<Response> {
   if (!JOB_ID.test(jobId)) return unauthorized();
@@ -65,7 +40,7 @@ async function relay(env: Env, request: Request, jobId: string, path: string): P
   const [owner = "", name = ""] = repo.split("/");
   let credential: string | undefined;
   try {
-    credential = await credentialFor(env, jobId, owner, name);
+    credential = await cloneCredential(deps(env).github, { owner, repo: name });
   } catch (error) {
     // The App is not installed on the repository (404), or GitHub refused the App: no access.
     const status = (error as { status?: unknown }).status;
