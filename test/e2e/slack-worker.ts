@@ -71,6 +71,9 @@ export async function startSlackWorker(
   });
   const { url } = await harness.listen();
   const worker = harness.getWorker();
+  // The job history's schema, as a deployment has it (harness.ts does the same): without it every
+  // job's history writes fail, log and retry beside whatever a test or the bench measures.
+  await worker.applyD1Migrations("DB");
   return {
     url: url.href.replace(/\/$/, ""),
     signingSecret,
