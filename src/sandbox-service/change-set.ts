@@ -3,8 +3,8 @@
  * sizes, git's binary verdict, deletions, symlink targets. Contents are not part of it; they are
  * read in pieces afterwards (blob-range.ts), so the list stays small whatever the files hold.
  * Git runs inside the jail (jailed-git.ts), in one shell session: `git add -A`, `write-tree` for
- * the tree a faithful publish must produce, `git diff --cached --raw` for paths, modes and ids,
- * `--numstat` for binary, `cat-file --batch-check` for sizes and, for a small change set,
+ * the tree a faithful publish must produce, `git diff --cached --raw --numstat` for paths, modes,
+ * ids and git's binary verdict, `cat-file --batch-check` for sizes and, for a small change set,
  * `cat-file --batch` for the contents, so it publishes without reading blobs afterwards.
  */
 import type { Change, ChangeSet, FileMode } from "../protocol/sandbox";
@@ -86,25 +86,33 @@ export function collectChanges(workspace: string, baseSha: string, options: Jail
   return collectChangesWith(jailedGit(workspace, options), baseSha);
 }
 
-// One git session in one jail: stage, the staged tree's id, the raw diff, the numstat, the sizes
-// of the new blobs and, when together they are small, their contents. $0 is the base, $1 the
-// content bound, then the git argv. Sections end with an empty NUL record (see `splitSections`).
+// One git session in one jail: stage, the staged tree's id, one diff for both the raw records
+// (paths, modes, ids) and the numstat (binary), the new blobs' ids again as text lines, their
+// sizes and, when together they are small, their contents. Every process but git is a shell
+// builtin (here-documents, not pipes from printf). $0 is the base, $1 the content bound, then
+// the git argv. Sections end with an empty NUL record (see `section`).
 const SCRIPT = `base=$0 limit=$1; shift
 "$@" add -A || exit 1
 "$@" write-tree || exit 1
-"$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$base" -- || exit 1
-printf '\\0'
-"$@" diff --cached --numstat -z --no-renames --no-ext-diff --no-textconv "$base" -- || exit 1
+"$@" diff --cached --raw --numstat -z --no-renames --no-abbrev --no-ext-diff --no-textconv "$base" -- || exit 1
 printf '\\0'
 list=$("$@" diff --cached --raw --no-renames --no-abbrev --no-ext-diff "$base" -- | while read -r om nm os ns rest; do
   case "$nm" in 100644|100755|120000) echo "$ns" ;; esac
 done)
 [ -n "$list" ] || exit 0
-info=$(printf '%s\\n' "$list" | "$@" cat-file --batch-check) || exit 1
+info=$("$@" cat-file --batch-check <<EOF
+$list
+EOF
+) || exit 1
 printf '%s\\n\\0' "$info"
-total=$(printf '%s\\n' "$info" | { t=0; while read -r s y n; do t=$((t + \${n:-0})); done; echo "$t"; })
+total=0
+while read -r sha type size; do total=$((total + \${size:-0})); done <<EOF
+$info
+EOF
 [ "$total" -le "$limit" ] || exit 0
-printf '%s\\n' "$list" | exec "$@" cat-file --batch`;
+exec "$@" cat-file --batch <<EOF
+$list
+EOF`;
 
 /** The section of `output` at `at` (up to an empty NUL record, or a NUL when `text`) and where the next begins. */
 function section(output: Buffer, at: number, text = false): [Buffer, number] {
@@ -119,14 +127,29 @@ function section(output: Buffer, at: number, text = false): [Buffer, number] {
   return [output.subarray(at, stop), stop + 1];
 }
 
+/**
+ * Splits `git diff --raw --numstat -z` output where its raw records (`:header\0path\0`, all first)
+ * end and its numstat records (`added\tdeleted\tpath\0`, never starting with ':') begin.
+ */
+export function splitRawAndNumstat(output: Buffer): { raw: Buffer; numstat: Buffer } {
+  let at = 0;
+  while (at < output.length && output[at] === 0x3a) {
+    const header = output.indexOf(0, at);
+    const path = header < 0 ? -1 : output.indexOf(0, header + 1);
+    if (path < 0) break;
+    at = path + 1;
+  }
+  return { raw: output.subarray(0, at), numstat: output.subarray(at) };
+}
+
 /** The change set computed with any sandbox's git (the local jail, a Modal sandbox). */
 export async function collectChangesWith(git: GitRunner, baseSha: string): Promise<ChangeSet> {
   const output = await git(["/bin/sh", "-c", SCRIPT, baseSha, String(MAX_INLINE_CHANGE_BYTES), ...GIT]);
   const eol = output.indexOf(0x0a);
   const treeSha = output.subarray(0, eol).toString("utf8");
-  const [raw, afterRaw] = section(output, eol + 1);
-  const [numstat, afterNumstat] = section(output, afterRaw);
-  const [check, afterCheck] = section(output, afterNumstat, true);
+  const [diff, afterDiff] = section(output, eol + 1);
+  const [check, afterCheck] = section(output, afterDiff, true);
+  const { raw, numstat } = splitRawAndNumstat(diff);
   const entries = parseRawDiff(raw);
   const present = entries.filter((e) => e.status !== "deleted");
   if (present.length === 0)
