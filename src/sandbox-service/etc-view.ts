@@ -55,7 +55,9 @@ export class EtcViews {
       this.current = this.snapshot(signatureSync(this.paths()));
       this.checkedAt = Date.now();
     } else if (!this.checking && Date.now() - this.checkedAt > this.refreshMs) {
-      void this.refresh();
+      this.refresh().catch(() => {
+        // No room for a new copy (a full disk, say): jails keep the last one; the next look tries again.
+      });
     }
     return this.current;
   }
