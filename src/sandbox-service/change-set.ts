@@ -3,43 +3,16 @@
  * sizes, git's binary verdict, deletions, symlink targets. Contents are not part of it; they are
  * read in pieces afterwards (blob-range.ts), so the list stays small whatever the files hold.
  * Git runs inside the jail (jailed-git.ts), in one shell session: `git add -A`, `write-tree` for
- * the tree a faithful publish must produce, `git diff --cached --raw` for paths, modes and ids,
- * `--numstat` for binary, `cat-file --batch-check` for sizes and, for a small change set,
+ * the tree a faithful publish must produce, `git diff --cached --raw --numstat` for paths, modes,
+ * ids and git's binary verdict, `cat-file --batch-check` for sizes and, for a small change set,
  * `cat-file --batch` for the contents, so it publishes without reading blobs afterwards.
  */
-import type { Change, ChangeSet, FileMode } from "../protocol/sandbox";
+import type { Change, ChangeSet } from "../protocol/sandbox";
 import { MAX_INLINE_CHANGE_BYTES } from "../protocol/sandbox-schemas";
+import { parseDiffLines } from "./change-lines";
 import { ServiceError } from "./errors";
 import { GIT, type GitRunner, jailedGit } from "./jailed-git";
 import type { JailOptions } from "./sandbox-files";
-
-const MODES = new Set<string>(["100644", "100755", "120000"]);
-
-/** One entry of `git diff --raw`, before its content is known. */
-export interface RawChange {
-  path: string;
-  status: "added" | "modified" | "deleted";
-  mode: FileMode;
-  sha: string;
-}
-
-/** Parses `git diff --raw -z --no-abbrev` (`:old new oldsha newsha S\0path\0`); submodules are skipped. */
-export function parseRawDiff(output: Buffer): RawChange[] {
-  const fields = output.toString("utf8").split("\0");
-  const changes: RawChange[] = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [oldMode, newMode, , sha, letter] = (fields[i] ?? "").replace(/^:/, "").split(" ");
-    const path = fields[i + 1] ?? "";
-    const wasFile = oldMode !== undefined && MODES.has(oldMode);
-    const isFile = newMode !== undefined && MODES.has(newMode);
-    if (letter === "D" || (wasFile && !isFile)) {
-      if (wasFile) changes.push({ path, status: "deleted", mode: oldMode as FileMode, sha: "" });
-    } else if (isFile && sha) {
-      changes.push({ path, status: wasFile ? "modified" : "added", mode: newMode as FileMode, sha });
-    }
-  }
-  return changes;
-}
 
 /** Parses `git cat-file --batch` output (`sha type size\n<bytes>\n` per object) into contents by sha. */
 export function parseCatFileBatch(output: Buffer): Map<string, Buffer> {
@@ -59,16 +32,6 @@ export function parseCatFileBatch(output: Buffer): Map<string, Buffer> {
   return contents;
 }
 
-/** Parses `git diff --numstat -z --no-renames` (`added\tdeleted\tpath\0`): the paths git calls binary. */
-export function parseBinaryPaths(output: Buffer): Set<string> {
-  const binary = new Set<string>();
-  for (const record of output.toString("utf8").split("\0")) {
-    const match = /^(-|\d+)\t(-|\d+)\t([\s\S]*)$/.exec(record);
-    if (match?.[1] === "-" && match[3] !== undefined) binary.add(match[3]);
-  }
-  return binary;
-}
-
 /** Parses `git cat-file --batch-check` output (`sha type size\n` per object) into blob sizes by sha. */
 export function parseBatchCheck(output: Buffer): Map<string, number> {
   const sizes = new Map<string, number>();
@@ -86,36 +49,43 @@ export function collectChanges(workspace: string, baseSha: string, options: Jail
   return collectChangesWith(jailedGit(workspace, options), baseSha);
 }
 
-// One git session in one jail: stage, the staged tree's id, the raw diff, the numstat, the sizes
-// of the new blobs and, when together they are small, their contents. $0 is the base, $1 the
-// content bound, then the git argv. Sections end with an empty NUL record (see `splitSections`).
+// One git session in one jail, five git processes: stage, the staged tree's id, one diff for
+// both the raw records (paths, modes, ids) and the numstat (binary) as text (change-lines.ts),
+// the sizes of the new blobs and, when together they are small, their contents. The blob ids
+// come from the diff's text by the shell's own `read`; every other step is a builtin too
+// (here-documents, not pipes from printf). $0 is the base, $1 the content bound, then the git
+// argv. Each section ends with a NUL.
 const SCRIPT = `base=$0 limit=$1; shift
 "$@" add -A || exit 1
 "$@" write-tree || exit 1
-"$@" diff --cached --raw -z --no-renames --no-abbrev --no-ext-diff "$base" -- || exit 1
-printf '\\0'
-"$@" diff --cached --numstat -z --no-renames --no-ext-diff --no-textconv "$base" -- || exit 1
-printf '\\0'
-list=$("$@" diff --cached --raw --no-renames --no-abbrev --no-ext-diff "$base" -- | while read -r om nm os ns rest; do
-  case "$nm" in 100644|100755|120000) echo "$ns" ;; esac
-done)
+diff=$("$@" -c core.quotePath=true diff --cached --raw --numstat --no-renames --no-abbrev --no-ext-diff --no-textconv "$base" --) || exit 1
+printf '%s\\n\\0' "$diff"
+list=$(while read -r om nm os ns rest; do
+  case "$om" in :*) case "$nm" in 100644|100755|120000) echo "$ns" ;; esac ;; esac
+done <<EOF
+$diff
+EOF
+)
 [ -n "$list" ] || exit 0
-info=$(printf '%s\\n' "$list" | "$@" cat-file --batch-check) || exit 1
+info=$("$@" cat-file --batch-check <<EOF
+$list
+EOF
+) || exit 1
 printf '%s\\n\\0' "$info"
-total=$(printf '%s\\n' "$info" | { t=0; while read -r s y n; do t=$((t + \${n:-0})); done; echo "$t"; })
+total=0
+while read -r sha type size; do total=$((total + \${size:-0})); done <<EOF
+$info
+EOF
 [ "$total" -le "$limit" ] || exit 0
-printf '%s\\n' "$list" | exec "$@" cat-file --batch`;
+exec "$@" cat-file --batch <<EOF
+$list
+EOF`;
 
-/** The section of `output` at `at` (up to an empty NUL record, or a NUL when `text`) and where the next begins. */
-function section(output: Buffer, at: number, text = false): [Buffer, number] {
+/** The text at `at` up to the next NUL (or the end), and where the next section begins. */
+function section(output: Buffer, at: number): [Buffer, number] {
   if (at >= output.length) return [Buffer.alloc(0), at];
-  if (text || output[at] === 0) {
-    const end = output.indexOf(0, at);
-    const stop = end < 0 ? output.length : end;
-    return [output.subarray(at, stop), stop + 1];
-  }
-  const end = output.indexOf(Buffer.from([0, 0]), at);
-  const stop = end < 0 ? output.length : end + 1;
+  const end = output.indexOf(0, at);
+  const stop = end < 0 ? output.length : end;
   return [output.subarray(at, stop), stop + 1];
 }
 
@@ -124,14 +94,12 @@ export async function collectChangesWith(git: GitRunner, baseSha: string): Promi
   const output = await git(["/bin/sh", "-c", SCRIPT, baseSha, String(MAX_INLINE_CHANGE_BYTES), ...GIT]);
   const eol = output.indexOf(0x0a);
   const treeSha = output.subarray(0, eol).toString("utf8");
-  const [raw, afterRaw] = section(output, eol + 1);
-  const [numstat, afterNumstat] = section(output, afterRaw);
-  const [check, afterCheck] = section(output, afterNumstat, true);
-  const entries = parseRawDiff(raw);
+  const [diff, afterDiff] = section(output, eol + 1);
+  const [check, afterCheck] = section(output, afterDiff);
+  const { changes: entries, binary } = parseDiffLines(diff.toString("utf8"));
   const present = entries.filter((e) => e.status !== "deleted");
   if (present.length === 0)
     return { baseSha, treeSha, changes: entries.map(({ path }) => ({ path, status: "deleted" })) };
-  const binary = parseBinaryPaths(numstat);
   const sizes = parseBatchCheck(check);
   const inline = afterCheck < output.length ? parseCatFileBatch(output.subarray(afterCheck)) : undefined;
   const links = [...new Set(present.filter((e) => e.mode === "120000").map((e) => e.sha))];

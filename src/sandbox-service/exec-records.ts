@@ -5,15 +5,14 @@
  * found `done` answers its result; a key found `started` belongs to a command an earlier service
  * process ran and never saw finish, so it answers an "interrupted" result rather than run twice.
  */
-import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ExecResult } from "../protocol/sandbox";
 import { execResultSchema } from "../protocol/sandbox-schemas";
 import { ServiceError, sandboxNotFound } from "./errors";
 import { IdempotentRuns } from "./idempotency";
-import { readJsonFile, writeJsonAtomic } from "./sandbox-state";
 
 /** Exit status of a command the service lost track of: what a shell reports for SIGKILL. */
 export const INTERRUPTED_EXIT_CODE = 137;
@@ -73,7 +72,7 @@ export class ExecRecords {
       await this.execsDir(sandboxId),
       `${createHash("sha256").update(key).digest("hex")}.json`,
     );
-    const earlier = await readJsonFile(file, recordSchema);
+    const earlier = readRecord(file);
     if (earlier && earlier.key === key) {
       if (earlier.fingerprint !== fingerprint)
         throw new ServiceError(
@@ -84,7 +83,7 @@ export class ExecRecords {
       return earlier.state === "done" && earlier.result ? earlier.result : interruptedResult();
     }
     try {
-      await writeJsonAtomic(file, { key, fingerprint, state: "started" });
+      writeRecord(file, { key, fingerprint, state: "started" });
     } catch (error) {
       if (isMissing(error)) throw sandboxNotFound(sandboxId);
       throw error;
@@ -95,11 +94,11 @@ export class ExecRecords {
     } catch (error) {
       // A failed run may be retried (as in memory), unless the service is stopping under it: then
       // the marker stays, and the next process answers the interrupted result for this key.
-      if (!this.frozen) await rm(file, { force: true });
+      if (!this.frozen) rmSync(file, { force: true });
       throw error;
     }
     try {
-      await writeJsonAtomic(file, { key, fingerprint, state: "done", result });
+      writeRecord(file, { key, fingerprint, state: "done", result });
     } catch (error) {
       // Terminated as the command ended: its directory is gone, and so is any later use of the key.
       if (!isMissing(error)) throw error;
@@ -115,6 +114,40 @@ export class ExecRecords {
   /** From now on, records on disk are left as they are: the service is stopping for a restart. */
   freeze(): void {
     this.frozen = true;
+  }
+}
+
+// A record is a few hundred bytes (an output of at most the exec's cap when done) on the service's
+// own disk: written and read synchronously, each is a few syscalls, where the promise API made
+// every open, write, close and rename a round trip through the thread pool on each command.
+
+/** The record at `file`; undefined when missing, torn or foreign (an atomic write makes torn rare). */
+function readRecord(file: string): z.infer<typeof recordSchema> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  try {
+    const parsed = recordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    // Not JSON: counts as absent, as sandbox-state.ts's readJsonFile has it.
+    return undefined;
+  }
+}
+
+/** Replaces the record at `file` whole: written beside it, then renamed over it. */
+function writeRecord(file: string, record: z.infer<typeof recordSchema>): void {
+  const temp = `${file}.${randomUUID()}.tmp`;
+  writeFileSync(temp, JSON.stringify(record), { mode: 0o600 });
+  try {
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
   }
 }
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ExecResult } from "../protocol/sandbox";
 import type { ExecSpec } from "./backends/types";
 import { locateBwrap } from "./bwrap-path";
+import { type EtcView, EtcViews } from "./etc-view";
 import { HeadTailCapture } from "./output-cap";
 import { type ProcessOutcome, runProcess } from "./process-run";
 
@@ -82,11 +83,11 @@ const ETC_ENTRIES = [
 /** Root-level entries that merged-/usr systems make symlinks into /usr (or that are real dirs). */
 const ROOT_LINKS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
-let systemBinds: string[] | undefined;
+let usrBinds: string[] | undefined;
 
-/** Binds of the host system, computed once: /usr, the merged-usr links, and the /etc allow-list. */
-function systemArgs(): string[] {
-  if (systemBinds) return systemBinds;
+/** Binds of the host's /usr, the merged-usr links and the python/pip shims, computed once. */
+function usrArgs(): string[] {
+  if (usrBinds) return usrBinds;
   const args = ["--ro-bind", "/usr", "/usr"];
   for (const name of ROOT_LINKS) {
     const host = `/${name}`;
@@ -94,12 +95,38 @@ function systemArgs(): string[] {
     if (lstatSync(host).isSymbolicLink()) args.push("--symlink", readlinkSync(host), host);
     else args.push("--ro-bind", host, host);
   }
-  for (const entry of ETC_ENTRIES) args.push("--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`);
   // The host's /usr is the sandbox's, so what exists on the host is what the sandbox would find.
   args.push("--dir", SHIM_DIR);
   for (const { link, target } of toolShims(SYSTEM_PATH)) args.push("--symlink", target, link);
-  systemBinds = args;
+  usrBinds = args;
   return args;
+}
+
+let hostEtc: EtcViews | undefined;
+let etcBinds: { view: EtcView; args: string[] } | undefined;
+
+/**
+ * The /etc allow-list. Without network: one bind of its copy (etc-view.ts) and its directories
+ * live. With network (the setup phase) each entry is bound live, as is the host's resolver
+ * configuration, which has no mount point in the copy.
+ */
+function etcArgs(network: boolean): string[] {
+  if (network) {
+    const args = ETC_ENTRIES.flatMap((entry) => ["--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`]);
+    // A symlink into /run (systemd-resolved) is followed on the host side by bwrap.
+    return [...args, "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"];
+  }
+  if (!hostEtc) {
+    const views = new EtcViews(ETC_ENTRIES);
+    process.once("exit", () => views.removeAll());
+    hostEtc = views;
+  }
+  const view = hostEtc.view();
+  if (etcBinds?.view !== view) {
+    const live = view.liveDirs.flatMap((entry) => ["--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`]);
+    etcBinds = { view, args: ["--ro-bind", view.dir, "/etc", ...live] };
+  }
+  return etcBinds.args;
 }
 
 /**
@@ -135,9 +162,8 @@ export function bwrapArgs(workspace: string, argv: string[], dirs: SandboxDirs =
     "--new-session",
     "--clearenv",
     ...env,
-    ...systemArgs(),
-    // A symlink into /run (systemd-resolved) is followed on the host side by bwrap.
-    ...(dirs.network ? ["--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"] : []),
+    ...usrArgs(),
+    ...etcArgs(dirs.network === true),
     ...["--proc", "/proc", "--dev", "/dev"],
     ...mountAt(dirs.tmpDir, "/tmp"),
     ...mountAt(dirs.homeDir, SANDBOX_HOME),

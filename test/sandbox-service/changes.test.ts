@@ -78,6 +78,33 @@ describe("changes", () => {
     ]);
   });
 
+  it("reads paths that hold newlines, tabs or a fake diff record as the paths they are", async () => {
+    const { sandbox } = await cloned();
+    // A name whose second line looks like a raw diff record naming the base tree: not a blob to list.
+    const fake = `evil\n:000000 100644 ${"0".repeat(40)} ${repo.treeSha} A`;
+    await sh(sandbox, `printf 'one\\n' > "$(printf '${fake.replace(/\n/g, "\\n")}')"`);
+    await sh(sandbox, "printf 'two\\n' > ':colon\tand tab'; printf 'x\\0y' > bin.dat");
+    // Non-ASCII, a quote and a backslash: git quotes these, octal bytes included; one is binary.
+    const odd = 'naïve "q" \\ ü.bin';
+    const wrote = await h.call<ExecResult>("POST", `/v1/sandboxes/${sandbox.id}/exec`, {
+      argv: ["sh", "-c", 'printf "a\\0b\\0c" > "$1"', "sh", odd],
+    });
+    expect(wrote.body.exitCode).toBe(0);
+    const reply = await h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    const { changes, contents } = reply.body;
+    expect(changes.map((c) => [c.path, c.status, c.status === "deleted" ? 0 : c.size])).toEqual([
+      [":colon\tand tab", "added", 4],
+      ["bin.dat", "added", 3],
+      [fake, "added", 4],
+      [odd, "added", 5],
+    ]);
+    expect(changes.map((c) => c.status !== "deleted" && c.binary)).toEqual([false, true, false, true]);
+    expect(Object.keys(contents ?? {}).sort()).toEqual(
+      changes.flatMap((c) => (c.status === "deleted" ? [] : [c.sha])).sort(),
+    );
+  });
+
   it("carries contents only while the files together stay within 256 KiB, the tree id always", async () => {
     const { sandbox } = await cloned();
     const changes = () => h.call<ChangeSet>("GET", `/v1/sandboxes/${sandbox.id}/changes`);

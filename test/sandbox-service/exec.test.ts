@@ -59,7 +59,14 @@ describe("isolation", () => {
   });
 
   it("cannot write outside /workspace, and sees only an allow-list of /etc", async () => {
-    for (const target of ["/usr/pwned", "/etc/pwned", "/etc/passwd", "/pwned", "/bin/pwned"]) {
+    for (const target of [
+      "/usr/pwned",
+      "/etc/pwned",
+      "/etc/passwd",
+      "/etc/ssl/pwned",
+      "/pwned",
+      "/bin/pwned",
+    ]) {
       const result = await exec({ argv: ["sh", "-c", `echo x > ${target}`] });
       expect(result.exitCode, target).not.toBe(0);
     }
