@@ -181,6 +181,11 @@ export class GitHubWorld {
     return fork;
   }
 
+  /** Ends every repository's reading process. */
+  async close(): Promise<void> {
+    await Promise.all([...this.repos.values()].map((r) => r.git.close()));
+  }
+
   /** Reads a just-created fork still refuses (404), counting this one down. */
   stillForking(repo: RepoRecord): boolean {
     const left = this.notReady.get(repo) ?? 0;
