@@ -2,7 +2,8 @@
 // changes, deletions), commits, refs and diff stats. The REST routes are thin wrappers over this, so
 // object ids match what GitHub itself would compute. Reads go through one long-lived cat-file;
 // blobs, trees and commits are written in-process, byte for byte what git writes (git-*.test.ts
-// proves it against git's own plumbing); ref updates, ancestry and diffs are git's.
+// proves it against git's own plumbing); refs move through one long-lived update-ref; ancestry and
+// diffs are git runs.
 import { CatFile } from "./git-cat-file";
 import { GitError, runGit } from "./git-cli";
 import { encodeCommit } from "./git-commit-format";
@@ -10,6 +11,7 @@ import { writeLooseObject } from "./git-loose";
 import { buildTreeWithIndex, commitTreeWithGit } from "./git-plumbing";
 import { TreeBuilder, type TreeChange } from "./git-tree-build";
 import { entryType, lsTreeMode, parseTree, type RawTreeEntry } from "./git-tree-format";
+import { RefUpdater } from "./git-update-ref";
 
 export type { TreeChange } from "./git-tree-build";
 
@@ -45,12 +47,14 @@ const SHA = /^[0-9a-f]{40}$/;
 export class BareRepo {
   private readonly cat: CatFile;
   private readonly trees: TreeBuilder;
+  private readonly refs: RefUpdater;
 
   constructor(
     readonly dir: string,
     readonly home: string,
   ) {
     this.cat = new CatFile(dir, home);
+    this.refs = new RefUpdater(dir, home);
     this.trees = new TreeBuilder({
       readTree: async (sha) => parseTree(await this.read(sha, "tree")),
       writeTree: (content) => this.write("tree", content),
@@ -70,9 +74,9 @@ export class BareRepo {
     return (await this.run(args, input, env)).toString("utf8").trim();
   }
 
-  /** Ends the reading process. */
-  close(): Promise<void> {
-    return this.cat.close();
+  /** Ends the reading and ref-updating processes. */
+  async close(): Promise<void> {
+    await Promise.all([this.cat.close(), this.refs.close()]);
   }
 
   /** The type of object `sha`, or undefined when the repository has no such object. */
@@ -205,17 +209,13 @@ export class BareRepo {
   }
 
   /** Points `ref` at `sha`; `expectOld` "" means the ref must not exist yet. False when that check fails. */
-  async setRef(ref: string, sha: string, expectOld?: string): Promise<boolean> {
-    const args = ["update-ref", ref, sha, ...(expectOld === undefined ? [] : [expectOld])];
-    return this.run(args).then(
-      () => true,
-      () => false,
-    );
+  setRef(ref: string, sha: string, expectOld?: string): Promise<boolean> {
+    return this.refs.update(ref, sha, expectOld);
   }
 
   /** Removes `ref` (a full name). */
-  async deleteRef(ref: string): Promise<void> {
-    await this.run(["update-ref", "-d", ref]);
+  deleteRef(ref: string): Promise<void> {
+    return this.refs.delete(ref);
   }
 
   /** True when `ancestor` is reachable from `descendant` (a fast-forward). */

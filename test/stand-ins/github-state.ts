@@ -223,7 +223,8 @@ export class GitHubWorld {
       author: SEED_IDENTITY,
       committer: SEED_IDENTITY,
     });
-    await repo.git.run(["update-ref", `refs/heads/${branch}`, sha]);
+    if (!(await repo.git.setRef(`refs/heads/${branch}`, sha, parent)))
+      throw new Error(`${branch} moved meanwhile`);
     return sha;
   }
 }
