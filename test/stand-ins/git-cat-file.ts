@@ -168,7 +168,7 @@ export class CatFile {
 }
 
 /** Received bytes as a list of chunks, so a large object is copied once, not once per chunk. */
-class ByteQueue {
+export class ByteQueue {
   private chunks: Buffer[] = [];
   length = 0;
 

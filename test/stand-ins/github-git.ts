@@ -9,6 +9,7 @@ import { GitError, runGit } from "./git-cli";
 import { encodeCommit } from "./git-commit-format";
 import { writeLooseObject } from "./git-loose";
 import { buildTreeWithIndex, commitTreeWithGit } from "./git-plumbing";
+import type { GitSpawner } from "./git-spawner";
 import { TreeBuilder, type TreeChange } from "./git-tree-build";
 import { entryType, lsTreeMode, parseTree, type RawTreeEntry } from "./git-tree-format";
 import { RefUpdater } from "./git-update-ref";
@@ -52,6 +53,8 @@ export class BareRepo {
   constructor(
     readonly dir: string,
     readonly home: string,
+    /** Starts the git runs, from a small process, when given. */
+    private readonly spawner?: GitSpawner,
   ) {
     this.cat = new CatFile(dir, home);
     this.refs = new RefUpdater(dir, home);
@@ -63,7 +66,7 @@ export class BareRepo {
 
   /** Runs git against this repository; resolves to stdout. */
   run(args: readonly string[], input?: string | Buffer, env?: Record<string, string>): Promise<Buffer> {
-    return runGit(this.dir, args, { home: this.home, input, env });
+    return runGit(this.dir, args, { home: this.home, input, env, spawner: this.spawner });
   }
 
   async text(
