@@ -1,38 +1,23 @@
 // The stand-in's in-process git objects against git's own plumbing, on random input: blobs
-// (hash-object), trees built on a base with changes (update-index + write-tree), tree listings
-// (ls-tree -r -t -l), commits (commit-tree) and ref names (check-ref-format) must come out the same,
-// and the in-process path must be the one taken for ordinary input (else this would prove nothing).
+// (hash-object), trees built on a base with changes (update-index + write-tree) and tree listings
+// (ls-tree -r -t -l) must come out the same, and the in-process path must be the one taken for
+// ordinary input (else this would prove nothing). Commits and ref names: git-commits.test.ts.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatFile } from "./git-cat-file";
 import { runGit } from "./git-cli";
-import { encodeCommit } from "./git-commit-format";
 import { writeLooseObject } from "./git-loose";
-import { buildTreeWithIndex, commitTreeWithGit, type IndexRepo } from "./git-plumbing";
+import { buildTreeWithIndex, type IndexRepo } from "./git-plumbing";
+import { random, testSeed } from "./git-random";
 import { TreeBuilder, type TreeChange } from "./git-tree-build";
 import { parseTree } from "./git-tree-format";
-import { BareRepo, type Identity, isPlainRefName, type TreeItem } from "./github-git";
+import { BareRepo, type TreeItem } from "./github-git";
 
 const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
-/** A small seeded generator (mulberry32), so a failure replays; the seed is in the test name. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
-  return { next, int, pick };
-}
-
-const SEED = Number(process.env.GIT_OBJECTS_SEED ?? Date.now() % 100000);
+const SEED = testSeed();
 
 // Names whose order git decides differently from plain string order ("a" < "a-b" < "a.b" < "a/"),
 // non-ASCII ones, and a few only git may judge (which the builder must leave to it).
@@ -218,125 +203,5 @@ describe(`git objects written in-process match git's plumbing (seed ${SEED})`, (
       expect(await repo.buildTree(tree, changes).catch((e: Error) => `error ${e.name}`)).toBe(want);
       expect(await repo.listTree(tree, true)).toEqual(await lsTree(tree, true));
     }
-  });
-
-  it("writes the commit objects commit-tree writes, byte for byte", async () => {
-    const tree = (await git(["mktree"], `100644 blob ${blobs[0]}\tf\n`)).toString().trim();
-    const commits: string[] = [];
-    // Crud git trims, delimiters it drops, and (rarely) what it would re-encode or refuse.
-    const pieces = [
-      "Ann",
-      "Bo Li",
-      "José",
-      "日本",
-      "x",
-      ".",
-      ",",
-      ":",
-      ";",
-      "<",
-      ">",
-      '"',
-      "\\",
-      "'",
-      " ",
-      "\t",
-      "\n",
-      "@",
-      "-",
-    ];
-    const rare = ["\uffff", "\ufdd0", "\ud800", "\0"];
-    const text = (min: number) =>
-      Array.from({ length: min + rnd.int(4) }, () => rnd.pick(rnd.next() < 0.03 ? rare : pieces)).join("");
-    const date = () =>
-      rnd.pick([
-        "2024-01-01T00:00:00Z",
-        new Date(Date.UTC(1960 + rnd.int(160), rnd.int(12), 1 + rnd.int(28), rnd.int(24)))
-          .toISOString()
-          .replace(/\.\d+Z$/, "Z"),
-        "1973-03-03T09:46:40Z",
-        "1973-03-03T09:46:39Z",
-        "2099-12-31T23:59:59Z",
-        "2100-01-01T00:00:00Z",
-      ]);
-    const who = (): Identity => ({
-      name:
-        rnd.next() < 0.05
-          ? ""
-          : rnd.next() < 0.3
-            ? text(1)
-            : `${text(0)}${rnd.pick(["Ann", "José"])}${text(0)}`,
-      email: rnd.next() < 0.1 ? "" : `${text(0)}@x${text(0)}`,
-      date: date(),
-    });
-    let fast = 0;
-    for (let i = 0; i < 120; i++) {
-      const message = rnd.pick([
-        "",
-        "One line",
-        "Subject\n\nBody\n",
-        "no newline at end",
-        "trailing\n\n",
-        text(0),
-        "nul\0inside\n",
-        "caf\u00e9 \u2603\n",
-      ]);
-      const parents = Array.from({ length: rnd.int(4) }, () =>
-        rnd.pick([...commits.slice(-3), ...(commits[0] ? [commits[0]] : [])]),
-      ).filter(Boolean);
-      const author = who();
-      const input = { tree, parents, message, author, committer: rnd.next() < 0.5 ? author : who() };
-      const want = await commitTreeWithGit(repo, input).catch((e: Error) => `error ${e.name}`);
-      const got = await repo.commitTree(input).catch((e: Error) => `error ${e.name}`);
-      expect(got, JSON.stringify(input)).toBe(want);
-      if (encodeCommit(input)) fast++;
-      if (!want.startsWith("error")) commits.push(want);
-    }
-    expect(fast).toBeGreaterThan(20);
-    expect(commits.length).toBeGreaterThan(20);
-  });
-
-  it("takes the ref names check-ref-format takes", async () => {
-    const plain = ["heads", "agent", "a", "x-1", "v1.0", "_", "A.b", "9"];
-    const pieces = [
-      "refs",
-      "heads",
-      "agent",
-      "a",
-      "x-1",
-      "v1.0",
-      "_",
-      ".",
-      "..",
-      "/",
-      "//",
-      ".lock",
-      "-",
-      "@",
-      "@{",
-      "~",
-      "^",
-      ":",
-      " ",
-      "é",
-      "*",
-      "[",
-      "\\",
-    ];
-    let fast = 0;
-    for (let i = 0; i < 150; i++) {
-      const from = rnd.next() < 0.4 ? plain : pieces;
-      const name = `refs/${Array.from({ length: 1 + rnd.int(5) }, () => rnd.pick(from)).join(rnd.pick(["/", "", "/"]))}`;
-      const valid = await git(["check-ref-format", name]).then(
-        () => true,
-        () => false,
-      );
-      if (isPlainRefName(name)) {
-        fast++;
-        expect(valid, name).toBe(true);
-      }
-      expect(await repo.isValidRefName(name), name).toBe(valid);
-    }
-    expect(fast).toBeGreaterThan(20);
   });
 });
