@@ -1,6 +1,7 @@
 // Runs the real git binary for the GitHub stand-in, isolated from the host's configuration, so
 // what the stand-in stores is exactly what GitHub would: the same object ids, modes and trees.
 import { spawn } from "node:child_process";
+import type { GitSpawner } from "./git-spawner";
 
 /** A git command that exited non-zero; `stderr` says why. */
 export class GitError extends Error {
@@ -33,13 +34,22 @@ export function gitEnv(home: string, extra: Record<string, string> = {}): Record
   };
 }
 
-/** Runs `git --git-dir=<gitDir> …args` and resolves to its stdout; rejects with GitError. */
-export function runGit(
+/**
+ * Runs `git --git-dir=<gitDir> …args` and resolves to its stdout; rejects with GitError. With a
+ * `spawner`, its small helper process starts git rather than this one.
+ */
+export async function runGit(
   gitDir: string,
   args: readonly string[],
-  run: GitRun & { home: string },
+  run: GitRun & { home: string; spawner?: GitSpawner },
 ): Promise<Buffer> {
   const full = [`--git-dir=${gitDir}`, ...args];
+  if (run.spawner) {
+    const input = Buffer.isBuffer(run.input) ? run.input : Buffer.from(run.input ?? "", "utf8");
+    const done = await run.spawner.run(full, run.cwd ?? gitDir, gitEnv(run.home, run.env), input);
+    if (done.code === 0) return done.stdout;
+    throw new GitError(args, done.code, done.stderr.toString("utf8"));
+  }
   return new Promise((resolve, reject) => {
     const child = spawn("git", full, {
       cwd: run.cwd ?? gitDir,

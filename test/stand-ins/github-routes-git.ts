@@ -76,8 +76,13 @@ const MODES_BY_TYPE: Record<TreeChange["type"], string[]> = {
   commit: ["160000"],
 };
 
-/** Checks one `tree[]` entry the way GitHub does and stores inline content as a blob. */
-async function treeChange(ctx: RouteContext, entry: Record<string, unknown>): Promise<TreeChange> {
+type CheckedEntry = TreeChange | (Omit<TreeChange, "sha"> & { content: Buffer });
+
+/**
+ * Checks one `tree[]` entry the way GitHub does (`types`: what each object id given names); inline
+ * content comes back as the bytes to store, once every entry has passed.
+ */
+function treeChange(entry: Record<string, unknown>, types: Map<string, string | undefined>): CheckedEntry {
   const { path, mode, type, sha, content } = entry;
   if (
     typeof path !== "string" ||
@@ -101,7 +106,7 @@ async function treeChange(ctx: RouteContext, entry: Record<string, unknown>): Pr
     if (type !== "blob") throw new GitHubError(422, `tree.content is only allowed for blobs: ${path}`);
     const bytes = Buffer.from(content, "utf8");
     checkBlobSize(bytes, path);
-    return { path, mode, type, sha: await ctx.repo.git.writeBlob(bytes) };
+    return { path, mode, type, content: bytes };
   }
   if (sha === null) return { path, mode, type, sha: null };
   if (typeof sha !== "string" || !SHA.test(sha)) {
@@ -110,7 +115,7 @@ async function treeChange(ctx: RouteContext, entry: Record<string, unknown>): Pr
       "Must supply either tree.sha or tree.content. Request will be rejected if both are present.",
     );
   }
-  if (type !== "commit" && (await ctx.repo.git.objectType(sha)) !== type) {
+  if (type !== "commit" && types.get(sha) !== type) {
     throw new GitHubError(422, `tree.sha ${sha} is not a valid ${type}`);
   }
   return { path, mode, type, sha };
@@ -136,14 +141,23 @@ const createTree: Route = {
   async handle(ctx) {
     const { tree, base_tree: base } = asObject(ctx.body);
     if (!Array.isArray(tree)) throw validationFailed("Tree", "tree", "missing_field");
-    if (
-      base !== undefined &&
-      (typeof base !== "string" || (await ctx.repo.git.objectType(base)) !== "tree")
-    ) {
+    const entries = tree.map(asObject);
+    // Every object id the request names, looked up at once (the base tree's first).
+    const named = [base, ...entries.map((e) => e.sha)].filter((s): s is string => typeof s === "string");
+    const types = new Map<string, string | undefined>();
+    const found = await ctx.repo.git.objectTypes(named);
+    for (const [i, sha] of named.entries()) types.set(sha, found[i]);
+    if (base !== undefined && (typeof base !== "string" || types.get(base) !== "tree")) {
       throw new GitHubError(422, "base_tree is not a valid tree oid");
     }
-    const changes: TreeChange[] = [];
-    for (const entry of tree) changes.push(await treeChange(ctx, asObject(entry)));
+    const checked = entries.map((entry) => treeChange(entry, types));
+    const changes: TreeChange[] = await Promise.all(
+      checked.map(async (c) =>
+        "content" in c
+          ? { path: c.path, mode: c.mode, type: c.type, sha: await ctx.repo.git.writeBlob(c.content) }
+          : c,
+      ),
+    );
     const sha = await ctx.repo.git.buildTree(base, changes);
     const body = await treeBody(ctx, sha, false);
     return { status: 201, body, headers: { location: body.url } };
@@ -155,10 +169,9 @@ const getTree: Route = {
   template: "/repos/{owner}/{repo}/git/trees/{tree_sha}",
   async handle(ctx) {
     const wanted = ctx.params.tree_sha ?? "";
-    const sha = await ctx.repo.git
-      .text(["rev-parse", "--verify", "--quiet", `${wanted}^{tree}`])
-      .catch(() => "");
-    if (!sha || wanted.startsWith("-")) throw new GitHubError(404, "Not Found");
+    // A leading dash would be an option to git; GitHub finds no such tree either.
+    const sha = wanted.startsWith("-") ? undefined : await ctx.repo.git.resolveTree(wanted);
+    if (!sha) throw new GitHubError(404, "Not Found");
     return { status: 200, body: await treeBody(ctx, sha, ctx.query.has("recursive")) };
   },
 };

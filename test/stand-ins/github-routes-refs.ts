@@ -43,11 +43,8 @@ const createRef: Route = {
     if (typeof ref !== "string" || !ref.startsWith("refs/") || ref.split("/").length < 3) {
       throw new GitHubError(422, "Reference name must start with 'refs/' and have at least two slashes.");
     }
-    const valid = await ctx.repo.git.run(["check-ref-format", ref]).then(
-      () => true,
-      () => false,
-    );
-    if (!valid) throw new GitHubError(422, `${ref} is not a valid ref name.`);
+    if (!(await ctx.repo.git.isValidRefName(ref)))
+      throw new GitHubError(422, `${ref} is not a valid ref name.`);
     const type = typeof sha === "string" ? await ctx.repo.git.objectType(sha) : undefined;
     if (typeof sha !== "string" || !type) throw new GitHubError(422, "Object does not exist");
     if (!(await ctx.repo.git.setRef(ref, sha, ""))) throw new GitHubError(422, "Reference already exists");

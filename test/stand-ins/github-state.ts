@@ -2,6 +2,7 @@
 // GIT_PROJECT_ROOT), the pull requests opened on them, and the identity behind the token.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { GitSpawner } from "./git-spawner";
 import { BareRepo, isoSeconds } from "./github-git";
 import { type RepoInfo, stableId, type Urls } from "./github-objects";
 import { PullTalk } from "./github-talk";
@@ -75,6 +76,8 @@ export class GitHubWorld {
   /** Reads each new fork answers 404 to before it is ready (GitHub forks asynchronously). */
   forkDelay = 0;
   private readonly notReady = new Map<RepoRecord, number>();
+  /** Starts every git run of the repositories' (not the long-lived readers and ref updaters). */
+  private readonly spawner = new GitSpawner();
 
   constructor(
     readonly urls: Urls,
@@ -102,7 +105,7 @@ export class GitHubWorld {
     const branch = options.defaultBranch ?? "main";
     const dir = join(this.root, owner, `${name}.git`);
     await mkdir(dir, { recursive: true });
-    const git = new BareRepo(dir, this.home);
+    const git = new BareRepo(dir, this.home, this.spawner);
     await git.run(["init", "--quiet", "--bare", `--initial-branch=${branch}`, dir]);
     for (const [key, value] of [
       ["uploadpack.allowFilter", "true"],
@@ -156,7 +159,7 @@ export class GitHubWorld {
     if (existing) return existing;
     const dir = join(this.root, this.login, `${upstream.name}.git`);
     await mkdir(dir, { recursive: true });
-    const git = new BareRepo(dir, this.home);
+    const git = new BareRepo(dir, this.home, this.spawner);
     await git.run(["init", "--quiet", "--bare", `--initial-branch=${upstream.defaultBranch}`, dir]);
     await git.run(["config", "uploadpack.allowFilter", "true"]);
     await git.run(["fetch", "--quiet", upstream.git.dir, "+refs/heads/*:refs/heads/*"]);
@@ -179,6 +182,12 @@ export class GitHubWorld {
     this.repos.set(`${this.login}/${upstream.name}`.toLowerCase(), fork);
     this.notReady.set(fork, this.forkDelay);
     return fork;
+  }
+
+  /** Ends every repository's git processes, and the one starting git runs. */
+  async close(): Promise<void> {
+    await Promise.all([...this.repos.values()].map((r) => r.git.close()));
+    await this.spawner.close();
   }
 
   /** Reads a just-created fork still refuses (404), counting this one down. */
@@ -218,7 +227,8 @@ export class GitHubWorld {
       author: SEED_IDENTITY,
       committer: SEED_IDENTITY,
     });
-    await repo.git.run(["update-ref", `refs/heads/${branch}`, sha]);
+    if (!(await repo.git.setRef(`refs/heads/${branch}`, sha, parent)))
+      throw new Error(`${branch} moved meanwhile`);
     return sha;
   }
 }

@@ -208,6 +208,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions = {}): Promi
     },
     async close() {
       await server.close();
+      await w.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
