@@ -12,7 +12,6 @@ import { planFor } from "../environment/plan-step";
 import type { GitHubClient } from "../github/client";
 import type { RepoRef } from "../github/repo";
 import { notFound } from "./clone-step";
-import type { JobRecord } from "./log";
 
 /**
  * Repositories up to this size (GitHub's `size`, KiB) are cloned whole: their history's blobs
@@ -32,8 +31,18 @@ export interface Prepared {
   environment: EnvironmentPlan | null;
 }
 
+/** What the step reads of the job (a JobRecord). */
+export interface PrepareJob {
+  /** `owner/name`, as the job names it. */
+  repo: string;
+  /** The branch the job asked for; null for the repository's default. */
+  baseBranch: string | null;
+  /** A follow-up's PR, whose branch (in its head repository) is the one cloned. */
+  followUp?: { pr: { headRepo: string; branch: string } };
+}
+
 export interface PrepareInput {
-  job: JobRecord;
+  job: PrepareJob;
   repo: RepoRef;
   /** The GitHub API the client talks to: with the repository, the remembered branch's key. */
   apiUrl: string;
