@@ -25,7 +25,7 @@ import {
   snapshot,
 } from "./log";
 import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
-import { openProjections, type Projection } from "./projection";
+import { ProjectionFeed } from "./projection-feed";
 import { reapDelayMs, retryReap, terminateOnce } from "./reaper";
 import { JobRoomReads } from "./room-reads";
 import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
@@ -38,7 +38,12 @@ const START_AFTER_MS = 1_000;
 
 export abstract class JobRoomBase extends JobRoomReads {
   private readonly subscribers = new Subscribers();
-  private views: Projection[] | undefined;
+  private readonly feed = new ProjectionFeed(
+    () => this.wiring.projections,
+    this.env,
+    this.ctx.storage.sql,
+    () => this.job(),
+  );
   /** When this instance last stored a beat (0: not yet). */
   private lastBeat = 0;
   protected abstract readonly wiring: RoomWiring;
@@ -61,7 +66,7 @@ export abstract class JobRoomBase extends JobRoomReads {
     return response;
   }
 
-  /** `init`'s work; attempt 1 (or the follow-up's turn) starts once `after` settles. */
+  /** `init`'s work; attempt 1 (or the follow-up's turn) and the projections wait for `after`. */
   private accept(job: JobRecord, after: Promise<void> | null): boolean {
     const sql = this.ctx.storage.sql;
     migrate(sql);
@@ -69,6 +74,8 @@ export abstract class JobRoomBase extends JobRoomReads {
     if (getValue<JobRecord>(sql, "job")) return false;
     // The job's trace starts with it, ids and all: every attempt's spans parent to this root.
     setValue(sql, "job", { ...job, traceparent: job.traceparent ?? newTraceparent() });
+    // With `after`, the projections (the history row's write) hear of the events after it too.
+    if (after) this.feed.hold();
     this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
     log.info("job accepted", { job_id: job.jobId, repo: job.repo, requester: job.requester });
@@ -88,7 +95,7 @@ export abstract class JobRoomBase extends JobRoomReads {
         : this.startAttempt(1);
     // Stored with the job: should the create never happen (the room restarted), the watchdog retries.
     if (!conversation) this.arm(1);
-    this.ctx.waitUntil(after ? after.then(begin) : begin());
+    this.ctx.waitUntil(after ? after.then(() => this.feed.release()).then(begin) : begin());
     return true;
   }
 
@@ -299,18 +306,7 @@ export abstract class JobRoomBase extends JobRoomReads {
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
-    // In the job's trace, so a projection's calls (Slack's API) are the job's spans.
-    const job = this.job();
-    for (const view of this.projections()) {
-      if (job) withJobTrace(job, () => view.notify(logged));
-      else view.notify(logged);
-    }
+    this.feed.notify(logged);
     return logged;
-  }
-
-  private projections(): Projection[] {
-    const job = this.job();
-    this.views ??= job ? openProjections(this.wiring.projections, this.env, job, this.ctx.storage.sql) : [];
-    return this.views;
   }
 }
