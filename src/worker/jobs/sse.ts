@@ -149,7 +149,7 @@ export function serveEvents(source: EventSource): Response {
         live.close();
         controller.close();
       },
-      // The client went away (workerd often misses that otherwise: a failed write cancels too).
+      // The client went away: workerd cancels a body it can no longer write.
       cancel() {
         cancelled = true;
         live.close();
