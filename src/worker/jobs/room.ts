@@ -25,36 +25,64 @@ import {
   snapshot,
 } from "./log";
 import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
-import { openProjections, type Projection } from "./projection";
+import { ProjectionFeed } from "./projection-feed";
 import { reapDelayMs, retryReap, terminateOnce } from "./reaper";
 import { JobRoomReads } from "./room-reads";
 import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
-import { Subscribers, serveEvents } from "./sse";
+import { backlogTaken, Subscribers, serveEvents } from "./sse";
 import { turnState } from "./turn-record";
 import { createAttempt, terminateAttempt } from "./workflow-instance";
 
+/** How long a new job's start waits at most for its stream's reader (one that never reads). */
+const START_AFTER_MS = 1_000;
+
 export abstract class JobRoomBase extends JobRoomReads {
   private readonly subscribers = new Subscribers();
-  private views: Projection[] | undefined;
+  private readonly feed = new ProjectionFeed(
+    () => this.wiring.projections,
+    this.env,
+    this.ctx.storage.sql,
+    () => this.job(),
+  );
   /** When this instance last stored a beat (0: not yet). */
   private lastBeat = 0;
   protected abstract readonly wiring: RoomWiring;
 
   /** Records the job and its first events, then starts attempt 1; false when the room holds a job. */
   async init(job: JobRecord): Promise<boolean> {
+    return this.accept(job, null);
+  }
+
+  /**
+   * `init` and the job's event stream in one call (the API's front doors; `x-job-created` says
+   * whether it created the job). The Workflow is created once the stream's reader has taken the
+   * first events, not beside them; attempt 1 and its watchdog are stored before the answer leaves.
+   */
+  async open(job: JobRecord): Promise<Response> {
+    const taken = backlogTaken(START_AFTER_MS);
+    const created = this.accept(job, taken.promise);
+    const response = this.events(0, taken.resolve);
+    response.headers.set("x-job-created", String(created));
+    return response;
+  }
+
+  /** `init`'s work; attempt 1 (or the follow-up's turn) and the projections wait for `after`. */
+  private accept(job: JobRecord, after: Promise<void> | null): boolean {
     const sql = this.ctx.storage.sql;
     migrate(sql);
     migrateProgress(sql);
     if (getValue<JobRecord>(sql, "job")) return false;
     // The job's trace starts with it, ids and all: every attempt's spans parent to this root.
     setValue(sql, "job", { ...job, traceparent: job.traceparent ?? newTraceparent() });
+    // With `after`, the projections (the history row's write) hear of the events after it too.
+    if (after) this.feed.hold();
     this.push({ type: "job", data: jobEventData(job) }, "job");
     this.push({ type: "status", data: { phase: "queued", message: "Job accepted" } }, "queued");
     log.info("job accepted", { job_id: job.jobId, repo: job.repo, requester: job.requester });
     // Off the caller's path: the first events are logged, and the room owns the job from here.
     // A follow-up starts when its PR's PullRoom says so: now, or after the running turn (release).
     const conversation = this.conversation();
-    this.ctx.waitUntil(
+    const begin = () =>
       conversation
         ? joinConversation(conversation, {
             jobId: job.jobId,
@@ -64,8 +92,10 @@ export abstract class JobRoomBase extends JobRoomReads {
               this.push({ type: "status", data: { phase: "queued", message } }, "waiting"),
             fail: (message) => this.endHere("failed", { code: "internal_error", message }),
           })
-        : this.startAttempt(1),
-    );
+        : this.startAttempt(1);
+    // Stored with the job: should the create never happen (the room restarted), the watchdog retries.
+    if (!conversation) this.arm(1);
+    this.ctx.waitUntil(after ? after.then(() => this.feed.release()).then(begin) : begin());
     return true;
   }
 
@@ -150,10 +180,15 @@ export abstract class JobRoomBase extends JobRoomReads {
   /** `GET /events?after=N`: replay then live, as SSE. */
   override async fetch(request: Request): Promise<Response> {
     const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
+    return this.events(Number.isInteger(after) && after >= 0 ? after : 0);
+  }
+
+  private events(after: number, sent?: () => void): Response {
     return serveEvents({
-      after: Number.isInteger(after) && after >= 0 ? after : 0,
+      after,
       read: (from) => readEvents(this.ctx.storage.sql, from),
       subscribers: this.subscribers,
+      ...(sent ? { sent } : {}),
     });
   }
 
@@ -222,13 +257,17 @@ export abstract class JobRoomBase extends JobRoomReads {
     void this.ctx.storage.setAlarm(now + stallMs);
   }
 
+  /** Stores `n` as the current attempt; a new attempt gets a whole stall window to start in. */
+  private arm(n: number): void {
+    setValue(this.ctx.storage.sql, "attempt", n);
+    this.beat(true);
+  }
+
   /** Starts Workflow attempt `n`; a job that cannot start ends failed. */
   private async startAttempt(n: number): Promise<void> {
     const job = this.job();
     if (!job || hasEnded(this.ctx.storage.sql)) return;
-    setValue(this.ctx.storage.sql, "attempt", n);
-    // A new attempt gets a whole stall window to start in.
-    this.beat(true);
+    this.arm(n);
     if (!(await createAttempt(this.env, job.jobId, n)))
       await this.endHere("failed", { code: "internal_error", message: "The job could not be started." });
   }
@@ -267,18 +306,7 @@ export abstract class JobRoomBase extends JobRoomReads {
     const logged = appendEvent(this.ctx.storage.sql, event, key);
     if (!logged) return null;
     this.subscribers.publish(logged);
-    // In the job's trace, so a projection's calls (Slack's API) are the job's spans.
-    const job = this.job();
-    for (const view of this.projections()) {
-      if (job) withJobTrace(job, () => view.notify(logged));
-      else view.notify(logged);
-    }
+    this.feed.notify(logged);
     return logged;
-  }
-
-  private projections(): Projection[] {
-    const job = this.job();
-    this.views ??= job ? openProjections(this.wiring.projections, this.env, job, this.ctx.storage.sql) : [];
-    return this.views;
   }
 }

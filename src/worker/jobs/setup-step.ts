@@ -1,6 +1,6 @@
 /**
  * The steps before the agent starts, run once per job: read the repository and its environment's
- * files (environment/plan.ts), start the sandbox (addressed by the job id; from the cached
+ * files (prepare-step.ts), start the sandbox (addressed by the job id; from the cached
  * environment when there is one), clone (the clone answers the repo's context files too). Their
  * outcome is saved in the JobRoom, so a later attempt skips them; each step is idempotent should
  * one run again. The setup phase that follows is environment-step.ts.
@@ -9,20 +9,14 @@ import type { WorkflowStep } from "cloudflare:workers";
 import type { JobEvent } from "../../protocol/events";
 import { CONTEXT_PATHS, gatherRepoContext, repoContextFromClone } from "../agent/repo-context";
 import type { Deps } from "../deps";
-import { planFor } from "../environment/plan-step";
 import type { FollowUpHistory } from "../followups/types";
 import { gitHubFor } from "../github/client";
 import type { RepoRef } from "../github/repo";
 import { type CloneTickets, clonePrivate, gitProxyUrl, notFound } from "./clone-step";
 import { durableStep } from "./durable";
 import type { JobRecord } from "./log";
+import { prepare } from "./prepare-step";
 import type { JobSetup } from "./progress";
-
-/**
- * Repositories up to this size (GitHub's `size`, KiB) are cloned whole: their history's blobs
- * cost less than the second fetch a partial clone's checkout makes; larger ones stay partial.
- */
-export const FULL_CLONE_MAX_KIB = 20 * 1024;
 
 export interface SetupInput {
   job: JobRecord;
@@ -39,32 +33,14 @@ export interface SetupInput {
 
 export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<JobSetup> {
   const { job, deps: d, repo, emit } = input;
-  const base = await durableStep(step, "prepare", "github", async () => {
-    const github = await gitHubFor(d.github, repo).catch(notFound(job.repo));
-    const { data } = await github.rest.repos
-      .get({ owner: repo.owner, repo: repo.repo })
-      .catch(notFound(job.repo));
-    const baseBranch = job.baseBranch ?? data.default_branch;
-    const pr = job.followUp?.pr;
-    const [headOwner = "", headName = ""] = (pr?.headRepo ?? "").split("/");
-    const environment = await planFor(github, {
-      repo: job.repo,
-      base: repo,
-      baseBranch,
-      ...(pr ? { head: { repo: { owner: headOwner, repo: headName }, branch: pr.branch } } : {}),
+  const base = await durableStep(step, "prepare", "github", async () =>
+    prepare(await gitHubFor(d.github, repo).catch(notFound(job.repo)), {
+      job,
+      repo,
+      apiUrl: d.github.apiUrl,
       setupCommand: d.setup.command,
-    });
-    return {
-      baseBranch,
-      // Without push access the branch goes to a fork (see fork-step.ts).
-      canPush: data.permissions?.push !== false,
-      // Internal repositories (GitHub Enterprise) need a credential to clone, as private ones do.
-      private: data.private || (data.visibility ?? "public") !== "public",
-      // GitHub's `size` is in KiB; 0 for a repository it has not measured yet, which counts as small.
-      small: data.size <= FULL_CLONE_MAX_KIB,
-      environment,
-    };
-  });
+    }),
+  );
   await emit(
     { type: "status", data: { phase: "provisioning", message: "Starting a sandbox" } },
     "provisioning",

@@ -35,14 +35,9 @@ export interface JobRequest {
   jobId?: string;
 }
 
-/**
- * Creates the job (its JobRoom starts the Workflow); returns the id, the room's stub, and whether
- * this call created it (false: `request.jobId` was already taken).
- */
-export async function startJob(env: Env, request: JobRequest) {
-  const jobId = request.jobId ?? crypto.randomUUID();
-  const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
-  const record: JobRecord = {
+/** The job as its room stores it, from what a front door asked. */
+function jobRecord(jobId: string, request: JobRequest): JobRecord {
+  return {
     jobId,
     repo: `${request.repo.owner}/${request.repo.repo}`,
     baseBranch: request.baseBranch,
@@ -57,6 +52,29 @@ export async function startJob(env: Env, request: JobRequest) {
     ...(request.followUp ? { followUp: request.followUp } : {}),
     ...(request.githubReply ? { githubReply: request.githubReply } : {}),
   };
-  const created = await room.init(record);
+}
+
+/**
+ * Creates the job (its JobRoom starts the Workflow); returns the id, the room's stub, and whether
+ * this call created it (false: `request.jobId` was already taken).
+ */
+export async function startJob(env: Env, request: JobRequest) {
+  const jobId = request.jobId ?? crypto.randomUUID();
+  const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
+  const created = await room.init(jobRecord(jobId, request));
   return { jobId, room, created };
+}
+
+/**
+ * `startJob` for a caller that answers with the job's events: one call to the room creates the
+ * job (or finds it, for a taken `request.jobId`) and opens its SSE stream from the first event.
+ */
+export async function startJobStream(
+  env: Env,
+  request: JobRequest,
+): Promise<{ jobId: string; created: boolean; events: Response }> {
+  const jobId = request.jobId ?? crypto.randomUUID();
+  const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
+  const events = await room.open(jobRecord(jobId, request));
+  return { jobId, created: events.headers.get("x-job-created") === "true", events };
 }

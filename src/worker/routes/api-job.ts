@@ -59,14 +59,16 @@ export async function admitApiJob(
 /** `200 text/event-stream`: the job's events from the first, live until `done`. */
 export async function jobStream(env: Env, jobId: string, replayed: boolean): Promise<Response> {
   const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
-  const stream = await room.fetch(new Request("http://room/events?after=0"));
-  return new Response(stream.body, {
-    status: 200,
-    headers: {
-      ...Object.fromEntries(stream.headers),
-      "x-job-id": jobId,
-      location: `/jobs/${jobId}`,
-      ...(replayed ? { "idempotent-replayed": "true" } : {}),
-    },
-  });
+  return streamResponse(jobId, await room.fetch(new Request("http://room/events?after=0")), replayed);
+}
+
+/** The room's event stream `events` as the answer to the request that started job `jobId`. */
+export function streamResponse(jobId: string, events: Response, replayed: boolean): Response {
+  const headers = new Headers(events.headers);
+  // The room's word on whether this request created the job is not the client's business.
+  headers.delete("x-job-created");
+  headers.set("x-job-id", jobId);
+  headers.set("location", `/jobs/${jobId}`);
+  if (replayed) headers.set("idempotent-replayed", "true");
+  return new Response(events.body, { status: 200, headers });
 }

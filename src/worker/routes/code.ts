@@ -11,8 +11,8 @@ import { configOf } from "../config";
 import { ApiError } from "../errors";
 import { parseRepo } from "../github/repo";
 import { resolveBudget } from "../jobs/budget";
-import { startJob } from "../jobs/start";
-import { type ApiJobVariables, admitApiJob, apiCaller, jobStream } from "./api-job";
+import { startJobStream } from "../jobs/start";
+import { type ApiJobVariables, admitApiJob, apiCaller, streamResponse } from "./api-job";
 import { codeRequestSchema } from "./code-schema";
 import { jsonBody, jsonOnly } from "./json-body";
 
@@ -33,8 +33,9 @@ export const code = new Hono<{ Bindings: Env; Variables: ApiJobVariables }>().po
     }
     const { name: tokenName, tenant } = c.get("caller");
     const { jobId: admittedId, replayed } = await admitApiJob(c, raw);
-    // A replayed Idempotency-Key starts nothing new: the room already holds that job.
-    const { jobId } = await startJob(c.env, {
+    // A replayed Idempotency-Key starts nothing new: the room already holds that job. One call
+    // to the room creates the job and opens its stream.
+    const { jobId, events } = await startJobStream(c.env, {
       jobId: admittedId,
       repo,
       baseBranch: body.baseBranch ?? null,
@@ -45,6 +46,6 @@ export const code = new Hono<{ Bindings: Env; Variables: ApiJobVariables }>().po
       requester: `api:${tokenName ?? "unnamed token"}`,
       tenant,
     });
-    return jobStream(c.env, jobId, replayed);
+    return streamResponse(jobId, events, replayed);
   },
 );
