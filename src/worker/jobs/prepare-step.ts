@@ -1,10 +1,10 @@
 /**
  * The job's `prepare` step: what GitHub says about the repository (its default branch, push
  * access, visibility, size) and the environment plan read from the branch that will be cloned.
- * The plan's reads (branch, then its root tree) need the branch's name; when the job names it, or
- * when this isolate saw the repository's default branch before, they run beside the repository's
- * read instead of after it. A remembered default branch is only a guess: the repository's answer
- * decides, and a guess it contradicts is read again under the right name.
+ * The plan's reads (branch, then its root tree) need the branch's name; when the job names it,
+ * they run beside the repository's read instead of after it. The default branch is not remembered
+ * between jobs: that would be mutable state shared by an isolate's requests (house style), and a
+ * renamed default branch would make it a guess to check.
  */
 
 import type { EnvironmentPlan } from "../environment/plan";
@@ -18,10 +18,6 @@ import { notFound } from "./clone-step";
  * cost less than the second fetch a partial clone's checkout makes; larger ones stay partial.
  */
 export const FULL_CLONE_MAX_KIB = 20 * 1024;
-
-/** How many repositories' default branches an isolate remembers (the oldest is forgotten first). */
-const REMEMBERED = 256;
-const defaultBranches = new Map<string, string>();
 
 export interface Prepared {
   baseBranch: string;
@@ -44,14 +40,11 @@ export interface PrepareJob {
 export interface PrepareInput {
   job: PrepareJob;
   repo: RepoRef;
-  /** The GitHub API the client talks to: with the repository, the remembered branch's key. */
-  apiUrl: string;
   setupCommand: string;
 }
 
 export async function prepare(github: GitHubClient, input: PrepareInput): Promise<Prepared> {
   const { job, repo } = input;
-  const key = `${input.apiUrl} ${repo.owner}/${repo.repo}`.toLowerCase();
   const pr = job.followUp?.pr;
   const [headOwner = "", headName = ""] = (pr?.headRepo ?? "").split("/");
   const plan = (baseBranch: string) =>
@@ -63,14 +56,12 @@ export async function prepare(github: GitHubClient, input: PrepareInput): Promis
       setupCommand: input.setupCommand,
     });
   const reading = github.rest.repos.get({ owner: repo.owner, repo: repo.repo }).catch(notFound(job.repo));
-  const guess = job.baseBranch ?? defaultBranches.get(key);
-  const early = guess === undefined ? null : plan(guess);
+  const early = job.baseBranch === null ? null : plan(job.baseBranch);
   // Awaited after the repository's answer, whose failure (not found, say) is the one to report.
   early?.catch(() => undefined);
   const { data } = await reading;
-  remember(key, data.default_branch);
   const baseBranch = job.baseBranch ?? data.default_branch;
-  const environment = await (early && guess === baseBranch ? early : plan(baseBranch));
+  const environment = await (early ?? plan(baseBranch));
   return {
     baseBranch,
     // Without push access the branch goes to a fork (see fork-step.ts).
@@ -81,13 +72,4 @@ export async function prepare(github: GitHubClient, input: PrepareInput): Promis
     small: data.size <= FULL_CLONE_MAX_KIB,
     environment,
   };
-}
-
-function remember(key: string, branch: string): void {
-  defaultBranches.delete(key);
-  defaultBranches.set(key, branch);
-  if (defaultBranches.size > REMEMBERED) {
-    const oldest = defaultBranches.keys().next().value;
-    if (oldest !== undefined) defaultBranches.delete(oldest);
-  }
 }

@@ -8,7 +8,6 @@
 import type { JobEvent, JobStatus, LoggedEvent } from "../../protocol/events";
 import { log } from "../log";
 import { endJobTrace, newTraceparent, withJobTrace } from "../telemetry/job-trace";
-import { issueTicket, revokeTicket, ticketValid } from "./clone-ticket";
 import { conversationOf, joinConversation, turnEnded } from "./conversation";
 import { storeDiff } from "./diff-store";
 import { doneData, type Ending, logJobEnd } from "./ending";
@@ -27,7 +26,7 @@ import {
 import { type JobSetup, loadAgentState, migrateProgress, saveTurn, type TurnSave } from "./progress";
 import { ProjectionFeed } from "./projection-feed";
 import { reapDelayMs, retryReap, terminateOnce } from "./reaper";
-import { JobRoomReads } from "./room-reads";
+import { JobRoomTickets } from "./room-tickets";
 import { type Resume, type RoomWiring, SUPERSEDED } from "./room-types";
 import { backlogTaken, Subscribers, serveEvents } from "./sse";
 import { turnState } from "./turn-record";
@@ -36,7 +35,7 @@ import { createAttempt, terminateAttempt } from "./workflow-instance";
 /** How long a new job's start waits at most for its stream's reader (one that never reads). */
 const START_AFTER_MS = 1_000;
 
-export abstract class JobRoomBase extends JobRoomReads {
+export abstract class JobRoomBase extends JobRoomTickets {
   private readonly subscribers = new Subscribers();
   private readonly feed = new ProjectionFeed(
     () => this.wiring.projections,
@@ -150,23 +149,6 @@ export abstract class JobRoomBase extends JobRoomReads {
   async complete(attempt: number, status: JobStatus, ending: Ending): Promise<void> {
     this.current(attempt);
     await this.finish(status, ending);
-  }
-
-  /** A ticket for the job's one clone through the git proxy (clone-ticket.ts); null once it is over. */
-  async issueCloneTicket(): Promise<string | null> {
-    return !this.job() || hasEnded(this.ctx.storage.sql) ? null : issueTicket(this.ctx.storage.sql);
-  }
-
-  async revokeCloneTicket(): Promise<void> {
-    if (this.job()) revokeTicket(this.ctx.storage.sql);
-  }
-
-  /** The repository (`owner/name`) a live clone ticket lets the git proxy read, else null. */
-  async redeemCloneTicket(ticket: string): Promise<string | null> {
-    const job = this.job();
-    if (!job || hasEnded(this.ctx.storage.sql)) return null;
-    // A follow-up clones its PR's branch where it lives: the repository or the token's fork.
-    return (await ticketValid(this.ctx.storage.sql, ticket)) ? (job.followUp?.pr.headRepo ?? job.repo) : null;
   }
 
   /** Cancels a running job: stops its attempt, frees its sandbox, ends it `cancelled`. */

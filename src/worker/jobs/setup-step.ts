@@ -37,7 +37,6 @@ export async function setUpJob(step: WorkflowStep, input: SetupInput): Promise<J
     prepare(await gitHubFor(d.github, repo).catch(notFound(job.repo)), {
       job,
       repo,
-      apiUrl: d.github.apiUrl,
       setupCommand: d.setup.command,
     }),
   );
