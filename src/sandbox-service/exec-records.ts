@@ -13,6 +13,7 @@ import type { ExecResult } from "../protocol/sandbox";
 import { execResultSchema } from "../protocol/sandbox-schemas";
 import { ServiceError, sandboxNotFound } from "./errors";
 import { IdempotentRuns } from "./idempotency";
+import { parseJsonAs } from "./sandbox-state";
 
 /** Exit status of a command the service lost track of: what a shell reports for SIGKILL. */
 export const INTERRUPTED_EXIT_CODE = 137;
@@ -130,13 +131,7 @@ function readRecord(file: string): z.infer<typeof recordSchema> | undefined {
     if (isMissing(error)) return undefined;
     throw error;
   }
-  try {
-    const parsed = recordSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    // Not JSON: counts as absent, as sandbox-state.ts's readJsonFile has it.
-    return undefined;
-  }
+  return parseJsonAs(text, recordSchema);
 }
 
 /** Replaces the record at `file` whole: written beside it, then renamed over it. */

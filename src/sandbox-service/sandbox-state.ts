@@ -103,11 +103,16 @@ export async function readJsonFile<S extends z.ZodType>(
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+  return parseJsonAs(text, schema);
+}
+
+/** `text` as JSON matching `schema`; undefined for a torn or foreign file (atomic writes make it rare). */
+export function parseJsonAs<S extends z.ZodType>(text: string, schema: S): z.infer<S> | undefined {
   try {
     const parsed = schema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
-    // A torn or foreign file counts as absent; atomic writes make this rare.
+    // Not JSON: counts as absent, like a record that fails the schema.
     return undefined;
   }
 }

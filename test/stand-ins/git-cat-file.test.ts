@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatFile } from "./git-cat-file";
 import { runGit } from "./git-cli";
+import { emptyCommit } from "./git-test-commit";
 
 describe("cat-file reader", () => {
   let dir: string;
@@ -14,17 +15,7 @@ describe("cat-file reader", () => {
   let cat: CatFile;
   const git = (args: string[], input?: string | Buffer, cwd = repo) =>
     runGit(cwd, args, { home: dir, input }).then((out) => out.toString("utf8").trim());
-  const commit = async (message: string, parent?: string) => {
-    const tree = await git(["mktree"], "");
-    const env = {
-      GIT_AUTHOR_NAME: "a",
-      GIT_AUTHOR_EMAIL: "a@x",
-      GIT_COMMITTER_NAME: "a",
-      GIT_COMMITTER_EMAIL: "a@x",
-    };
-    const args = ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message];
-    return (await runGit(repo, args, { home: dir, env })).toString().trim();
-  };
+  const commit = (message: string, parent?: string) => emptyCommit(repo, dir, message, parent);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "cat-file-"));

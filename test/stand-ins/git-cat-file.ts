@@ -3,8 +3,9 @@
 // pipelined and answered in order. Each command looks the object up afresh (loose, then the packs,
 // re-scanning for packs it has not seen), so objects and refs written by other git processes since
 // it started — a push, update-ref — are found.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { GitError, gitEnv } from "./git-cli";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { endChild, holdChild } from "./child-hold";
+import { GitError, spawnGit } from "./git-cli";
 
 export interface CatFileAnswer {
   sha: string;
@@ -12,11 +13,6 @@ export interface CatFileAnswer {
   size: number;
   /** The object's bytes (`contents` only). */
   content?: Buffer;
-}
-
-interface Refable {
-  ref(): void;
-  unref(): void;
 }
 
 interface Pending {
@@ -59,12 +55,7 @@ export class CatFile {
   /** Ends the process; later requests are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("close", resolve));
-    this.hold(child, true);
-    child.stdin.end();
-    await exited;
+    await endChild(this.child);
   }
 
   private request(name: string, contents: boolean): Promise<CatFileAnswer | undefined> {
@@ -76,19 +67,15 @@ export class CatFile {
     return new Promise((resolve, reject) => {
       const notFound = ["missing", "ambiguous"].map((word) => Buffer.from(`${name} ${word}\n`));
       this.pending.push({ command, notFound, contents, resolve, reject });
-      if (this.pending.length === 1) this.hold(child, true);
+      if (this.pending.length === 1) holdChild(child, true);
       child.stdin.write(`${command}\0`);
     });
   }
 
   private start(): ChildProcessWithoutNullStreams {
-    const child = spawn("git", [`--git-dir=${this.gitDir}`, "cat-file", "--batch-command", "-z"], {
-      cwd: this.gitDir,
-      env: gitEnv(this.home),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawnGit(this.gitDir, this.home, ["cat-file", "--batch-command", "-z"]);
     this.child = child;
-    this.hold(child, false);
+    holdChild(child, false);
     child.stdout.on("data", (chunk: Buffer) => {
       this.out.push(chunk);
       this.drain();
@@ -109,16 +96,6 @@ export class CatFile {
     child.on("error", () => fail(null));
     child.on("close", (code) => fail(code));
     return child;
-  }
-
-  /** Keeps the process from holding the event loop open while nothing waits on it. */
-  private hold(child: ChildProcessWithoutNullStreams, busy: boolean): void {
-    // The pipes are sockets, which hold the loop too (their stream types do not say so).
-    const handles = [child, child.stdin, child.stdout, child.stderr] as unknown as Refable[];
-    for (const handle of handles) {
-      if (busy) handle.ref();
-      else handle.unref();
-    }
   }
 
   private drain(): void {
@@ -163,7 +140,7 @@ export class CatFile {
   private settle(answer: CatFileAnswer | undefined): void {
     this.header = undefined;
     this.pending.shift()?.resolve(answer);
-    if (this.pending.length === 0 && this.child) this.hold(this.child, false);
+    if (this.pending.length === 0 && this.child) holdChild(this.child, false);
   }
 }
 

@@ -1,6 +1,6 @@
 // Runs the real git binary for the GitHub stand-in, isolated from the host's configuration, so
 // what the stand-in stores is exactly what GitHub would: the same object ids, modes and trees.
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import type { GitSpawner } from "./git-spawner";
 
 /** A git command that exited non-zero; `stderr` says why. */
@@ -68,5 +68,18 @@ export async function runGit(
     // git may exit before reading all of stdin (e.g. a bad object id); that is reported by the exit code.
     child.stdin.on("error", () => undefined);
     child.stdin.end(run.input ?? "");
+  });
+}
+
+/** A long-lived `git --git-dir=<gitDir> …args` with piped stdio, for a stand-in to talk to. */
+export function spawnGit(
+  gitDir: string,
+  home: string,
+  args: readonly string[],
+): ChildProcessWithoutNullStreams {
+  return spawn("git", [`--git-dir=${gitDir}`, ...args], {
+    cwd: gitDir,
+    env: gitEnv(home),
+    stdio: ["pipe", "pipe", "pipe"],
   });
 }

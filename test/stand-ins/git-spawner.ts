@@ -5,17 +5,13 @@
 // and input; only the process that forks them differs.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { endChild, holdChild } from "./child-hold";
 import { ByteQueue } from "./git-cat-file";
 
 export interface SpawnResult {
   code: number | null;
   stdout: Buffer;
   stderr: Buffer;
-}
-
-interface Refable {
-  ref(): void;
-  unref(): void;
 }
 
 const CHILD = fileURLToPath(new URL("./git-spawner-child.ts", import.meta.url));
@@ -40,7 +36,7 @@ export class GitSpawner {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      if (this.waiting.size === 1) hold(child, true);
+      if (this.waiting.size === 1) holdChild(child, true);
       child.stdin.write(`${JSON.stringify({ id, args, cwd, env, input: input.toString("base64") })}\n`);
     });
   }
@@ -48,18 +44,13 @@ export class GitSpawner {
   /** Ends the helper once the runs asked for are answered; later runs are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("close", resolve));
-    hold(child, true);
-    child.stdin.end();
-    await exited;
+    await endChild(this.child);
   }
 
   private start(): ChildProcessWithoutNullStreams {
     const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
-    hold(child, false);
+    holdChild(child, false);
     child.stdout.on("data", (chunk: Buffer) => {
       this.out.push(chunk);
       this.drain();
@@ -97,19 +88,9 @@ export class GitSpawner {
       this.header = undefined;
       const waiter = this.waiting.get(head.id);
       this.waiting.delete(head.id);
-      if (this.waiting.size === 0 && this.child) hold(this.child, false);
+      if (this.waiting.size === 0 && this.child) holdChild(this.child, false);
       if (head.error) waiter?.reject(new Error(head.error));
       else waiter?.resolve({ code: head.code, stdout, stderr });
     }
-  }
-}
-
-/** Keeps the helper from holding the event loop open while no run waits on it. */
-function hold(child: ChildProcessWithoutNullStreams, busy: boolean): void {
-  // The pipes are sockets, which hold the loop too (their stream types do not say so).
-  const handles = [child, child.stdin, child.stdout, child.stderr] as unknown as Refable[];
-  for (const handle of handles) {
-    if (busy) handle.ref();
-    else handle.unref();
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "./git-cli";
+import { emptyCommit } from "./git-test-commit";
 import { RefUpdater } from "./git-update-ref";
 
 describe("update-ref transactions", () => {
@@ -24,17 +25,8 @@ describe("update-ref transactions", () => {
     repo = join(dir, "repo.git");
     await mkdir(repo);
     await git(["init", "--quiet", "--bare", repo]);
-    const tree = await git(["mktree"], "");
-    const env = {
-      GIT_AUTHOR_NAME: "a",
-      GIT_AUTHOR_EMAIL: "a@x",
-      GIT_COMMITTER_NAME: "a",
-      GIT_COMMITTER_EMAIL: "a@x",
-    };
-    one = (await runGit(repo, ["commit-tree", tree, "-m", "one"], { home: dir, env })).toString().trim();
-    two = (await runGit(repo, ["commit-tree", tree, "-p", one, "-m", "two"], { home: dir, env }))
-      .toString()
-      .trim();
+    one = await emptyCommit(repo, dir, "one");
+    two = await emptyCommit(repo, dir, "two", one);
     blob = await git(["hash-object", "-w", "--stdin"], "not a commit\n");
     refs = new RefUpdater(repo, dir);
   });

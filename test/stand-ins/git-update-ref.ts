@@ -3,13 +3,9 @@
 // same checks (old value, object exists, a commit for a branch, no directory/file clash) as one
 // `git update-ref` run would. A refused transaction ends the process (git dies on it); the next
 // update starts another. Transactions run one at a time, in the order asked.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { GitError, gitEnv } from "./git-cli";
-
-interface Refable {
-  ref(): void;
-  unref(): void;
-}
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { holdChild } from "./child-hold";
+import { GitError, spawnGit } from "./git-cli";
 
 export class RefUpdater {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -45,7 +41,7 @@ export class RefUpdater {
     this.child = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("close", resolve));
-    hold(child, true);
+    holdChild(child, true);
     child.stdin.end();
     await exited;
   }
@@ -63,14 +59,14 @@ export class RefUpdater {
   /** One transaction: true on `commit: ok`, false when git ends the process instead. */
   private once(command: string): Promise<boolean> {
     const child = this.child ?? this.start();
-    hold(child, true);
+    holdChild(child, true);
     return new Promise((resolve) => {
       let out = "";
       const done = (ok: boolean) => {
         child.stdout.off("data", onData);
         child.off("close", onClose);
         child.off("error", onClose);
-        if (this.child === child) hold(child, false);
+        if (this.child === child) holdChild(child, false);
         resolve(ok);
       };
       const onData = (chunk: Buffer) => {
@@ -86,11 +82,7 @@ export class RefUpdater {
   }
 
   private start(): ChildProcessWithoutNullStreams {
-    const child = spawn("git", [`--git-dir=${this.gitDir}`, "update-ref", "--stdin", "-z"], {
-      cwd: this.gitDir,
-      env: gitEnv(this.home),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawnGit(this.gitDir, this.home, ["update-ref", "--stdin", "-z"]);
     this.child = child;
     // Why git refused is its own business here: the caller answers the way GitHub does.
     child.stderr.resume();
@@ -100,15 +92,5 @@ export class RefUpdater {
       if (this.child === child) this.child = undefined;
     });
     return child;
-  }
-}
-
-/** Keeps the process from holding the event loop open while no transaction waits on it. */
-function hold(child: ChildProcessWithoutNullStreams, busy: boolean): void {
-  // The pipes are sockets, which hold the loop too (their stream types do not say so).
-  const handles = [child, child.stdin, child.stdout, child.stderr] as unknown as Refable[];
-  for (const handle of handles) {
-    if (busy) handle.ref();
-    else handle.unref();
   }
 }
