@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { ExecResult } from "../protocol/sandbox";
 import type { ExecSpec } from "./backends/types";
 import { locateBwrap } from "./bwrap-path";
-import { type EtcView, EtcViews } from "./etc-view";
+import { EtcViews } from "./etc-view";
 import { HeadTailCapture } from "./output-cap";
 import { type ProcessOutcome, runProcess } from "./process-run";
 
@@ -103,7 +103,6 @@ function usrArgs(): string[] {
 }
 
 let hostEtc: EtcViews | undefined;
-let etcBinds: { view: EtcView; args: string[] } | undefined;
 
 /**
  * The /etc allow-list. Without network: one bind of its copy (etc-view.ts) and its directories
@@ -122,11 +121,8 @@ function etcArgs(network: boolean): string[] {
     hostEtc = views;
   }
   const view = hostEtc.view();
-  if (etcBinds?.view !== view) {
-    const live = view.liveDirs.flatMap((entry) => ["--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`]);
-    etcBinds = { view, args: ["--ro-bind", view.dir, "/etc", ...live] };
-  }
-  return etcBinds.args;
+  const live = view.liveDirs.flatMap((entry) => ["--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`]);
+  return ["--ro-bind", view.dir, "/etc", ...live];
 }
 
 /**

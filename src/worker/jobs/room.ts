@@ -53,16 +53,14 @@ export abstract class JobRoomBase extends JobRoomTickets {
   }
 
   /**
-   * `init` and the job's event stream in one call (the API's front doors; `x-job-created` says
-   * whether it created the job). The Workflow is created once the stream's reader has taken the
+   * `init` and the job's event stream in one call (`POST /code`; a job the room holds already is
+   * left as it is and streamed). The Workflow is created once the stream's reader has taken the
    * first events, not beside them; attempt 1 and its watchdog are stored before the answer leaves.
    */
   async open(job: JobRecord): Promise<Response> {
     const taken = backlogTaken(START_AFTER_MS);
-    const created = this.accept(job, taken.promise);
-    const response = this.events(0, taken.resolve);
-    response.headers.set("x-job-created", String(created));
-    return response;
+    this.accept(job, taken.promise);
+    return this.events(0, taken.resolve);
   }
 
   /** `init`'s work; attempt 1 (or the follow-up's turn) and the projections wait for `after`. */

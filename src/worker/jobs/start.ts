@@ -72,9 +72,8 @@ export async function startJob(env: Env, request: JobRequest) {
 export async function startJobStream(
   env: Env,
   request: JobRequest,
-): Promise<{ jobId: string; created: boolean; events: Response }> {
+): Promise<{ jobId: string; events: Response }> {
   const jobId = request.jobId ?? crypto.randomUUID();
-  const room = env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId));
-  const events = await room.open(jobRecord(jobId, request));
-  return { jobId, created: events.headers.get("x-job-created") === "true", events };
+  const events = await env.JOB_ROOM.get(env.JOB_ROOM.idFromName(jobId)).open(jobRecord(jobId, request));
+  return { jobId, events };
 }

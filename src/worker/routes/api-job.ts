@@ -65,8 +65,6 @@ export async function jobStream(env: Env, jobId: string, replayed: boolean): Pro
 /** The room's event stream `events` as the answer to the request that started job `jobId`. */
 export function streamResponse(jobId: string, events: Response, replayed: boolean): Response {
   const headers = new Headers(events.headers);
-  // The room's word on whether this request created the job is not the client's business.
-  headers.delete("x-job-created");
   headers.set("x-job-id", jobId);
   headers.set("location", `/jobs/${jobId}`);
   if (replayed) headers.set("idempotent-replayed", "true");
